@@ -1,0 +1,208 @@
+//! The RocksDB backend.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use rocksdb::{
+    BlockBasedOptions, Cache, DB, DBCompressionType, Direction, ErrorKind, IteratorMode, Options,
+    ReadOptions, WriteOptions,
+};
+
+use crate::{BatchOp, KvError, KvStore, WriteBatch};
+
+const BACKEND: &str = "rocksdb";
+
+/// The options a node operator tunes on a [`RocksKv`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RocksConfig {
+    /// The size of the LRU block cache shared by all reads, in bytes.
+    /// Default: 64 MiB.
+    pub block_cache_bytes: usize,
+    /// The size of one memtable before it is flushed to disk, in bytes.
+    /// Default: 64 MiB (RocksDB's own default).
+    pub write_buffer_bytes: usize,
+    /// Whether every write waits for an `fsync` of the write-ahead log.
+    /// With `false` (the default) a committed batch survives a crash of the
+    /// process but may be lost if the machine itself loses power; with `true`
+    /// it survives both, at the cost of one `fsync` per batch.
+    pub sync_writes: bool,
+    /// Whether to create the database when the path holds none. Default: true.
+    pub create_if_missing: bool,
+}
+
+impl Default for RocksConfig {
+    fn default() -> Self {
+        Self {
+            block_cache_bytes: 64 << 20,
+            write_buffer_bytes: 64 << 20,
+            sync_writes: false,
+            create_if_missing: true,
+        }
+    }
+}
+
+/// A [`KvStore`] in a RocksDB database on disk (the `rocksdb` crate, bundled
+/// RocksDB, LZ4-compressed blocks, bytewise key order).
+///
+/// A database directory can be held by one handle at a time: opening a path
+/// that another live handle (in this or another process) holds gives
+/// [`KvError::Open`]. Dropping the handle closes the database and releases
+/// the lock. A batch goes through one RocksDB `WriteBatch`, which RocksDB
+/// applies atomically.
+pub struct RocksKv {
+    db: DB,
+    path: PathBuf,
+    write_opts: WriteOptions,
+}
+
+impl std::fmt::Debug for RocksKv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocksKv").field("path", &self.path).finish()
+    }
+}
+
+fn map_err(e: rocksdb::Error) -> KvError {
+    let message = e.into_string();
+    if message.starts_with("Corruption") {
+        KvError::Corruption {
+            backend: BACKEND,
+            message,
+        }
+    } else {
+        KvError::Io {
+            backend: BACKEND,
+            message,
+        }
+    }
+}
+
+impl RocksKv {
+    /// Opens (or, by default, creates) the database at `path` with the
+    /// default [`RocksConfig`].
+    ///
+    /// # Errors
+    /// [`KvError::Open`] when the path cannot hold a database (a regular
+    /// file, no permission), is locked by another handle, or is corrupt.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, KvError> {
+        Self::open_with(path, &RocksConfig::default())
+    }
+
+    /// Opens the database at `path` with `config`.
+    ///
+    /// # Errors
+    /// As [`RocksKv::open`].
+    pub fn open_with(path: impl AsRef<Path>, config: &RocksConfig) -> Result<Self, KvError> {
+        let path = path.as_ref().to_path_buf();
+        let mut opts = Options::default();
+        opts.create_if_missing(config.create_if_missing);
+        opts.set_compression_type(DBCompressionType::Lz4);
+        opts.set_write_buffer_size(config.write_buffer_bytes);
+        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&cache);
+        opts.set_block_based_table_factory(&table);
+
+        let db = DB::open(&opts, &path).map_err(|e| {
+            let kind = e.kind();
+            let message = e.into_string();
+            match kind {
+                ErrorKind::Corruption => KvError::Corruption {
+                    backend: BACKEND,
+                    message,
+                },
+                _ => KvError::Open {
+                    backend: BACKEND,
+                    path: path.clone(),
+                    message,
+                },
+            }
+        })?;
+        let mut write_opts = WriteOptions::default();
+        write_opts.set_sync(config.sync_writes);
+        Ok(Self {
+            db,
+            path,
+            write_opts,
+        })
+    }
+
+    /// The directory of the database.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes the memtables to disk files.
+    ///
+    /// # Errors
+    /// [`KvError::Io`] when RocksDB cannot write them.
+    pub fn flush(&self) -> Result<(), KvError> {
+        self.db.flush().map_err(map_err)
+    }
+}
+
+impl KvStore for RocksKv {
+    fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
+        // A pinned read avoids RocksDB's own copy; one copy into `Bytes` stays.
+        Ok(self
+            .db
+            .get_pinned(key)
+            .map_err(map_err)?
+            .map(|v| Bytes::copy_from_slice(&v)))
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
+        let mut wb = rocksdb::WriteBatch::default();
+        for op in batch.ops() {
+            match op {
+                BatchOp::Put { key, value } => wb.put(key, value),
+                BatchOp::Delete { key } => wb.delete(key),
+            }
+        }
+        self.db.write_opt(wb, &self.write_opts).map_err(map_err)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
+        let mut ro = ReadOptions::default();
+        if let Some(upper) = prefix_upper_bound(prefix) {
+            ro.set_iterate_upper_bound(upper);
+        }
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_opt(IteratorMode::From(prefix, Direction::Forward), ro)
+        {
+            let (k, v) = item.map_err(map_err)?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((Bytes::from(Vec::from(k)), Bytes::from(Vec::from(v))));
+        }
+        Ok(out)
+    }
+}
+
+/// The smallest key greater than every key that starts with `prefix`, or
+/// `None` when no such key exists (the prefix is empty or all `0xff`).
+pub(crate) fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut upper = prefix.to_vec();
+    while let Some(last) = upper.pop() {
+        if last != 0xff {
+            upper.push(last + 1);
+            return Some(upper);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn upper_bound() {
+        assert_eq!(prefix_upper_bound(b""), None);
+        assert_eq!(prefix_upper_bound(&[0xff, 0xff]), None);
+        assert_eq!(prefix_upper_bound(&[1, 2]), Some(vec![1, 3]));
+        assert_eq!(prefix_upper_bound(&[1, 0xff]), Some(vec![2]));
+    }
+}

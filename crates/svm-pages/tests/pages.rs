@@ -1,0 +1,465 @@
+//! Behaviour of the page store: golden vectors, roots, reopening, proofs,
+//! write costs and backends.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
+use svm_pages::hash::{TREE_DEPTH, empty_hashes, node_hash};
+use svm_pages::{
+    Address, PAGE_SIZE, Page, PageIndex, PageProof, PageStorage, PageStore, PagesError, State,
+    empty_root, page_hash, verify_page,
+};
+
+fn addr(b: u8) -> Address {
+    Address([b; 20])
+}
+
+fn pattern(seed: u8) -> Box<Page> {
+    let mut p = Box::new([0u8; PAGE_SIZE]);
+    for (i, b) in p.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(31).wrapping_add(seed);
+    }
+    p
+}
+
+fn commit(
+    store: &PageStore<impl KvStore>,
+    a: &Address,
+    base: &State,
+    pages: &[(u32, &Page)],
+) -> State {
+    let pages: Vec<(PageIndex, &Page)> = pages.iter().map(|(i, p)| (PageIndex(*i), *p)).collect();
+    store.commit(a, base, &pages).unwrap().state
+}
+
+/// The known sequence behind the golden root: two commits on contract 0x11…
+fn golden_sequence(store: &PageStore<impl KvStore>) -> (State, State) {
+    let a = addr(0x11);
+    let one = Box::new([1u8; PAGE_SIZE]);
+    let two = Box::new([2u8; PAGE_SIZE]);
+    let zero = Box::new([0u8; PAGE_SIZE]);
+    let p5 = pattern(5);
+    let first = commit(
+        store,
+        &a,
+        &empty_root(),
+        &[(0, &one), (5, &p5), (1 << 31, &pattern(9))],
+    );
+    let second = commit(store, &a, &first, &[(5, &zero), (9, &two)]);
+    (first, second)
+}
+
+const GOLDEN_EMPTY_ROOT: &str = "b511cd664db3cb99f28b155f2520fbf76bfee0b0cf8340096790661d5560a961";
+const GOLDEN_PAGE_HASH: &str = "0c7c5ea935b5397c75933530868dba53df7c3bae3e55995c93033bc2e8e777c2";
+const GOLDEN_ROOT_1: &str = "30ace0270d60450138a28e6d4b0ff6aae524d164e1cb9d7711c903970f49b62f";
+const GOLDEN_ROOT_2: &str = "00a6d9854df6511db636f52a9ddcc57f10532170281b4facce35635e49969389";
+
+#[test]
+fn golden_vectors() {
+    assert_eq!(empty_root().to_string(), GOLDEN_EMPTY_ROOT);
+    let h = page_hash(&addr(0x11), PageIndex(7), &pattern(0));
+    assert_eq!(h.to_string(), GOLDEN_PAGE_HASH);
+    let store = PageStore::new(MemKv::new());
+    let (first, second) = golden_sequence(&store);
+    assert_eq!(first.to_string(), GOLDEN_ROOT_1);
+    assert_eq!(second.to_string(), GOLDEN_ROOT_2);
+}
+
+#[test]
+fn page_hash_layout_is_the_documented_one() {
+    let a = addr(0x42);
+    let content = pattern(3);
+    let mut input = Vec::new();
+    input.extend_from_slice(b"svm/page/v1");
+    input.extend_from_slice(a.as_bytes());
+    input.extend_from_slice(&0x0102_0304u32.to_be_bytes());
+    input.extend_from_slice(&content[..]);
+    assert_eq!(input.len(), 4131);
+    assert_eq!(
+        page_hash(&a, PageIndex(0x0102_0304), &content).0,
+        *blake3::hash(&input).as_bytes()
+    );
+    let mut node = Vec::new();
+    node.extend_from_slice(b"svm/node/v1");
+    node.extend_from_slice(&[1u8; 32]);
+    node.extend_from_slice(&[2u8; 32]);
+    assert_eq!(
+        node_hash(&[1; 32], &[2; 32]),
+        *blake3::hash(&node).as_bytes()
+    );
+    assert_eq!(empty_hashes()[0], [0u8; 32]);
+    assert_eq!(empty_root().0, empty_hashes()[TREE_DEPTH]);
+}
+
+#[test]
+fn page_hash_binds_address_index_and_content() {
+    let p = pattern(1);
+    let base = page_hash(&addr(1), PageIndex(1), &p);
+    assert_ne!(base, page_hash(&addr(2), PageIndex(1), &p));
+    assert_ne!(base, page_hash(&addr(1), PageIndex(2), &p));
+    let mut q = p.clone();
+    q[4095] ^= 1;
+    assert_ne!(base, page_hash(&addr(1), PageIndex(1), &q));
+}
+
+#[test]
+fn roots_do_not_depend_on_write_grouping() {
+    let a = addr(3);
+    let pages: Vec<(u32, Box<Page>)> = [0u32, 1, 7, 4096, u32::MAX]
+        .iter()
+        .map(|&i| (i, pattern(i as u8)))
+        .collect();
+    let all_at_once = {
+        let s = PageStore::new(MemKv::new());
+        let v: Vec<(u32, &Page)> = pages.iter().map(|(i, p)| (*i, &**p)).collect();
+        commit(&s, &a, &empty_root(), &v)
+    };
+    let one_by_one = {
+        let s = PageStore::new(MemKv::new());
+        let mut root = empty_root();
+        for (i, p) in pages.iter().rev() {
+            root = commit(&s, &a, &root, &[(*i, p)]);
+        }
+        root
+    };
+    assert_eq!(all_at_once, one_by_one);
+    assert_ne!(all_at_once, empty_root());
+}
+
+#[test]
+fn zero_pages_cost_nothing_and_free_pages() {
+    let kv = Arc::new(MemKv::new());
+    let s = PageStore::new(kv.clone());
+    let a = addr(4);
+    let zero = Box::new([0u8; PAGE_SIZE]);
+    let out = s
+        .commit(&a, &empty_root(), &[(PageIndex(9), &zero)])
+        .unwrap();
+    assert_eq!(out.state, empty_root());
+    assert_eq!(out.pages_written, 0);
+    assert_eq!(kv.len(), 0, "a zero page stores nothing");
+
+    let p = pattern(1);
+    let r1 = commit(&s, &a, &empty_root(), &[(9, &p)]);
+    assert_eq!(s.state_info(&a, &r1).unwrap().page_count, 1);
+    let r2 = s.commit(&a, &r1, &[(PageIndex(9), &zero)]).unwrap();
+    assert_eq!(
+        r2.state,
+        empty_root(),
+        "freeing the only page gives the empty root"
+    );
+    assert_eq!(r2.page_count, 0);
+}
+
+#[test]
+fn every_committed_state_reopens_and_unknown_ones_do_not() {
+    let s = PageStore::new(MemKv::new());
+    let a = addr(5);
+    let p1 = pattern(1);
+    let p2 = pattern(2);
+    let r1 = commit(&s, &a, &empty_root(), &[(0, &p1)]);
+    let r2 = commit(&s, &a, &r1, &[(0, &p2), (1, &p1)]);
+
+    let v1 = s.open(&a, &r1).unwrap();
+    assert_eq!(
+        v1.read_page(PageIndex(0)).unwrap().as_deref(),
+        Some(&p1[..])
+    );
+    assert_eq!(v1.read_page(PageIndex(1)).unwrap(), None);
+    let v2 = s.open(&a, &r2).unwrap();
+    assert_eq!(
+        v2.read_page(PageIndex(0)).unwrap().as_deref(),
+        Some(&p2[..])
+    );
+    assert_eq!(v2.read(PageIndex(1), 10, 3).unwrap(), p1[10..13].to_vec());
+    assert_eq!(v2.read(PageIndex(77), 4090, 6).unwrap(), vec![0; 6]);
+    assert!(matches!(
+        v2.read(PageIndex(1), 4090, 7),
+        Err(PagesError::SliceOutOfPage {
+            offset: 4090,
+            len: 7
+        })
+    ));
+    assert_eq!(
+        v2.info().unwrap(),
+        svm_pages::StateInfo {
+            parent: r1,
+            page_count: 2
+        }
+    );
+    assert!(s.open(&a, &empty_root()).is_ok());
+
+    let bogus = State([0xab; 32]);
+    assert_eq!(
+        s.open(&a, &bogus).unwrap_err(),
+        PagesError::UnknownState {
+            address: a,
+            state: bogus
+        }
+    );
+    // Another contract's root is not a state of this contract.
+    assert!(matches!(
+        s.open(&addr(6), &r1),
+        Err(PagesError::UnknownState { .. })
+    ));
+    assert!(matches!(
+        s.commit(&a, &bogus, &[(PageIndex(0), &p1)]),
+        Err(PagesError::UnknownState { .. })
+    ));
+    assert!(matches!(
+        s.read_page(&a, &bogus, PageIndex(0)),
+        Err(PagesError::UnknownState { .. })
+    ));
+}
+
+#[test]
+fn unsorted_commit_is_rejected_and_writes_nothing() {
+    let kv = Arc::new(MemKv::new());
+    let s = PageStore::new(kv.clone());
+    let p = pattern(1);
+    for pages in [
+        vec![(PageIndex(2), &*p), (PageIndex(1), &*p)],
+        vec![(PageIndex(2), &*p), (PageIndex(2), &*p)],
+    ] {
+        assert_eq!(
+            s.commit(&addr(1), &empty_root(), &pages),
+            Err(PagesError::UnsortedCommit)
+        );
+    }
+    assert_eq!(kv.len(), 0);
+}
+
+#[test]
+fn commit_writes_are_proportional_to_dirty_pages() {
+    let kv = Arc::new(MemKv::new());
+    let s = PageStore::new(kv.clone());
+    let a = addr(7);
+    // A contract with 512 pages.
+    let pages: Vec<Box<Page>> = (0..512u32).map(|i| pattern(i as u8)).collect();
+    let all: Vec<(PageIndex, &Page)> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (PageIndex(i as u32), &**p))
+        .collect();
+    let base = s.commit(&a, &empty_root(), &all).unwrap().state;
+    for k in [1usize, 4, 16] {
+        let before = kv.len();
+        let new: Vec<Box<Page>> = (0..k).map(|i| pattern(200 + i as u8)).collect();
+        let dirty: Vec<(PageIndex, &Page)> = new
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (PageIndex((i * 31) as u32), &**p))
+            .collect();
+        let out = s.commit(&a, &base, &dirty).unwrap();
+        assert_eq!(out.pages_written, k);
+        assert!(
+            out.nodes_written <= TREE_DEPTH * k,
+            "{} nodes",
+            out.nodes_written
+        );
+        let added = kv.len() - before;
+        assert!(
+            added <= k + TREE_DEPTH * k + 1,
+            "{added} new keys for {k} dirty pages"
+        );
+        assert!(
+            out.bytes_written <= k * (PAGE_SIZE + 33 + TREE_DEPTH * 97) + 89,
+            "{} bytes for {k} pages",
+            out.bytes_written
+        );
+    }
+}
+
+#[test]
+fn missing_node_is_corruption_not_a_panic() {
+    let kv = Arc::new(MemKv::new());
+    let s = PageStore::new(kv.clone());
+    let a = addr(8);
+    let p = pattern(1);
+    let root = commit(&s, &a, &empty_root(), &[(3, &p)]);
+    // Delete every node below the root from a fresh store's point of view.
+    let nodes: Vec<_> = kv.scan_prefix(b"N").unwrap();
+    for (k, _) in &nodes {
+        if k[1..] != root.0 {
+            kv.delete(k).unwrap();
+        }
+    }
+    let fresh = PageStore::new(kv.clone());
+    assert!(matches!(
+        fresh.open(&a, &root).unwrap().read_page(PageIndex(3)),
+        Err(PagesError::Corrupt(_))
+    ));
+    kv.put(&[b"N".as_slice(), &root.0].concat(), b"short")
+        .unwrap();
+    let fresh = PageStore::new(kv.clone());
+    assert!(matches!(
+        fresh.read_page(&a, &root, PageIndex(3)),
+        Err(PagesError::Corrupt(_))
+    ));
+}
+
+#[test]
+fn proofs_verify_and_tampering_fails() {
+    let s = PageStore::new(MemKv::new());
+    let a = addr(9);
+    let p = pattern(4);
+    let q = pattern(5);
+    let root = commit(&s, &a, &empty_root(), &[(10, &p), (11, &q), (1 << 20, &p)]);
+    let proof = s.prove(&a, &root, PageIndex(10)).unwrap();
+    assert!(verify_page(&root, &a, PageIndex(10), &p, &proof));
+
+    // Tampered content, index, address, root, proof.
+    let mut bad = p.clone();
+    bad[0] ^= 1;
+    assert!(!verify_page(&root, &a, PageIndex(10), &bad, &proof));
+    assert!(!verify_page(&root, &a, PageIndex(11), &p, &proof));
+    assert!(!verify_page(&root, &addr(10), PageIndex(10), &p, &proof));
+    let mut bad_root = root;
+    bad_root.0[31] ^= 1;
+    assert!(!verify_page(&bad_root, &a, PageIndex(10), &p, &proof));
+    for h in [0usize, 5, 31] {
+        let mut bad_proof = proof.clone();
+        bad_proof.siblings[h][0] ^= 1;
+        assert!(
+            !verify_page(&root, &a, PageIndex(10), &p, &bad_proof),
+            "height {h}"
+        );
+    }
+
+    // "This page is zero", for a page never written.
+    let zero = Box::new([0u8; PAGE_SIZE]);
+    let zp = s.prove(&a, &root, PageIndex(12)).unwrap();
+    assert!(verify_page(&root, &a, PageIndex(12), &zero, &zp));
+    assert!(!verify_page(&root, &a, PageIndex(12), &p, &zp));
+    // A written page cannot be proven zero with its own proof.
+    assert!(!verify_page(&root, &a, PageIndex(10), &zero, &proof));
+    // The empty state proves every page zero.
+    let ep = s.prove(&a, &empty_root(), PageIndex(77)).unwrap();
+    assert!(verify_page(&empty_root(), &a, PageIndex(77), &zero, &ep));
+    assert!(matches!(
+        s.prove(&a, &State([1; 32]), PageIndex(0)),
+        Err(PagesError::UnknownState { .. })
+    ));
+}
+
+#[test]
+fn proof_encoding_round_trips_and_rejects_garbage() {
+    let s = PageStore::new(MemKv::new());
+    let a = addr(9);
+    let p = pattern(4);
+    let root = commit(&s, &a, &empty_root(), &[(10, &p), (11, &p), (99, &p)]);
+    let proof = s.prove(&a, &root, PageIndex(10)).unwrap();
+    let bytes = proof.to_bytes();
+    // Siblings at heights 0 (page 11) and 6 (page 99's subtree) are non-empty.
+    assert_eq!(&bytes[..4], &0b100_0001u32.to_be_bytes());
+    assert_eq!(bytes.len(), 4 + 2 * 32);
+    assert_eq!(PageProof::from_bytes(&bytes).unwrap(), proof);
+    assert!(matches!(
+        PageProof::from_bytes(&[1, 2]),
+        Err(PagesError::BadProof(_))
+    ));
+    assert!(matches!(
+        PageProof::from_bytes(&bytes[..bytes.len() - 1]),
+        Err(PagesError::BadProof(_))
+    ));
+}
+
+type NamedBackends = Vec<(&'static str, Box<dyn KvStore>)>;
+
+fn backends() -> (tempfile::TempDir, NamedBackends) {
+    let dir = tempfile::tempdir().unwrap();
+    let rocks = RocksKv::open(dir.path().join("rocks")).unwrap();
+    let level = LevelKv::open(dir.path().join("level")).unwrap();
+    let v: NamedBackends = vec![
+        ("memkv", Box::new(MemKv::new())),
+        ("rocksdb", Box::new(rocks)),
+        ("leveldb", Box::new(level)),
+    ];
+    (dir, v)
+}
+
+#[test]
+fn roots_are_identical_on_every_backend_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = golden_sequence(&PageStore::new(MemKv::new()));
+    let rocks_path = dir.path().join("rocks");
+    let level_path = dir.path().join("level");
+    let rocks = golden_sequence(&PageStore::new(RocksKv::open(&rocks_path).unwrap()));
+    let level = golden_sequence(&PageStore::new(LevelKv::open(&level_path).unwrap()));
+    assert_eq!(mem, rocks);
+    assert_eq!(mem, level);
+    // Reopen the disk databases: both roots still read.
+    let a = addr(0x11);
+    for kv in [
+        Box::new(RocksKv::open(&rocks_path).unwrap()) as Box<dyn KvStore>,
+        Box::new(LevelKv::open(&level_path).unwrap()),
+    ] {
+        let s = PageStore::new(kv);
+        let v1 = s.open(&a, &mem.0).unwrap();
+        assert_eq!(
+            v1.read_page(PageIndex(5)).unwrap().as_deref(),
+            Some(&pattern(5)[..])
+        );
+        let v2 = s.open(&a, &mem.1).unwrap();
+        assert_eq!(v2.read_page(PageIndex(5)).unwrap(), None);
+        assert_eq!(
+            v2.read_page(PageIndex(9)).unwrap().as_deref(),
+            Some(&[2u8; PAGE_SIZE][..])
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Random commits of random pages: on every backend the roots match,
+    /// every page reads back as in a simple model, and older roots keep
+    /// their content.
+    #[test]
+    fn random_commits_match_model_on_every_backend(
+        commits in prop::collection::vec(
+            prop::collection::btree_map(
+                prop_oneof![0u32..8, Just(u32::MAX), 1000u32..1004],
+                prop_oneof![Just(0u8), 1u8..=255],
+                0..5,
+            ),
+            1..6,
+        )
+    ) {
+        let (_dir, kvs) = backends();
+        let a = addr(0x33);
+        let mut history: Vec<(Vec<State>, std::collections::BTreeMap<u32, u8>)> = Vec::new();
+        let stores: Vec<_> = kvs.into_iter().map(|(n, kv)| (n, PageStore::new(kv))).collect();
+        let mut roots = vec![empty_root(); stores.len()];
+        let mut model = std::collections::BTreeMap::new();
+        for dirty in &commits {
+            let pages: Vec<(PageIndex, Box<Page>)> = dirty
+                .iter()
+                .map(|(&i, &fill)| (PageIndex(i), Box::new([fill; PAGE_SIZE])))
+                .collect();
+            let refs: Vec<(PageIndex, &Page)> = pages.iter().map(|(i, p)| (*i, &**p)).collect();
+            for (k, (_, s)) in stores.iter().enumerate() {
+                roots[k] = s.commit(&a, &roots[k], &refs).unwrap().state;
+            }
+            for (&i, &fill) in dirty {
+                if fill == 0 { model.remove(&i); } else { model.insert(i, fill); }
+            }
+            prop_assert!(roots.iter().all(|r| *r == roots[0]), "roots differ: {:?}", roots);
+            history.push((roots.clone(), model.clone()));
+        }
+        for (roots, model) in &history {
+            for (k, (name, s)) in stores.iter().enumerate() {
+                let v = s.open(&a, &roots[k]).unwrap();
+                prop_assert_eq!(v.info().unwrap().page_count as usize, model.len(), "{}", name);
+                for i in [0u32, 1, 2, 3, 4, 5, 6, 7, 1000, 1001, 1002, 1003, u32::MAX] {
+                    let got = v.read_page(PageIndex(i)).unwrap();
+                    match model.get(&i) {
+                        Some(&fill) => prop_assert_eq!(got.as_deref(), Some(&[fill; PAGE_SIZE][..])),
+                        None => prop_assert_eq!(got, None),
+                    }
+                }
+            }
+        }
+    }
+}
