@@ -260,6 +260,18 @@ impl<T: KvStore + ?Sized> KvStore for Arc<T> {
     }
 }
 
+impl<T: KvStore + ?Sized> KvStore for &T {
+    fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
+        (**self).get(key)
+    }
+    fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
+        (**self).write(batch)
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
+        (**self).scan_prefix(prefix)
+    }
+}
+
 impl<T: KvStore + ?Sized> KvStore for Box<T> {
     fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
         (**self).get(key)

@@ -208,6 +208,25 @@ pub trait PageStorage: Send + Sync {
         address: &Address,
         base: &State,
         pages: &[(PageIndex, &Page)],
+    ) -> Result<CommitOutcome, PagesError> {
+        self.commit_with(address, base, pages, &|_| WriteBatch::new())
+    }
+
+    /// [`PageStorage::commit`], adding the operations `extra(new_state)`
+    /// returns to the same atomic batch: the runtime records a contract's
+    /// new latest state and balance changes this way, so that they land
+    /// with the pages or not at all. `extra` must not write the page
+    /// store's own keys (first byte `P`, `N` or `S`).
+    ///
+    /// # Errors
+    /// As [`PageStorage::commit`]; on error nothing is written, `extra`'s
+    /// operations included.
+    fn commit_with(
+        &self,
+        address: &Address,
+        base: &State,
+        pages: &[(PageIndex, &Page)],
+        extra: &dyn Fn(&State) -> WriteBatch,
     ) -> Result<CommitOutcome, PagesError>;
 }
 
@@ -523,11 +542,12 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         Ok(Some(page))
     }
 
-    fn commit(
+    fn commit_with(
         &self,
         address: &Address,
         base: &State,
         pages: &[(PageIndex, &Page)],
+        extra: &dyn Fn(&State) -> WriteBatch,
     ) -> Result<CommitOutcome, PagesError> {
         if pages.windows(2).any(|w| w[0].0 >= w[1].0) {
             return Err(PagesError::UnsortedCommit);
@@ -567,6 +587,12 @@ impl<K: KvStore> PageStorage for PageStore<K> {
             record.extend_from_slice(base.as_bytes());
             record.extend_from_slice(&page_count.to_be_bytes());
             batch.put(Bytes::copy_from_slice(&state_key(address, &state)), record);
+        }
+        for op in extra(&state).into_ops() {
+            match op {
+                svm_kv::BatchOp::Put { key, value } => batch.put(key, value),
+                svm_kv::BatchOp::Delete { key } => batch.delete(key),
+            };
         }
         let bytes_written = batch.payload_bytes();
         let nodes_written = new_nodes.len();

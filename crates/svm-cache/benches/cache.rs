@@ -1,0 +1,165 @@
+//! Criterion benchmarks of the cache layer.
+//!
+//! - `slice_read_hit`: an 8-byte slice read on a cache hit, beside a raw
+//!   `HashMap<u32, Box<[u8; 4096]>>` read of the same bytes (goal: at most
+//!   2× the raw read).
+//! - `commit/{1,16,256}`: a commit of that many dirty pages to RocksKv
+//!   through the cache (page hashes, Merkle nodes, state record, one
+//!   batch), beside `raw_writebatch/{n}`: the same pages written by a raw
+//!   RocksDB `WriteBatch` (goal: at least 0.7× raw throughput).
+//! - `cold_page_load`: the first read of a page from RocksKv through a new
+//!   cache (a tree walk and a page read).
+//!
+//! Run: `cargo bench -p svm-cache --bench cache`.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use svm_cache::{CacheConfig, PageCache, PageSlice, PageSliceCache};
+use svm_kv::{MemKv, RocksKv};
+use svm_pages::{PAGE_SIZE, PageIndex, PageStore, empty_root};
+use svm_types::Address;
+
+const ADDR: Address = Address([7; 20]);
+
+fn slice_read_hit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cache/slice_read_hit");
+    let store = PageStore::new(MemKv::new());
+    let mut cache = PageSliceCache::new(
+        PageCache::open(store, ADDR, empty_root(), CacheConfig::default()).unwrap(),
+    );
+    let slices: Vec<PageSlice> = (0..16u32)
+        .map(|i| PageSlice::new(PageIndex(i), 8 * i, 8).unwrap())
+        .collect();
+    for (i, s) in slices.iter().enumerate() {
+        cache.write_u64(s, i as u64 + 1).unwrap();
+    }
+    let mut i = 0usize;
+    group.bench_function("page_slice_cache", |b| {
+        b.iter(|| {
+            i = (i + 1) & 15;
+            let mut buf = [0u8; 8];
+            cache.read_into(black_box(&slices[i]), &mut buf).unwrap();
+            black_box(buf)
+        })
+    });
+
+    let mut raw: HashMap<u32, Box<[u8; PAGE_SIZE]>> = HashMap::new();
+    for i in 0..16u32 {
+        let mut p = Box::new([0u8; PAGE_SIZE]);
+        p[8 * i as usize..8 * i as usize + 8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+        raw.insert(i, p);
+    }
+    let mut j = 0u32;
+    group.bench_function("raw_hashmap", |b| {
+        b.iter(|| {
+            j = (j + 1) & 15;
+            let page = black_box(&raw).get(&black_box(j)).unwrap();
+            let off = 8 * j as usize;
+            let mut buf = [0u8; 8];
+            buf.copy_from_slice(&page[off..off + 8]);
+            black_box(buf)
+        })
+    });
+    group.finish();
+}
+
+fn page(seed: u64) -> Vec<u8> {
+    let mut p = vec![0u8; PAGE_SIZE];
+    for (k, chunk) in p.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&(seed.wrapping_mul(0x9e37_79b9) ^ k as u64).to_le_bytes());
+    }
+    p
+}
+
+fn commits(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut group = c.benchmark_group("cache/commit_rocksdb");
+    let store = PageStore::new(RocksKv::open(dir.path().join("svm")).unwrap());
+    let mut cache = PageCache::open(store, ADDR, empty_root(), CacheConfig::default()).unwrap();
+    // A contract that already holds 1024 pages.
+    for i in 0..1024u32 {
+        cache.write(PageIndex(i), 0, &page(i as u64)).unwrap();
+    }
+    cache.commit().unwrap();
+    let raw = rocksdb::DB::open_default(dir.path().join("raw")).unwrap();
+    let mut seed = 1u64 << 32;
+    for n in [1u32, 16, 256] {
+        group.throughput(Throughput::Bytes(n as u64 * PAGE_SIZE as u64));
+        group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
+            b.iter_batched(
+                || {
+                    seed += 1;
+                    (0..n)
+                        .map(|i| page(seed * 1000 + i as u64))
+                        .collect::<Vec<_>>()
+                },
+                |pages| {
+                    for (i, p) in pages.iter().enumerate() {
+                        cache.write(PageIndex(i as u32 * 3), 0, p).unwrap();
+                    }
+                    cache.commit().unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_with_input(BenchmarkId::new("raw_writebatch", n), &n, |b, &n| {
+            b.iter_batched(
+                || {
+                    seed += 1;
+                    let pages: Vec<_> = (0..n).map(|i| page(seed * 1000 + i as u64)).collect();
+                    (seed, pages)
+                },
+                |(seed, pages)| {
+                    let mut wb = rocksdb::WriteBatch::default();
+                    for (i, p) in pages.iter().enumerate() {
+                        let mut key = [0u8; 33];
+                        key[0] = b'P';
+                        key[1..9].copy_from_slice(&(seed * 1000 + i as u64).to_be_bytes());
+                        wb.put(key, p);
+                    }
+                    raw.write(wb).unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn cold_load(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = PageStore::new(RocksKv::open(dir.path().join("svm")).unwrap());
+    let mut cache =
+        PageCache::open(store.clone(), ADDR, empty_root(), CacheConfig::default()).unwrap();
+    for i in 0..1024u32 {
+        cache.write(PageIndex(i), 0, &page(i as u64)).unwrap();
+    }
+    let root = cache.commit().unwrap();
+    let mut i = 0u32;
+    c.bench_function("cache/cold_page_load_rocksdb", |b| {
+        b.iter_batched(
+            || {
+                i = (i + 389) % 1024;
+                // A fresh store too, so its node cache is cold.
+                let fresh = PageStore::new(store.kv());
+                let cache = PageCache::open(fresh, ADDR, root, CacheConfig::default()).unwrap();
+                (i, cache)
+            },
+            |(i, mut cache)| {
+                let mut buf = [0u8; 8];
+                cache.read_into(PageIndex(i), 0, &mut buf).unwrap();
+                buf
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
+    targets = slice_read_hit, commits, cold_load
+}
+criterion_main!(benches);
