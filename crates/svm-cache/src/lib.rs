@@ -307,9 +307,14 @@ impl<S: PageStorage> PageCache<S> {
         buf: &mut [u8],
     ) -> Result<(), CacheError> {
         let end = check_bounds(index, offset, buf.len())?;
-        let page = self.page(index)?;
-        buf.copy_from_slice(&page[offset..end]);
         self.stats.bytes_read += buf.len() as u64;
+        // A cache hit costs one map lookup.
+        if let Some(slot) = self.run.get(&index) {
+            buf.copy_from_slice(&slot.page()[offset..end]);
+            return Ok(());
+        }
+        let page = self.slot(index)?.page();
+        buf.copy_from_slice(&page[offset..end]);
         Ok(())
     }
 

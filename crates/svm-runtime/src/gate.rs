@@ -1,0 +1,233 @@
+//! The deploy gate: what wasm code must satisfy before it is stored.
+//!
+//! 1. **Well-formed** under the accepted feature set: the MVP plus the
+//!    deterministic post-MVP features current Rust and clang emit (sign
+//!    extension, mutable globals, multi-value, bulk memory, reference
+//!    types). SIMD, threads and atomics, exceptions, memory64, multiple
+//!    memories, tail calls and GC are not accepted.
+//! 2. **Deterministic:** no float value type or float instruction
+//!    (including non-trapping float-to-int conversions). The error names
+//!    the instruction and its byte offset in the code.
+//! 3. **Imports:** only functions of the import object ([`VMCALLS`]), each
+//!    with its exact signature. All unknown imports are named at once.
+//! 4. **Memory:** the module defines its own memory (one) and exports it as
+//!    `memory`.
+//!
+//! The gate never panics and never executes code.
+
+use wasmer::wasmparser::{
+    CompositeInnerType, ExternalKind, FuncType, Operator, Parser, Payload, TypeRef, ValType,
+    Validator, WasmFeatures,
+};
+
+use crate::imports::{VMCALLS, ValKind};
+
+/// Why code was rejected at deploy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateError {
+    /// Not a valid wasm module under the accepted features.
+    #[error("malformed wasm at offset {offset}: {message}")]
+    Malformed {
+        /// The byte offset of the problem.
+        offset: u64,
+        /// wasmparser's message.
+        message: String,
+    },
+    /// A non-deterministic instruction or type.
+    #[error("{rule}: `{instruction}` at offset {offset}")]
+    NonDeterministic {
+        /// The rule broken (`floats`).
+        rule: &'static str,
+        /// The instruction or type.
+        instruction: String,
+        /// Its byte offset in the code.
+        offset: u64,
+    },
+    /// Imports the import object does not provide, as
+    /// `module.name: (params) -> (results)`.
+    #[error("unknown imports: {}", .0.join(", "))]
+    UnknownImports(Vec<String>),
+    /// The module defines no memory exported as `memory`.
+    #[error("the module must define one memory and export it as \"memory\"")]
+    MissingMemory,
+}
+
+/// The features the gate accepts.
+pub fn accepted_features() -> WasmFeatures {
+    WasmFeatures::MUTABLE_GLOBAL
+        | WasmFeatures::SIGN_EXTENSION
+        | WasmFeatures::MULTI_VALUE
+        | WasmFeatures::BULK_MEMORY
+        | WasmFeatures::REFERENCE_TYPES
+        | WasmFeatures::FLOATS
+        | WasmFeatures::GC_TYPES
+        | WasmFeatures::SATURATING_FLOAT_TO_INT
+}
+
+fn kind(v: &ValType) -> Option<ValKind> {
+    match v {
+        ValType::I32 => Some(ValKind::I32),
+        ValType::I64 => Some(ValKind::I64),
+        _ => None,
+    }
+}
+
+fn fmt_sig(f: &FuncType) -> String {
+    let list = |ts: &[ValType]| {
+        ts.iter()
+            .map(|t| format!("{t}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!("({}) -> ({})", list(f.params()), list(f.results()))
+}
+
+fn matches(f: &FuncType, params: &[ValKind], results: &[ValKind]) -> bool {
+    let same = |ts: &[ValType], ks: &[ValKind]| {
+        ts.len() == ks.len() && ts.iter().zip(ks).all(|(t, k)| kind(t) == Some(*k))
+    };
+    same(f.params(), params) && same(f.results(), results)
+}
+
+fn is_float(v: &ValType) -> bool {
+    matches!(v, ValType::F32 | ValType::F64)
+}
+
+/// The name of `op` when it is a float instruction. Every wasm instruction
+/// that produces, consumes or converts a float has `F32` or `F64` in its
+/// wasmparser name (`F32Add`, `I32TruncSatF64U`, `F64Load`, ...).
+fn float_op(op: &Operator) -> Option<String> {
+    let name = format!("{op:?}");
+    let name = name.split([' ', '{', '(']).next().unwrap_or_default();
+    (name.contains("F32") || name.contains("F64")).then(|| name.to_string())
+}
+
+fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
+    GateError::Malformed {
+        offset: e.offset(),
+        message: e.message().to_string(),
+    }
+}
+
+/// Runs the gate over `code`.
+///
+/// # Errors
+/// The first [`GateError`] found, in the order of the module docs.
+pub fn check(code: &[u8]) -> Result<(), GateError> {
+    Validator::new_with_features(accepted_features())
+        .validate_all(code)
+        .map_err(malformed)?;
+
+    let mut types: Vec<Option<FuncType>> = Vec::new();
+    let mut unknown = Vec::new();
+    let mut memories = 0u32;
+    let mut exports_memory = false;
+    for payload in Parser::new(0).parse_all(code) {
+        match payload.map_err(malformed)? {
+            Payload::TypeSection(r) => {
+                for group in r {
+                    for sub in group.map_err(malformed)?.into_types() {
+                        types.push(match &sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => Some(f.clone()),
+                            _ => None,
+                        });
+                    }
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    let imp = imp.map_err(malformed)?;
+                    let ok = match imp.ty {
+                        TypeRef::Func(t) => match types.get(t as usize).cloned().flatten() {
+                            Some(f) => {
+                                let known = VMCALLS.iter().any(|v| {
+                                    v.module == imp.module
+                                        && v.name == imp.name
+                                        && matches(&f, v.params, v.results)
+                                });
+                                if !known {
+                                    unknown.push(format!(
+                                        "{}.{}: {}",
+                                        imp.module,
+                                        imp.name,
+                                        fmt_sig(&f)
+                                    ));
+                                }
+                                true
+                            }
+                            None => false,
+                        },
+                        _ => false,
+                    };
+                    if !ok {
+                        unknown.push(format!("{}.{}: {:?}", imp.module, imp.name, imp.ty));
+                    }
+                }
+            }
+            Payload::MemorySection(r) => memories += r.count(),
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e.map_err(malformed)?;
+                    if e.name == "memory" && e.kind == ExternalKind::Memory && e.index == 0 {
+                        exports_memory = true;
+                    }
+                }
+            }
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    let g = g.map_err(malformed)?;
+                    if is_float(&g.ty.content_type) {
+                        return Err(GateError::NonDeterministic {
+                            rule: "floats",
+                            instruction: format!("global of type {}", g.ty.content_type),
+                            offset: g.init_expr.get_binary_reader().original_position(),
+                        });
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let mut locals = body.get_locals_reader().map_err(malformed)?;
+                for _ in 0..locals.get_count() {
+                    let offset = locals.original_position();
+                    let (_, ty) = locals.read().map_err(malformed)?;
+                    if is_float(&ty) {
+                        return Err(GateError::NonDeterministic {
+                            rule: "floats",
+                            instruction: format!("local of type {ty}"),
+                            offset,
+                        });
+                    }
+                }
+                let mut ops = body.get_operators_reader().map_err(malformed)?;
+                while !ops.eof() {
+                    let (op, offset) = ops.read_with_offset().map_err(malformed)?;
+                    if let Some(name) = float_op(&op) {
+                        return Err(GateError::NonDeterministic {
+                            rule: "floats",
+                            instruction: name,
+                            offset,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Float parameters or results in any function type.
+    for f in types.iter().flatten() {
+        if f.params().iter().chain(f.results()).any(is_float) {
+            return Err(GateError::NonDeterministic {
+                rule: "floats",
+                instruction: format!("function type {}", fmt_sig(f)),
+                offset: 0,
+            });
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(GateError::UnknownImports(unknown));
+    }
+    if memories != 1 || !exports_memory {
+        return Err(GateError::MissingMemory);
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The import object: every vmcall bound into wasmer, and the table of
+//! their names and signatures that the deploy gate checks imports against.
+
+use svm_pages::PageStorage;
+use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Memory, MemoryView, Store, imports};
+
+use crate::vmcalls::{self, CallContext, GuestMemory, VmCallError};
+
+/// A wasm value type of a vmcall signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValKind {
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+}
+
+/// The name and wasm signature of one vmcall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmCallSig {
+    /// The import module (`svm` or `node`).
+    pub module: &'static str,
+    /// The import name.
+    pub name: &'static str,
+    /// The parameter types.
+    pub params: &'static [ValKind],
+    /// The result types.
+    pub results: &'static [ValKind],
+}
+
+use ValKind::{I32, I64};
+
+/// Every vmcall of the import object, with its exact wasm signature. A
+/// contract may import any of these and nothing else.
+pub const VMCALLS: &[VmCallSig] = &[
+    VmCallSig { module: "svm", name: "mem_to_reg_copy", params: &[I32, I32, I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "reg_to_mem_copy", params: &[I32, I32, I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "storage_read_to_reg", params: &[I32, I32, I32, I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "storage_read_to_mem", params: &[I32, I32, I32, I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "storage_write_from_mem", params: &[I32, I32, I32, I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "storage_write_from_reg", params: &[I32, I32, I32, I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "reg_replace_byte", params: &[I32, I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "reg_read_be_i64", params: &[I32, I32], results: &[I64] },
+    VmCallSig { module: "svm", name: "reg_write_be_i64", params: &[I64, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "calldata_len", params: &[], results: &[I32] },
+    VmCallSig { module: "svm", name: "calldata_copy", params: &[I32, I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "set_return_data", params: &[I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "log", params: &[I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "sender_to_reg", params: &[I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "self_to_reg", params: &[I32, I32], results: &[] },
+    VmCallSig { module: "svm", name: "transfer", params: &[I32, I32, I64], results: &[] },
+    VmCallSig { module: "node", name: "vmcall_get_balance", params: &[I32, I32], results: &[I64] },
+    VmCallSig { module: "node", name: "vmcall_set_balance", params: &[I64, I32, I32], results: &[] },
+];
+
+/// The wasmer environment of one run: its [`CallContext`] and, once the
+/// instance exists, its exported memory.
+pub struct Env<S> {
+    /// The run's context.
+    pub ctx: CallContext<S>,
+    /// The contract's exported `memory`.
+    pub memory: Option<Memory>,
+}
+
+struct WasmMemory<'a>(MemoryView<'a>);
+
+impl GuestMemory for WasmMemory<'_> {
+    fn read(&self, ptr: u32, buf: &mut [u8]) -> Result<(), VmCallError> {
+        self.0
+            .read(ptr.into(), buf)
+            .map_err(|_| VmCallError::MemoryOutOfBounds {
+                ptr,
+                len: buf.len() as u32,
+            })
+    }
+
+    fn write(&self, ptr: u32, data: &[u8]) -> Result<(), VmCallError> {
+        self.0
+            .write(ptr.into(), data)
+            .map_err(|_| VmCallError::MemoryOutOfBounds {
+                ptr,
+                len: data.len() as u32,
+            })
+    }
+}
+
+type EnvMut<'a, S> = FunctionEnvMut<'a, Env<S>>;
+
+fn with_mem<S: PageStorage + 'static, R>(
+    env: &mut EnvMut<'_, S>,
+    f: impl FnOnce(&mut CallContext<S>, &WasmMemory<'_>) -> Result<R, VmCallError>,
+) -> Result<R, VmCallError> {
+    let (data, store) = env.data_and_store_mut();
+    let memory = data.memory.as_ref().ok_or(VmCallError::NoMemory)?;
+    let view = memory.view(&store);
+    f(&mut data.ctx, &WasmMemory(view))
+}
+
+/// Builds the import object of one run over `env`.
+pub fn import_object<S: PageStorage + 'static>(
+    store: &mut Store,
+    env: &FunctionEnv<Env<S>>,
+) -> Imports {
+    use vmcalls as v;
+    imports! {
+        "svm" => {
+            "mem_to_reg_copy" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, b: u32, r: u32|
+                    with_mem(&mut e, |c, m| v::mem_to_reg_copy(c, m, mi, p, l, b, r))),
+            "reg_to_mem_copy" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32, l: u32, mi: u32, p: u32|
+                    with_mem(&mut e, |c, m| v::reg_to_mem_copy(c, m, b, r, l, mi, p))),
+            "storage_read_to_reg" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, b: u32, r: u32|
+                    v::storage_read_to_reg(&mut e.data_mut().ctx, pg, sl, o, l, b, r)),
+            "storage_read_to_mem" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, mi: u32, p: u32|
+                    with_mem(&mut e, |c, m| v::storage_read_to_mem(c, m, pg, sl, o, l, mi, p))),
+            "storage_write_from_mem" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, pg: u32, sl: u32, o: u32|
+                    with_mem(&mut e, |c, m| v::storage_write_from_mem(c, m, mi, p, l, pg, sl, o))),
+            "storage_write_from_reg" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32, l: u32, pg: u32, sl: u32, o: u32|
+                    v::storage_write_from_reg(&mut e.data_mut().ctx, b, r, l, pg, sl, o)),
+            "reg_replace_byte" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32, byte: u32, o: u32|
+                    v::reg_replace_byte(&mut e.data_mut().ctx, b, r, byte, o)),
+            "reg_read_be_i64" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32| v::reg_read_be_i64(&mut e.data_mut().ctx, b, r)),
+            "reg_write_be_i64" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, val: i64, b: u32, r: u32|
+                    v::reg_write_be_i64(&mut e.data_mut().ctx, val, b, r)),
+            "calldata_len" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>| v::calldata_len(&mut e.data_mut().ctx)),
+            "calldata_copy" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, p: u32, o: u32, l: u32|
+                    with_mem(&mut e, |c, m| v::calldata_copy(c, m, p, o, l))),
+            "set_return_data" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, |c, m| v::set_return_data(c, m, p, l))),
+            "log" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, |c, m| v::log(c, m, p, l))),
+            "sender_to_reg" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32| v::sender_to_reg(&mut e.data_mut().ctx, b, r)),
+            "self_to_reg" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32| v::self_to_reg(&mut e.data_mut().ctx, b, r)),
+            "transfer" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32, amount: i64|
+                    v::transfer(&mut e.data_mut().ctx, b, r, amount)),
+        },
+        "node" => {
+            "vmcall_get_balance" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, b: u32, r: u32| v::vmcall_get_balance(&mut e.data_mut().ctx, b, r)),
+            "vmcall_set_balance" => Function::new_typed_with_env(store, env,
+                |mut e: EnvMut<S>, val: i64, b: u32, r: u32|
+                    v::vmcall_set_balance(&mut e.data_mut().ctx, val, b, r)),
+        },
+    }
+}

@@ -1,0 +1,63 @@
+//! svm layer 5: the runtime. It deploys WebAssembly contracts and executes
+//! call transactions on wasmer 7.4.2 against their page storage.
+//!
+//! - **Deploy** ([`Runtime::deploy`]): the gate ([`gate`]) checks the code
+//!   (well-formed, deterministic, known imports, own memory); the code is
+//!   compiled, then stored under its hash and the contract record under
+//!   its address, derived from (author, nonce, code hash)
+//!   ([`contracts::contract_address`]).
+//! - **Call** ([`Runtime::call`]): load the code, compile it (or take it
+//!   from the module cache), build the import object of vmcalls
+//!   ([`imports`], [`vmcalls`]), instantiate with fresh registers and a
+//!   page-slice cache at the state, call the function under the gas limit,
+//!   and return a [`Receipt`]. Success commits the dirty pages, the
+//!   contract's new state and balance changes in one atomic batch; any
+//!   failure discards everything.
+//!
+//! Transactions and receipts have binary encodings ([`wire`]), specified as
+//! byte tables and in `docs/wire-formats.md`.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use svm_kv::MemKv;
+//! use svm_runtime::{CallTx, DeployTx, KvNodeHost, Runtime, RuntimeConfig, StateRef, WasmValue};
+//! use svm_types::Address;
+//!
+//! let kv = Arc::new(MemKv::new());
+//! let rt = Runtime::new(kv.clone(), Arc::new(KvNodeHost::new(kv)), RuntimeConfig::default());
+//! let code = wat::parse_str(r#"(module
+//!     (memory (export "memory") 1)
+//!     (func (export "add") (param i64 i64) (result i64)
+//!         local.get 0 local.get 1 i64.add))"#).unwrap();
+//! let deployed = rt
+//!     .deploy(&DeployTx { author: Address([1; 20]), nonce: 0, name: "adder".into(), gas_limit: 1_000_000, code })
+//!     .unwrap();
+//! let receipt = rt.call(&CallTx {
+//!     contract: deployed.address,
+//!     sender: Address([2; 20]),
+//!     function: "add".into(),
+//!     args: vec![WasmValue::I64(2), WasmValue::I64(40)],
+//!     calldata: vec![],
+//!     gas_limit: 1_000,
+//!     state: StateRef::Latest,
+//! });
+//! assert!(receipt.success);
+//! assert_eq!(receipt.returns, vec![WasmValue::I64(42)]);
+//! assert!(receipt.gas_used > 0);
+//! ```
+#![deny(missing_docs)]
+
+pub mod contracts;
+pub mod gas;
+pub mod gate;
+pub mod imports;
+pub mod node;
+mod runtime;
+pub mod vmcalls;
+pub mod wire;
+
+pub use node::{HostError, KvNodeHost, NodeHost};
+pub use runtime::{Compiler, DeployError, Deployed, Runtime, RuntimeConfig};
+pub use wire::{CallTx, DecodeError, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};

@@ -1,0 +1,120 @@
+//! The node's accounts, behind the `node` vmcalls.
+//!
+//! A full node implements [`NodeHost`] over its own account state. A run
+//! reads balances through it, buffers every change, and hands the changes
+//! back only when the run succeeds: [`NodeHost::commit_writes`] adds them to
+//! the same atomic KV batch as the contract's pages (for KV-backed hosts),
+//! and [`NodeHost::applied`] tells hosts with state elsewhere after that
+//! batch landed. A failed run changes no balance.
+//!
+//! [`KvNodeHost`], the default for the CLI and the tests, keeps balances in
+//! the runtime's KV:
+//!
+//! | key | key size (bytes) | value |
+//! |---|---|---|
+//! | `b` (0x62) ‖ account address | 21 | balance, `u64` big-endian (8 bytes) |
+//!
+//! A missing key is a balance of 0.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use svm_kv::{Bytes, KvStore, WriteBatch};
+use svm_types::Address;
+
+/// A node host's error, with its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HostError(pub String);
+
+/// The node's account state as the runtime sees it.
+pub trait NodeHost: Send + Sync {
+    /// The balance of `account` (0 for an unknown account).
+    ///
+    /// # Errors
+    /// [`HostError`] when the node cannot read it; the run then fails.
+    fn balance(&self, account: &Address) -> Result<u64, HostError>;
+
+    /// KV operations that record `changes` (final balances), added to the
+    /// atomic batch that commits a successful run. Default: none.
+    fn commit_writes(&self, changes: &BTreeMap<Address, u64>) -> WriteBatch {
+        let _ = changes;
+        WriteBatch::new()
+    }
+
+    /// Called after a successful run's batch landed, with its balance
+    /// changes. Default: nothing.
+    fn applied(&self, changes: &BTreeMap<Address, u64>) {
+        let _ = changes;
+    }
+}
+
+/// Namespace byte of balances in the KV.
+const BALANCE_NS: u8 = b'b';
+
+fn balance_key(account: &Address) -> [u8; 21] {
+    let mut k = [0u8; 21];
+    k[0] = BALANCE_NS;
+    k[1..].copy_from_slice(account.as_bytes());
+    k
+}
+
+/// Balances kept in a KV store (module docs give the layout).
+pub struct KvNodeHost<K> {
+    kv: K,
+}
+
+impl<K: KvStore> KvNodeHost<K> {
+    /// A host over `kv` (usually the runtime's own store).
+    pub fn new(kv: K) -> Self {
+        Self { kv }
+    }
+
+    /// Sets a balance directly, outside any run (funding an account).
+    ///
+    /// # Errors
+    /// [`HostError`] with the KV's message.
+    pub fn set_balance(&self, account: &Address, balance: u64) -> Result<(), HostError> {
+        self.kv
+            .put(&balance_key(account), &balance.to_be_bytes())
+            .map_err(|e| HostError(e.to_string()))
+    }
+}
+
+impl<K: KvStore> NodeHost for KvNodeHost<K> {
+    fn balance(&self, account: &Address) -> Result<u64, HostError> {
+        match self
+            .kv
+            .get(&balance_key(account))
+            .map_err(|e| HostError(e.to_string()))?
+        {
+            None => Ok(0),
+            Some(v) => <[u8; 8]>::try_from(&v[..])
+                .map(u64::from_be_bytes)
+                .map_err(|_| HostError(format!("balance of {account} is {} bytes", v.len()))),
+        }
+    }
+
+    fn commit_writes(&self, changes: &BTreeMap<Address, u64>) -> WriteBatch {
+        let mut batch = WriteBatch::with_capacity(changes.len());
+        for (account, balance) in changes {
+            batch.put(
+                Bytes::copy_from_slice(&balance_key(account)),
+                balance.to_be_bytes().to_vec(),
+            );
+        }
+        batch
+    }
+}
+
+impl<T: NodeHost + ?Sized> NodeHost for Arc<T> {
+    fn balance(&self, account: &Address) -> Result<u64, HostError> {
+        (**self).balance(account)
+    }
+    fn commit_writes(&self, changes: &BTreeMap<Address, u64>) -> WriteBatch {
+        (**self).commit_writes(changes)
+    }
+    fn applied(&self, changes: &BTreeMap<Address, u64>) {
+        (**self).applied(changes)
+    }
+}

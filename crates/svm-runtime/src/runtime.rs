@@ -1,0 +1,486 @@
+//! The runtime: deploy and call.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use svm_cache::{CacheConfig, CacheError, PageCache, PageSliceCache};
+use svm_kv::{KvStore, WriteBatch};
+use svm_pages::{PageStore, PagesError, empty_root};
+use svm_registers::{RegisterConfig, Registers};
+use svm_types::{Address, CodeHash, State};
+use wasmer::sys::{CompilerConfig, EngineBuilder, Singlepass};
+use wasmer::{Engine, FunctionEnv, Instance, Module, Store, Type, Value};
+use wasmer_middlewares::Metering;
+use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
+
+use crate::contracts::{
+    ContractRecord, RecordError, code_hash, code_key, contract_address, load_record, record_key,
+};
+use crate::gate::{self, GateError};
+use crate::gas::operator_cost;
+use crate::imports::{Env, import_object};
+use crate::node::NodeHost;
+use crate::vmcalls::{CallContext, OutputLimits, VmCallError};
+use crate::wire::{CallTx, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};
+
+/// The wasm compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compiler {
+    /// wasmer's Singlepass: linear-time compilation, the default.
+    #[default]
+    Singlepass,
+    /// wasmer's Cranelift (cargo feature `cranelift`): slower to compile,
+    /// faster code.
+    #[cfg(feature = "cranelift")]
+    Cranelift,
+}
+
+/// Settings of a [`Runtime`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// The compiler for every module.
+    pub compiler: Compiler,
+    /// The page cache of each call.
+    pub cache: CacheConfig,
+    /// The register counts of each call.
+    pub registers: RegisterConfig,
+    /// Limits on return data and logs.
+    pub outputs: OutputLimits,
+    /// The largest code accepted at deploy, in bytes. Default: 512 KiB.
+    pub max_code_bytes: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            compiler: Compiler::default(),
+            cache: CacheConfig::default(),
+            registers: RegisterConfig::default(),
+            outputs: OutputLimits::default(),
+            max_code_bytes: 512 << 10,
+        }
+    }
+}
+
+/// Why a deploy failed. Nothing is stored then.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeployError {
+    /// The code is larger than [`RuntimeConfig::max_code_bytes`].
+    #[error("code is {size} bytes, over the limit of {limit}")]
+    CodeTooLarge {
+        /// The code size, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The deploy gate rejected the code.
+    #[error(transparent)]
+    Gate(#[from] GateError),
+    /// wasmer could not compile the code.
+    #[error("compile error: {0}")]
+    Compile(String),
+    /// A contract already lives at the derived address (same author, nonce
+    /// and code).
+    #[error("a contract is already deployed at {0}")]
+    AlreadyDeployed(Address),
+    /// The storage failed.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// The outcome of a successful deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployed {
+    /// The new contract's address.
+    pub address: Address,
+    /// The hash of its code.
+    pub code_hash: CodeHash,
+    /// Its initial state: the empty root.
+    pub state: State,
+}
+
+/// A compiled module and the engine that owns its machine code.
+#[derive(Clone)]
+struct Compiled {
+    engine: Engine,
+    module: Module,
+}
+
+/// Compiles `code` with a fresh engine (one `Metering` middleware can
+/// instrument only one module).
+fn compile(code: &[u8], compiler: Compiler) -> Result<Compiled, String> {
+    let metering = Arc::new(Metering::new(0, operator_cost));
+    let engine: Engine = match compiler {
+        Compiler::Singlepass => {
+            let mut c = Singlepass::new();
+            c.num_threads(NonZeroUsize::MIN);
+            c.push_middleware(metering);
+            EngineBuilder::new(c).engine().into()
+        }
+        #[cfg(feature = "cranelift")]
+        Compiler::Cranelift => {
+            let mut c = wasmer::sys::Cranelift::new();
+            c.num_threads(NonZeroUsize::MIN);
+            c.push_middleware(metering);
+            EngineBuilder::new(c).engine().into()
+        }
+    };
+    let module = Module::new(&engine, code).map_err(|e| e.to_string())?;
+    Ok(Compiled { engine, module })
+}
+
+/// The svm runtime over one KV backend `K`: contracts, their code, their
+/// page storage and (through a [`NodeHost`]) the node's balances.
+///
+/// `Runtime` is `Send + Sync`; calls on different threads run in parallel
+/// (each builds its own wasmer store), but two calls on the same contract
+/// must be ordered by the caller, as a node orders transactions.
+pub struct Runtime<K> {
+    pages: PageStore<K>,
+    node: Arc<dyn NodeHost>,
+    config: RuntimeConfig,
+    modules: Mutex<HashMap<CodeHash, Compiled>>,
+}
+
+fn tx_error(code: ErrorCode, message: impl Into<String>) -> TxError {
+    TxError {
+        code,
+        message: message.into(),
+    }
+}
+
+fn failed(error: TxError, state: State, gas_limit: u64, gas_used: u64, pages_read: u32) -> Receipt {
+    Receipt {
+        success: false,
+        error: Some(error),
+        new_state: state,
+        returns: Vec::new(),
+        return_data: Vec::new(),
+        logs: Vec::new(),
+        pages_read,
+        pages_written: 0,
+        gas_limit,
+        gas_used,
+    }
+}
+
+fn storage_error(e: impl std::fmt::Display) -> TxError {
+    tx_error(ErrorCode::Storage, e.to_string())
+}
+
+fn vmcall_error(e: &VmCallError) -> TxError {
+    match e {
+        VmCallError::OutOfGas => tx_error(ErrorCode::OutOfGas, e.to_string()),
+        VmCallError::Storage(CacheError::Pages(
+            p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
+        )) => storage_error(p),
+        _ => tx_error(ErrorCode::HostCall, e.to_string()),
+    }
+}
+
+impl<K: KvStore + 'static> Runtime<K> {
+    /// A runtime over `kv` whose `node` vmcalls go to `node`.
+    pub fn new(kv: K, node: Arc<dyn NodeHost>, config: RuntimeConfig) -> Self {
+        Self {
+            pages: PageStore::new(kv),
+            node,
+            config,
+            modules: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The KV backend.
+    pub fn kv(&self) -> &K {
+        self.pages.kv()
+    }
+
+    /// The page storage, for reading any committed state.
+    pub fn pages(&self) -> &PageStore<K> {
+        &self.pages
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    /// The record of the contract at `address`, if any.
+    ///
+    /// # Errors
+    /// [`RecordError`] when the KV fails or the record is corrupt.
+    pub fn contract(&self, address: &Address) -> Result<Option<ContractRecord>, RecordError> {
+        load_record(self.kv(), address)
+    }
+
+    /// Runs the deploy gate over `code` without storing anything.
+    ///
+    /// # Errors
+    /// [`DeployError::CodeTooLarge`], [`DeployError::Gate`].
+    pub fn validate(&self, code: &[u8]) -> Result<(), DeployError> {
+        if code.len() > self.config.max_code_bytes {
+            return Err(DeployError::CodeTooLarge {
+                size: code.len(),
+                limit: self.config.max_code_bytes,
+            });
+        }
+        Ok(gate::check(code)?)
+    }
+
+    /// Deploys a contract: gate, compile, then store the code (under its
+    /// hash) and the contract record (under its address) in one batch.
+    ///
+    /// # Errors
+    /// [`DeployError`]; nothing is stored then.
+    pub fn deploy(&self, tx: &DeployTx) -> Result<Deployed, DeployError> {
+        self.validate(&tx.code)?;
+        let hash = code_hash(&tx.code);
+        let address = contract_address(&tx.author, tx.nonce, &hash);
+        let kv = self.kv();
+        if kv
+            .contains(&record_key(&address))
+            .map_err(|e| DeployError::Storage(e.to_string()))?
+        {
+            return Err(DeployError::AlreadyDeployed(address));
+        }
+        let compiled = compile(&tx.code, self.config.compiler).map_err(DeployError::Compile)?;
+        let record = ContractRecord {
+            author: tx.author,
+            nonce: tx.nonce,
+            code_hash: hash,
+            state: empty_root(),
+            name: tx.name.clone(),
+        };
+        let mut batch = WriteBatch::with_capacity(2);
+        batch
+            .put(code_key(&hash), tx.code.clone())
+            .put(record_key(&address), record.encode());
+        kv.write(batch)
+            .map_err(|e| DeployError::Storage(e.to_string()))?;
+        self.modules.lock().insert(hash, compiled);
+        Ok(Deployed {
+            address,
+            code_hash: hash,
+            state: empty_root(),
+        })
+    }
+
+    fn module(&self, hash: &CodeHash) -> Result<Compiled, TxError> {
+        if let Some(c) = self.modules.lock().get(hash) {
+            return Ok(c.clone());
+        }
+        let code = self
+            .kv()
+            .get(&code_key(hash))
+            .map_err(storage_error)?
+            .ok_or_else(|| storage_error(format!("code {hash} is missing")))?;
+        let compiled = compile(&code, self.config.compiler)
+            .map_err(|e| tx_error(ErrorCode::InvalidCode, e))?;
+        self.modules.lock().insert(*hash, compiled.clone());
+        Ok(compiled)
+    }
+
+    /// Executes a call transaction and returns its receipt. On success the
+    /// dirty pages, the contract's new latest state and the balance changes
+    /// are committed in one atomic batch; on any failure nothing is
+    /// written and the receipt carries the state the call ran against.
+    ///
+    /// A call against an explicit older state ([`StateRef::At`]) commits
+    /// its new state but moves the contract's latest state only when it ran
+    /// against the latest one.
+    pub fn call(&self, tx: &CallTx) -> Receipt {
+        let gas_limit = tx.gas_limit;
+        let record = match self.contract(&tx.contract) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return failed(
+                    tx_error(
+                        ErrorCode::ContractNotFound,
+                        format!("no contract at {}", tx.contract),
+                    ),
+                    State::ZERO,
+                    gas_limit,
+                    0,
+                    0,
+                );
+            }
+            Err(e) => return failed(storage_error(e), State::ZERO, gas_limit, 0, 0),
+        };
+        let base = match tx.state {
+            StateRef::Latest => record.state,
+            StateRef::At(s) => s,
+        };
+        let fail = |e: TxError, gas_used: u64, pages_read: u32| {
+            failed(e, base, gas_limit, gas_used, pages_read)
+        };
+        let cache = match PageCache::open(self.pages.clone(), tx.contract, base, self.config.cache)
+        {
+            Ok(c) => c,
+            Err(CacheError::Pages(PagesError::UnknownState { .. })) => {
+                return fail(
+                    tx_error(
+                        ErrorCode::UnknownState,
+                        format!("{base} is no committed state of {}", tx.contract),
+                    ),
+                    0,
+                    0,
+                );
+            }
+            Err(e) => return fail(storage_error(e), 0, 0),
+        };
+        let compiled = match self.module(&record.code_hash) {
+            Ok(c) => c,
+            Err(e) => return fail(e, 0, 0),
+        };
+
+        let mut store = Store::new(compiled.engine.clone());
+        let ctx = CallContext {
+            registers: Registers::new(self.config.registers),
+            storage: PageSliceCache::new(cache),
+            sender: tx.sender,
+            contract: tx.contract,
+            calldata: tx.calldata.clone(),
+            return_data: Vec::new(),
+            logs: Vec::new(),
+            limits: self.config.outputs,
+            node: self.node.clone(),
+            balances: Default::default(),
+        };
+        let env = FunctionEnv::new(&mut store, Env { ctx, memory: None });
+        let imports = import_object(&mut store, &env);
+        let instance = match Instance::new(&mut store, &compiled.module, &imports) {
+            Ok(i) => i,
+            Err(e) => return fail(tx_error(ErrorCode::Trap, e.to_string()), 0, 0),
+        };
+        set_remaining_points(&mut store, &instance, gas_limit);
+        match instance.exports.get_memory("memory") {
+            Ok(m) => env.as_mut(&mut store).memory = Some(m.clone()),
+            Err(_) => {
+                return fail(tx_error(ErrorCode::InvalidCode, "no exported memory"), 0, 0);
+            }
+        }
+        let func = match instance.exports.get_function(&tx.function) {
+            Ok(f) => f.clone(),
+            Err(_) => {
+                return fail(
+                    tx_error(
+                        ErrorCode::FunctionNotFound,
+                        format!("no exported function {:?}", tx.function),
+                    ),
+                    0,
+                    0,
+                );
+            }
+        };
+        let ty = func.ty(&store);
+        let args: Vec<Value> = tx
+            .args
+            .iter()
+            .map(|a| match a {
+                WasmValue::I32(v) => Value::I32(*v),
+                WasmValue::I64(v) => Value::I64(*v),
+            })
+            .collect();
+        let arg_types: Vec<Type> = args.iter().map(Value::ty).collect();
+        if ty.params() != arg_types.as_slice() {
+            return fail(
+                tx_error(
+                    ErrorCode::WrongArguments,
+                    format!(
+                        "{:?} takes {:?}, got {:?}",
+                        tx.function,
+                        ty.params(),
+                        arg_types
+                    ),
+                ),
+                0,
+                0,
+            );
+        }
+
+        let result = func.call(&mut store, &args);
+        let gas_used = match get_remaining_points(&mut store, &instance) {
+            MeteringPoints::Remaining(r) => gas_limit.saturating_sub(r),
+            MeteringPoints::Exhausted => gas_limit,
+        };
+        let exhausted = gas_used >= gas_limit
+            && matches!(
+                get_remaining_points(&mut store, &instance),
+                MeteringPoints::Exhausted
+            );
+        let ctx = &mut env.as_mut(&mut store).ctx;
+        let pages_read = ctx.storage.cache().stats().pages_loaded as u32;
+        let values = match result {
+            Ok(v) => v,
+            Err(e) => {
+                let error = if exhausted {
+                    tx_error(ErrorCode::OutOfGas, "out of gas")
+                } else if let Some(v) = e.downcast_ref::<VmCallError>() {
+                    vmcall_error(v)
+                } else {
+                    tx_error(ErrorCode::Trap, e.message())
+                };
+                ctx.storage.discard();
+                let used = if error.code == ErrorCode::OutOfGas {
+                    gas_limit
+                } else {
+                    gas_used
+                };
+                return fail(error, used, pages_read);
+            }
+        };
+        let mut returns = Vec::with_capacity(values.len());
+        for v in values.iter() {
+            match v {
+                Value::I32(x) => returns.push(WasmValue::I32(*x)),
+                Value::I64(x) => returns.push(WasmValue::I64(*x)),
+                other => {
+                    ctx.storage.discard();
+                    return fail(
+                        tx_error(
+                            ErrorCode::InvalidCode,
+                            format!("returned a {:?}", other.ty()),
+                        ),
+                        gas_used,
+                        pages_read,
+                    );
+                }
+            }
+        }
+
+        let pages_written = ctx.storage.cache().dirty_pages() as u32;
+        let balances = std::mem::take(&mut ctx.balances);
+        let move_latest = base == record.state;
+        let node = self.node.clone();
+        let extra = |new_state: &State| {
+            let mut batch = node.commit_writes(&balances);
+            if move_latest && *new_state != record.state {
+                let mut r = record.clone();
+                r.state = *new_state;
+                batch.put(record_key(&tx.contract), r.encode());
+            }
+            batch
+        };
+        let new_state = match ctx.storage.cache_mut().commit_with(&extra) {
+            Ok(s) => s,
+            Err(e) => {
+                ctx.storage.discard();
+                return fail(storage_error(e), gas_used, pages_read);
+            }
+        };
+        self.node.applied(&balances);
+        Receipt {
+            success: true,
+            error: None,
+            new_state,
+            returns,
+            return_data: std::mem::take(&mut ctx.return_data),
+            logs: std::mem::take(&mut ctx.logs),
+            pages_read,
+            pages_written,
+            gas_limit,
+            gas_used,
+        }
+    }
+}

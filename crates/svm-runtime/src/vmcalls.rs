@@ -1,0 +1,515 @@
+//! The vmcalls: host functions a contract imports, as small free functions
+//! over a [`CallContext`] and a [`GuestMemory`], so each can be tested
+//! without wasmer. `crate::imports` binds them into wasmer's import object.
+//!
+//! Rules for every vmcall:
+//! - `i32` pointers, lengths, pages, offsets and indices are read as
+//!   **unsigned** 32-bit values;
+//! - a memory index other than 0 is an error ([`VmCallError::MemoryIndex`]);
+//! - a slice index is accepted for compatibility with the original SVM and
+//!   identifies nothing beyond (page, offset, length);
+//! - any out-of-bounds memory range, register, page slice or length ends
+//!   the call as a failed receipt (a trap with a [`VmCallError`]); the host
+//!   never panics, and the run's writes are discarded.
+//!
+//! Byte order: integers in registers and storage are big-endian; addresses
+//! are their 20 raw bytes at the start of a register (160 bits or wider);
+//! call data, return data and logs are raw bytes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use svm_cache::{CacheError, PageSlice, PageSliceCache};
+use svm_pages::{PageIndex, PageStorage};
+use svm_registers::{RegisterError, Registers};
+use svm_types::Address;
+
+use crate::node::{HostError, NodeHost};
+
+/// Why a vmcall failed. It ends the call with a failed receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VmCallError {
+    /// A memory index other than 0.
+    #[error("memory index {0} is invalid: only memory 0 exists")]
+    MemoryIndex(u32),
+    /// A memory range outside the contract's linear memory.
+    #[error("memory range of {len} bytes at {ptr} is out of bounds")]
+    MemoryOutOfBounds {
+        /// The start address, in bytes.
+        ptr: u32,
+        /// The length, in bytes.
+        len: u32,
+    },
+    /// The contract exports no linear memory named `memory`.
+    #[error("the contract has no exported memory")]
+    NoMemory,
+    /// A bad register width, index or length.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// A bad page slice, or the page storage failed.
+    #[error(transparent)]
+    Storage(#[from] CacheError),
+    /// A range of the call data that does not exist.
+    #[error("call data range of {len} bytes at {offset} is outside its {size} bytes")]
+    CallDataOutOfBounds {
+        /// The offset asked for, in bytes.
+        offset: u32,
+        /// The length asked for, in bytes.
+        len: u32,
+        /// The call data size, in bytes.
+        size: usize,
+    },
+    /// Return data or logs beyond the configured limits.
+    #[error("{what} exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// Which output.
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A negative balance or amount.
+    #[error("negative amount {0}")]
+    NegativeAmount(i64),
+    /// A transfer larger than the payer's balance.
+    #[error("insufficient balance: {balance} < {amount}")]
+    InsufficientBalance {
+        /// The payer's balance.
+        balance: u64,
+        /// The amount asked for.
+        amount: u64,
+    },
+    /// A balance that would pass `i64::MAX`.
+    #[error("balance overflow")]
+    BalanceOverflow,
+    /// The node host failed.
+    #[error("node host: {0}")]
+    Node(#[from] HostError),
+    /// The gas limit was reached inside a vmcall.
+    #[error("out of gas")]
+    OutOfGas,
+}
+
+/// The contract's linear memory, as vmcalls see it.
+pub trait GuestMemory {
+    /// Copies `buf.len()` bytes at `ptr` into `buf`.
+    ///
+    /// # Errors
+    /// [`VmCallError::MemoryOutOfBounds`].
+    fn read(&self, ptr: u32, buf: &mut [u8]) -> Result<(), VmCallError>;
+
+    /// Copies `data` to `ptr`.
+    ///
+    /// # Errors
+    /// [`VmCallError::MemoryOutOfBounds`].
+    fn write(&self, ptr: u32, data: &[u8]) -> Result<(), VmCallError>;
+}
+
+/// A memory over a plain byte vector, for tests of vmcalls without wasmer.
+#[derive(Debug, Default)]
+pub struct VecMemory(pub std::cell::RefCell<Vec<u8>>);
+
+impl VecMemory {
+    /// A memory of `size` zero bytes.
+    pub fn new(size: usize) -> Self {
+        Self(std::cell::RefCell::new(vec![0; size]))
+    }
+}
+
+fn range(ptr: u32, len: usize, size: usize) -> Result<std::ops::Range<usize>, VmCallError> {
+    let start = ptr as usize;
+    match start.checked_add(len) {
+        Some(end) if end <= size => Ok(start..end),
+        _ => Err(VmCallError::MemoryOutOfBounds {
+            ptr,
+            len: len as u32,
+        }),
+    }
+}
+
+impl GuestMemory for VecMemory {
+    fn read(&self, ptr: u32, buf: &mut [u8]) -> Result<(), VmCallError> {
+        let m = self.0.borrow();
+        buf.copy_from_slice(&m[range(ptr, buf.len(), m.len())?]);
+        Ok(())
+    }
+
+    fn write(&self, ptr: u32, data: &[u8]) -> Result<(), VmCallError> {
+        let mut m = self.0.borrow_mut();
+        let r = range(ptr, data.len(), m.len())?;
+        m[r].copy_from_slice(data);
+        Ok(())
+    }
+}
+
+/// Limits on what one call may output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    /// The most return data, in bytes. Default: 64 KiB.
+    pub max_return_data: usize,
+    /// The most log data (all logs together), in bytes. Default: 64 KiB.
+    pub max_log_bytes: usize,
+    /// The most logs. Default: 256.
+    pub max_logs: usize,
+}
+
+impl Default for OutputLimits {
+    fn default() -> Self {
+        Self {
+            max_return_data: 64 << 10,
+            max_log_bytes: 64 << 10,
+            max_logs: 256,
+        }
+    }
+}
+
+/// Everything one contract run works on: the environment of its vmcalls.
+pub struct CallContext<S> {
+    /// The run's registers (fresh per run).
+    pub registers: Registers,
+    /// The contract's storage at the state the run started from.
+    pub storage: PageSliceCache<S>,
+    /// The calling account.
+    pub sender: Address,
+    /// The contract's own address.
+    pub contract: Address,
+    /// The call data of the transaction.
+    pub calldata: Vec<u8>,
+    /// The bytes set by `set_return_data` (the last call wins).
+    pub return_data: Vec<u8>,
+    /// The logs emitted, in order.
+    pub logs: Vec<Vec<u8>>,
+    /// Limits on return data and logs.
+    pub limits: OutputLimits,
+    /// The node's accounts.
+    pub node: Arc<dyn NodeHost>,
+    /// Balances changed by this run, applied only if it succeeds.
+    pub balances: BTreeMap<Address, u64>,
+}
+
+fn mem_index(idx: u32) -> Result<(), VmCallError> {
+    if idx == 0 {
+        Ok(())
+    } else {
+        Err(VmCallError::MemoryIndex(idx))
+    }
+}
+
+fn slice(page: u32, offset: u32, len: u32) -> Result<PageSlice, VmCallError> {
+    Ok(PageSlice::new(PageIndex(page), offset, len)?)
+}
+
+impl<S: PageStorage> CallContext<S> {
+    fn address_in(&self, bits: u32, idx: u32) -> Result<Address, VmCallError> {
+        let bytes = self.registers.read(bits, idx, 20)?;
+        Ok(Address::from_slice(bytes).unwrap_or_default())
+    }
+
+    /// The balance of `account` as this run sees it.
+    ///
+    /// # Errors
+    /// [`VmCallError::Node`].
+    pub fn balance(&self, account: &Address) -> Result<u64, VmCallError> {
+        match self.balances.get(account) {
+            Some(b) => Ok(*b),
+            None => Ok(self.node.balance(account)?),
+        }
+    }
+}
+
+/// `svm.mem_to_reg_copy`: `len` bytes of memory at `src_mem_ptr` into the
+/// register, zero-filled after.
+pub fn mem_to_reg_copy<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    src_mem_idx: u32,
+    src_mem_ptr: u32,
+    len: u32,
+    dst_reg_bits: u32,
+    dst_reg_idx: u32,
+) -> Result<(), VmCallError> {
+    mem_index(src_mem_idx)?;
+    let size = ctx.registers.get(dst_reg_bits, dst_reg_idx)?.len();
+    if len as usize > size {
+        return Err(RegisterError::TooLong {
+            bits: dst_reg_bits,
+            len: len.into(),
+        }
+        .into());
+    }
+    let mut buf = [0u8; 64];
+    mem.read(src_mem_ptr, &mut buf[..len as usize])?;
+    Ok(ctx
+        .registers
+        .write(dst_reg_bits, dst_reg_idx, &buf[..len as usize])?)
+}
+
+/// `svm.reg_to_mem_copy`: the register's first `len` bytes into memory.
+pub fn reg_to_mem_copy<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    src_reg_bits: u32,
+    src_reg_idx: u32,
+    len: u32,
+    dst_mem_idx: u32,
+    dst_mem_ptr: u32,
+) -> Result<(), VmCallError> {
+    mem_index(dst_mem_idx)?;
+    let bytes = ctx.registers.read(src_reg_bits, src_reg_idx, len.into())?;
+    mem.write(dst_mem_ptr, bytes)
+}
+
+/// `svm.storage_read_to_reg`: the slice into the register, zero-filled
+/// after.
+#[allow(clippy::too_many_arguments)]
+pub fn storage_read_to_reg<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    src_page: u32,
+    _src_slice: u32,
+    offset: u32,
+    len: u32,
+    dst_reg_bits: u32,
+    dst_reg_idx: u32,
+) -> Result<(), VmCallError> {
+    let s = slice(src_page, offset, len)?;
+    let size = ctx.registers.get(dst_reg_bits, dst_reg_idx)?.len();
+    if s.len() > size {
+        return Err(RegisterError::TooLong {
+            bits: dst_reg_bits,
+            len: len.into(),
+        }
+        .into());
+    }
+    let mut buf = [0u8; 64];
+    ctx.storage.read_into(&s, &mut buf[..s.len()])?;
+    Ok(ctx
+        .registers
+        .write(dst_reg_bits, dst_reg_idx, &buf[..s.len()])?)
+}
+
+/// `svm.storage_read_to_mem`: the slice into memory; zeros where never
+/// written.
+#[allow(clippy::too_many_arguments)]
+pub fn storage_read_to_mem<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    src_page: u32,
+    _src_slice: u32,
+    offset: u32,
+    len: u32,
+    dst_mem_idx: u32,
+    dst_mem_ptr: u32,
+) -> Result<(), VmCallError> {
+    mem_index(dst_mem_idx)?;
+    let s = slice(src_page, offset, len)?;
+    let mut buf = vec![0u8; s.len()];
+    ctx.storage.read_into(&s, &mut buf)?;
+    mem.write(dst_mem_ptr, &buf)
+}
+
+/// `svm.storage_write_from_mem`: `len` bytes of memory into the slice.
+#[allow(clippy::too_many_arguments)]
+pub fn storage_write_from_mem<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    src_mem_idx: u32,
+    src_mem_ptr: u32,
+    len: u32,
+    dst_page: u32,
+    _dst_slice: u32,
+    dst_offset: u32,
+) -> Result<(), VmCallError> {
+    mem_index(src_mem_idx)?;
+    let s = slice(dst_page, dst_offset, len)?;
+    let mut buf = vec![0u8; s.len()];
+    mem.read(src_mem_ptr, &mut buf)?;
+    Ok(ctx.storage.write(&s, &buf)?)
+}
+
+/// `svm.storage_write_from_reg`: the register's first `len` bytes into the
+/// slice.
+#[allow(clippy::too_many_arguments)]
+pub fn storage_write_from_reg<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    src_reg_bits: u32,
+    src_reg_idx: u32,
+    len: u32,
+    dst_page: u32,
+    _dst_slice: u32,
+    dst_offset: u32,
+) -> Result<(), VmCallError> {
+    let s = slice(dst_page, dst_offset, len)?;
+    let bytes = ctx.registers.read(src_reg_bits, src_reg_idx, len.into())?;
+    let mut buf = [0u8; 64];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    Ok(ctx.storage.write(&s, &buf[..s.len()])?)
+}
+
+/// `svm.reg_replace_byte`: one byte of the register; `byte > 255` or an
+/// offset outside the register is an error.
+pub fn reg_replace_byte<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    reg_bits: u32,
+    reg_idx: u32,
+    byte: u32,
+    offset: u32,
+) -> Result<(), VmCallError> {
+    Ok(ctx.registers.replace_byte(reg_bits, reg_idx, byte, offset)?)
+}
+
+/// `svm.reg_read_be_i64`: the register's first 8 bytes, big-endian.
+pub fn reg_read_be_i64<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    reg_bits: u32,
+    reg_idx: u32,
+) -> Result<i64, VmCallError> {
+    Ok(ctx.registers.read_be_i64(reg_bits, reg_idx)?)
+}
+
+/// `svm.reg_write_be_i64`: 8 bytes big-endian, zero-filled after.
+pub fn reg_write_be_i64<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    value: i64,
+    reg_bits: u32,
+    reg_idx: u32,
+) -> Result<(), VmCallError> {
+    Ok(ctx.registers.write_be_i64(reg_bits, reg_idx, value)?)
+}
+
+/// `svm.calldata_len`: the size of the call data, in bytes.
+pub fn calldata_len<S: PageStorage>(ctx: &mut CallContext<S>) -> Result<u32, VmCallError> {
+    Ok(ctx.calldata.len() as u32)
+}
+
+/// `svm.calldata_copy`: `len` bytes of call data from `offset` into memory
+/// at `mem_ptr`.
+pub fn calldata_copy<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    mem_ptr: u32,
+    offset: u32,
+    len: u32,
+) -> Result<(), VmCallError> {
+    let size = ctx.calldata.len();
+    let start = offset as usize;
+    let end = start
+        .checked_add(len as usize)
+        .filter(|&e| e <= size)
+        .ok_or(VmCallError::CallDataOutOfBounds { offset, len, size })?;
+    mem.write(mem_ptr, &ctx.calldata[start..end])
+}
+
+/// `svm.set_return_data`: `len` bytes of memory at `mem_ptr` become the
+/// receipt's return data (replacing earlier return data).
+pub fn set_return_data<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    mem_ptr: u32,
+    len: u32,
+) -> Result<(), VmCallError> {
+    if len as usize > ctx.limits.max_return_data {
+        return Err(VmCallError::TooLarge {
+            what: "return data",
+            limit: ctx.limits.max_return_data,
+        });
+    }
+    let mut buf = vec![0u8; len as usize];
+    mem.read(mem_ptr, &mut buf)?;
+    ctx.return_data = buf;
+    Ok(())
+}
+
+/// `svm.log`: appends `len` bytes of memory at `mem_ptr` to the receipt's
+/// logs.
+pub fn log<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    mem_ptr: u32,
+    len: u32,
+) -> Result<(), VmCallError> {
+    let total: usize = ctx.logs.iter().map(Vec::len).sum::<usize>() + len as usize;
+    if total > ctx.limits.max_log_bytes || ctx.logs.len() >= ctx.limits.max_logs {
+        return Err(VmCallError::TooLarge {
+            what: "log output",
+            limit: ctx.limits.max_log_bytes,
+        });
+    }
+    let mut buf = vec![0u8; len as usize];
+    mem.read(mem_ptr, &mut buf)?;
+    ctx.logs.push(buf);
+    Ok(())
+}
+
+/// `svm.sender_to_reg`: the sender's 20-byte address into the register
+/// (160 bits or wider), zero-filled after.
+pub fn sender_to_reg<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    reg_bits: u32,
+    reg_idx: u32,
+) -> Result<(), VmCallError> {
+    let a = ctx.sender;
+    Ok(ctx.registers.write(reg_bits, reg_idx, a.as_bytes())?)
+}
+
+/// `svm.self_to_reg`: the contract's own 20-byte address into the register
+/// (160 bits or wider), zero-filled after.
+pub fn self_to_reg<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    reg_bits: u32,
+    reg_idx: u32,
+) -> Result<(), VmCallError> {
+    let a = ctx.contract;
+    Ok(ctx.registers.write(reg_bits, reg_idx, a.as_bytes())?)
+}
+
+/// `svm.transfer`: moves `amount` from the contract's own balance to the
+/// account whose address is in the register.
+pub fn transfer<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    dst_reg_bits: u32,
+    dst_reg_idx: u32,
+    amount: i64,
+) -> Result<(), VmCallError> {
+    let amount = u64::try_from(amount).map_err(|_| VmCallError::NegativeAmount(amount))?;
+    let to = ctx.address_in(dst_reg_bits, dst_reg_idx)?;
+    let from = ctx.contract;
+    let from_balance = ctx.balance(&from)?;
+    if from_balance < amount {
+        return Err(VmCallError::InsufficientBalance {
+            balance: from_balance,
+            amount,
+        });
+    }
+    ctx.balances.insert(from, from_balance - amount);
+    let to_balance = ctx.balance(&to)?;
+    let new = to_balance
+        .checked_add(amount)
+        .filter(|&b| b <= i64::MAX as u64)
+        .ok_or(VmCallError::BalanceOverflow)?;
+    ctx.balances.insert(to, new);
+    Ok(())
+}
+
+/// `node.vmcall_get_balance`: the balance of the account whose 20-byte
+/// address is in the register.
+pub fn vmcall_get_balance<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    reg_bits: u32,
+    reg_idx: u32,
+) -> Result<i64, VmCallError> {
+    let account = ctx.address_in(reg_bits, reg_idx)?;
+    Ok(ctx.balance(&account)? as i64)
+}
+
+/// `node.vmcall_set_balance`: sets the balance of the account whose
+/// address is in the register; a negative value is an error.
+pub fn vmcall_set_balance<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    value: i64,
+    reg_bits: u32,
+    reg_idx: u32,
+) -> Result<(), VmCallError> {
+    let value = u64::try_from(value).map_err(|_| VmCallError::NegativeAmount(value))?;
+    let account = ctx.address_in(reg_bits, reg_idx)?;
+    ctx.balances.insert(account, value);
+    Ok(())
+}
