@@ -1,17 +1,19 @@
 //! The deploy gate: what wasm code must satisfy before it is stored.
 //!
+//! The checks, in the order their errors are reported:
+//!
 //! 1. **Well-formed** under the accepted feature set: the MVP plus the
 //!    deterministic post-MVP features current Rust and clang emit (sign
 //!    extension, mutable globals, multi-value, bulk memory, reference
 //!    types). SIMD, threads and atomics, exceptions, memory64, multiple
 //!    memories, tail calls and GC are not accepted.
-//! 2. **Deterministic:** no float value type or float instruction
-//!    (including non-trapping float-to-int conversions). The error names
-//!    the instruction and its byte offset in the code.
-//! 3. **Imports:** only functions of the import object ([`VMCALLS`]), each
+//! 2. **Imports:** only functions of the import object ([`VMCALLS`]), each
 //!    with its exact signature. All unknown imports are named at once.
-//! 4. **Memory:** the module defines its own memory (one) and exports it as
+//! 3. **Memory:** the module defines its own memory (one) and exports it as
 //!    `memory`.
+//! 4. **Deterministic:** no float value type or float instruction
+//!    (including non-trapping float-to-int conversions). The error names
+//!    the first float instruction and its byte offset in the module.
 //!
 //! The gate never panics and never executes code.
 
@@ -109,11 +111,48 @@ fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
     }
 }
 
+/// Every reason a deploy was rejected: one or more [`GateError`]s, in the
+/// order of the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection(pub Vec<GateError>);
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl Rejection {
+    /// The first finding.
+    pub fn first(&self) -> Option<&GateError> {
+        self.0.first()
+    }
+}
+
 /// Runs the gate over `code`.
 ///
 /// # Errors
-/// The first [`GateError`] found, in the order of the module docs.
-pub fn check(code: &[u8]) -> Result<(), GateError> {
+/// A [`Rejection`] with every finding of [`findings`] (or the one
+/// [`GateError::Malformed`]).
+pub fn check(code: &[u8]) -> Result<(), Rejection> {
+    match findings(code) {
+        Err(e) => Err(Rejection(vec![e])),
+        Ok(f) if f.is_empty() => Ok(()),
+        Ok(f) => Err(Rejection(f)),
+    }
+}
+
+/// Every problem the gate finds in `code`, in this order: unknown imports
+/// (all of them), a missing memory, the first float instruction (or, when
+/// there is none, the first float type). Empty when the code passes.
+///
+/// # Errors
+/// [`GateError::Malformed`] when the code does not validate: nothing else
+/// can be checked then.
+pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
     Validator::new_with_features(accepted_features())
         .validate_all(code)
         .map_err(malformed)?;
@@ -122,6 +161,10 @@ pub fn check(code: &[u8]) -> Result<(), GateError> {
     let mut unknown = Vec::new();
     let mut memories = 0u32;
     let mut exports_memory = false;
+    // A float type is reported only when no float instruction is found:
+    // the first float instruction, in code order, names the problem best.
+    let mut float_type: Option<GateError> = None;
+    let mut float_instr: Option<GateError> = None;
     for payload in Parser::new(0).parse_all(code) {
         match payload.map_err(malformed)? {
             Payload::TypeSection(r) => {
@@ -176,8 +219,8 @@ pub fn check(code: &[u8]) -> Result<(), GateError> {
             Payload::GlobalSection(r) => {
                 for g in r {
                     let g = g.map_err(malformed)?;
-                    if is_float(&g.ty.content_type) {
-                        return Err(GateError::NonDeterministic {
+                    if is_float(&g.ty.content_type) && float_type.is_none() {
+                        float_type = Some(GateError::NonDeterministic {
                             rule: "floats",
                             instruction: format!("global of type {}", g.ty.content_type),
                             offset: g.init_expr.get_binary_reader().original_position(),
@@ -190,8 +233,8 @@ pub fn check(code: &[u8]) -> Result<(), GateError> {
                 for _ in 0..locals.get_count() {
                     let offset = locals.original_position();
                     let (_, ty) = locals.read().map_err(malformed)?;
-                    if is_float(&ty) {
-                        return Err(GateError::NonDeterministic {
+                    if is_float(&ty) && float_type.is_none() {
+                        float_type = Some(GateError::NonDeterministic {
                             rule: "floats",
                             instruction: format!("local of type {ty}"),
                             offset,
@@ -201,8 +244,10 @@ pub fn check(code: &[u8]) -> Result<(), GateError> {
                 let mut ops = body.get_operators_reader().map_err(malformed)?;
                 while !ops.eof() {
                     let (op, offset) = ops.read_with_offset().map_err(malformed)?;
-                    if let Some(name) = float_op(&op) {
-                        return Err(GateError::NonDeterministic {
+                    if float_instr.is_none()
+                        && let Some(name) = float_op(&op)
+                    {
+                        float_instr = Some(GateError::NonDeterministic {
                             rule: "floats",
                             instruction: name,
                             offset,
@@ -213,21 +258,25 @@ pub fn check(code: &[u8]) -> Result<(), GateError> {
             _ => {}
         }
     }
-    // Float parameters or results in any function type.
-    for f in types.iter().flatten() {
-        if f.params().iter().chain(f.results()).any(is_float) {
-            return Err(GateError::NonDeterministic {
-                rule: "floats",
-                instruction: format!("function type {}", fmt_sig(f)),
-                offset: 0,
-            });
-        }
-    }
+    let mut findings = Vec::new();
     if !unknown.is_empty() {
-        return Err(GateError::UnknownImports(unknown));
+        findings.push(GateError::UnknownImports(unknown));
     }
     if memories != 1 || !exports_memory {
-        return Err(GateError::MissingMemory);
+        findings.push(GateError::MissingMemory);
     }
-    Ok(())
+    if let Some(e) = float_instr.or(float_type) {
+        findings.push(e);
+    } else if let Some(f) = types
+        .iter()
+        .flatten()
+        .find(|f| f.params().iter().chain(f.results()).any(is_float))
+    {
+        findings.push(GateError::NonDeterministic {
+            rule: "floats",
+            instruction: format!("function type {}", fmt_sig(f)),
+            offset: 0,
+        });
+    }
+    Ok(findings)
 }

@@ -18,8 +18,8 @@ use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_rem
 use crate::contracts::{
     ContractRecord, RecordError, code_hash, code_key, contract_address, load_record, record_key,
 };
-use crate::gate::{self, GateError};
 use crate::gas::operator_cost;
+use crate::gate::{self, Rejection};
 use crate::imports::{Env, import_object};
 use crate::node::NodeHost;
 use crate::vmcalls::{CallContext, OutputLimits, VmCallError};
@@ -75,9 +75,9 @@ pub enum DeployError {
         /// The limit, in bytes.
         limit: usize,
     },
-    /// The deploy gate rejected the code.
-    #[error(transparent)]
-    Gate(#[from] GateError),
+    /// The deploy gate rejected the code, with every finding.
+    #[error("rejected: {0}")]
+    Gate(#[from] Rejection),
     /// wasmer could not compile the code.
     #[error("compile error: {0}")]
     Compile(String),

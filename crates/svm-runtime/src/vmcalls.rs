@@ -353,7 +353,9 @@ pub fn reg_replace_byte<S: PageStorage>(
     byte: u32,
     offset: u32,
 ) -> Result<(), VmCallError> {
-    Ok(ctx.registers.replace_byte(reg_bits, reg_idx, byte, offset)?)
+    Ok(ctx
+        .registers
+        .replace_byte(reg_bits, reg_idx, byte, offset)?)
 }
 
 /// `svm.reg_read_be_i64`: the register's first 8 bytes, big-endian.

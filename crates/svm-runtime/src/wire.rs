@@ -130,8 +130,14 @@ impl std::str::FromStr for WasmValue {
             .split_once(':')
             .ok_or_else(|| format!("expected i32:N or i64:N, got {s:?}"))?;
         match ty {
-            "i32" => v.parse().map(WasmValue::I32).map_err(|e| format!("{s:?}: {e}")),
-            "i64" => v.parse().map(WasmValue::I64).map_err(|e| format!("{s:?}: {e}")),
+            "i32" => v
+                .parse()
+                .map(WasmValue::I32)
+                .map_err(|e| format!("{s:?}: {e}")),
+            "i64" => v
+                .parse()
+                .map(WasmValue::I64)
+                .map_err(|e| format!("{s:?}: {e}")),
             _ => Err(format!("unknown type {ty:?} in {s:?} (i32 or i64)")),
         }
     }
@@ -610,21 +616,23 @@ mod tests {
             prop::collection::vec(prop::collection::vec(any::<u8>(), 0..16), 0..4),
             any::<(u32, u32, u64, u64)>(),
         )
-            .prop_map(|(ok, err, st, returns, data, logs, (pr, pw, gl, gu))| Receipt {
-                success: ok,
-                error: err.map(|(c, m)| TxError {
-                    code: ErrorCode::from_u8(c).unwrap(),
-                    message: m,
-                }),
-                new_state: State(st),
-                returns,
-                return_data: data,
-                logs,
-                pages_read: pr,
-                pages_written: pw,
-                gas_limit: gl,
-                gas_used: gu,
-            })
+            .prop_map(
+                |(ok, err, st, returns, data, logs, (pr, pw, gl, gu))| Receipt {
+                    success: ok,
+                    error: err.map(|(c, m)| TxError {
+                        code: ErrorCode::from_u8(c).unwrap(),
+                        message: m,
+                    }),
+                    new_state: State(st),
+                    returns,
+                    return_data: data,
+                    logs,
+                    pages_read: pr,
+                    pages_written: pw,
+                    gas_limit: gl,
+                    gas_used: gu,
+                },
+            )
     }
 
     proptest! {

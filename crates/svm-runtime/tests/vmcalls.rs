@@ -48,7 +48,11 @@ fn host_err(r: &Receipt, needle: &str) {
     assert!(!r.success, "call succeeded");
     let e = r.error.as_ref().unwrap();
     assert_eq!(e.code, ErrorCode::HostCall, "{e}");
-    assert!(e.message.contains(needle), "{:?} lacks {needle:?}", e.message);
+    assert!(
+        e.message.contains(needle),
+        "{:?} lacks {needle:?}",
+        e.message
+    );
 }
 
 #[test]
@@ -113,7 +117,11 @@ fn storage_write_from_mem_and_read_to_mem_persist_across_calls() {
     );
     let empty = call(&rt, c, "read", vec![]);
     ok(&empty);
-    assert_eq!(empty.return_data, vec![0; 8], "never written reads as zeros");
+    assert_eq!(
+        empty.return_data,
+        vec![0; 8],
+        "never written reads as zeros"
+    );
     let w = call(&rt, c, "write", vec![]);
     ok(&w);
     assert_eq!(w.pages_written, 1);
@@ -144,13 +152,24 @@ fn storage_write_from_reg_and_read_to_reg() {
         (func (export "reg_too_small") (call $st_to_reg (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 5) (i32.const 32) (i32.const 0)))
         "#,
     );
-    ok(&call(&rt, c, "write", vec![WasmValue::I64(0x0a0b0c0d_01020304)]));
+    ok(&call(
+        &rt,
+        c,
+        "write",
+        vec![WasmValue::I64(0x0a0b0c0d_01020304)],
+    ));
     let r = call(&rt, c, "read", vec![]);
     ok(&r);
     // The first 4 stored bytes, zero-filled after.
     assert_eq!(r.returns, vec![WasmValue::I64(0x0a0b0c0d_00000000)]);
-    host_err(&call(&rt, c, "too_long", vec![]), "do not fit in a 32-bit register");
-    host_err(&call(&rt, c, "reg_too_small", vec![]), "do not fit in a 32-bit register");
+    host_err(
+        &call(&rt, c, "too_long", vec![]),
+        "do not fit in a 32-bit register",
+    );
+    host_err(
+        &call(&rt, c, "reg_too_small", vec![]),
+        "do not fit in a 32-bit register",
+    );
 }
 
 #[test]
@@ -170,10 +189,16 @@ fn reg_replace_byte_read_and_write_be_i64() {
     );
     let r = call(&rt, c, "run", vec![]);
     ok(&r);
-    assert_eq!(r.returns, vec![WasmValue::I64(0xff22334455667788u64 as i64)]);
+    assert_eq!(
+        r.returns,
+        vec![WasmValue::I64(0xff22334455667788u64 as i64)]
+    );
     host_err(&call(&rt, c, "big_byte", vec![]), "larger than 255");
     host_err(&call(&rt, c, "bad_offset", vec![]), "do not fit");
-    host_err(&call(&rt, c, "read32", vec![]), "do not fit in a 32-bit register");
+    host_err(
+        &call(&rt, c, "read32", vec![]),
+        "do not fit in a 32-bit register",
+    );
     host_err(&call(&rt, c, "write_bad", vec![]), "register index 4");
 }
 
@@ -279,7 +304,11 @@ fn node_balances_and_transfer_commit_only_on_success() {
     ok(&call(&rt, c, "set", vec![WasmValue::I64(50)]));
     assert_eq!(svm_runtime::NodeHost::balance(&*node, &ALICE).unwrap(), 50);
     assert!(!call(&rt, c, "set_then_fail", vec![WasmValue::I64(1)]).success);
-    assert_eq!(svm_runtime::NodeHost::balance(&*node, &ALICE).unwrap(), 50, "failed run changes nothing");
+    assert_eq!(
+        svm_runtime::NodeHost::balance(&*node, &ALICE).unwrap(),
+        50,
+        "failed run changes nothing"
+    );
     host_err(&call(&rt, c, "set", vec![WasmValue::I64(-1)]), "negative");
 
     ok(&call(&rt, c, "pay", vec![WasmValue::I64(30)]));
@@ -287,7 +316,10 @@ fn node_balances_and_transfer_commit_only_on_success() {
     assert_eq!(svm_runtime::NodeHost::balance(&*node, &c).unwrap(), 70);
     let r = call(&rt, c, "self_balance", vec![]);
     assert_eq!(r.returns, vec![WasmValue::I64(70)]);
-    host_err(&call(&rt, c, "pay", vec![WasmValue::I64(71)]), "insufficient balance");
+    host_err(
+        &call(&rt, c, "pay", vec![WasmValue::I64(71)]),
+        "insufficient balance",
+    );
     host_err(&call(&rt, c, "pay", vec![WasmValue::I64(-5)]), "negative");
     assert_eq!(svm_runtime::NodeHost::balance(&*node, &c).unwrap(), 70);
     host_err(&call(&rt, c, "bad_reg", vec![]), "20 bytes do not fit");

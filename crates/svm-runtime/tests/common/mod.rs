@@ -16,7 +16,10 @@ pub const GAS: u64 = 10_000_000;
 /// A runtime over `kv` with a KV-backed node host on the same store.
 pub fn runtime<K: KvStore + Clone + 'static>(kv: K) -> (Runtime<K>, Arc<KvNodeHost<K>>) {
     let node = Arc::new(KvNodeHost::new(kv.clone()));
-    (Runtime::new(kv, node.clone(), RuntimeConfig::default()), node)
+    (
+        Runtime::new(kv, node.clone(), RuntimeConfig::default()),
+        node,
+    )
 }
 
 pub fn deploy_wat<K: KvStore + 'static>(rt: &Runtime<K>, wat: &str, nonce: u64) -> Deployed {
