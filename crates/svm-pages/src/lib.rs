@@ -596,7 +596,9 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         }
         let bytes_written = batch.payload_bytes();
         let nodes_written = new_nodes.len();
-        self.inner.kv.write(batch)?;
+        if !batch.is_empty() {
+            self.inner.kv.write(batch)?;
+        }
         let mut cache = self.inner.nodes.lock();
         for (h, c) in new_nodes {
             cache.put(h, c);

@@ -1,1 +1,125 @@
-fn main() {}
+//! Criterion benchmarks of the runtime.
+//!
+//! - `runtime/noop_call`: the fixed cost of `Runtime::call` on a no-op
+//!   function with a warm compiled module and no storage access (record
+//!   lookup, page cache open, store, import object, instantiate, metering
+//!   setup, call, empty commit), beside `runtime/raw_wasmer_noop`: raw wasmer
+//!   `Store::new` + `Instance::new` + a call of the same module, compiled the
+//!   same way (Singlepass with the same `Metering` middleware), with no
+//!   imports. Goal: at most 2× raw.
+//! - `runtime/coin_transfer/{memkv,rocksdb}`: one transfer of the C coin
+//!   contract end to end (decode-free `CallTx`, balances, one dirty page,
+//!   commit).
+//!
+//! Run: `cargo bench -p svm-runtime --bench runtime`.
+
+use std::hint::black_box;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use svm_kv::{KvStore, MemKv, RocksKv};
+use svm_runtime::{CallTx, DeployTx, KvNodeHost, Runtime, RuntimeConfig, StateRef, WasmValue};
+use svm_types::Address;
+use wasmer::sys::{CompilerConfig, EngineBuilder, Singlepass};
+use wasmer::{Engine, Instance, Module, Store, imports};
+use wasmer_middlewares::Metering;
+
+const NOOP: &str = r#"(module (memory (export "memory") 1) (func (export "noop")))"#;
+const COIN: &[u8] = include_bytes!("../../../contracts/coin/coin.wasm");
+
+fn deploy<K: KvStore + 'static>(rt: &Runtime<K>, code: Vec<u8>) -> Address {
+    rt.deploy(&DeployTx {
+        author: Address([1; 20]),
+        nonce: 0,
+        name: "bench".into(),
+        gas_limit: 10_000_000,
+        code,
+    })
+    .unwrap()
+    .address
+}
+
+fn tx(contract: Address, function: &str, args: Vec<WasmValue>) -> CallTx {
+    CallTx {
+        contract,
+        sender: Address([2; 20]),
+        function: function.into(),
+        args,
+        calldata: vec![],
+        gas_limit: 1_000_000,
+        state: StateRef::Latest,
+    }
+}
+
+fn noop(c: &mut Criterion) {
+    let mut group = c.benchmark_group("runtime");
+    let kv = Arc::new(MemKv::new());
+    let rt = Runtime::new(
+        kv.clone(),
+        Arc::new(KvNodeHost::new(kv)),
+        RuntimeConfig::default(),
+    );
+    let code = wat::parse_str(NOOP).unwrap();
+    let addr = deploy(&rt, code.clone());
+    let t = tx(addr, "noop", vec![]);
+    assert!(rt.call(&t).success);
+    group.bench_function("noop_call", |b| b.iter(|| black_box(rt.call(&t))));
+
+    let mut compiler = Singlepass::new();
+    compiler.num_threads(NonZeroUsize::MIN);
+    compiler.push_middleware(Arc::new(Metering::new(
+        1_000_000,
+        svm_runtime::gas::operator_cost,
+    )));
+    let engine: Engine = EngineBuilder::new(compiler).engine().into();
+    let module = Module::new(&engine, &code).unwrap();
+    group.bench_function("raw_wasmer_noop", |b| {
+        b.iter(|| {
+            let mut store = Store::new(engine.clone());
+            let instance = Instance::new(&mut store, &module, &imports! {}).unwrap();
+            let f = instance.exports.get_function("noop").unwrap();
+            black_box(f.call(&mut store, &[]).unwrap())
+        })
+    });
+    group.finish();
+}
+
+fn coin_on<K: KvStore + Clone + 'static>(c: &mut Criterion, name: &str, kv: K) {
+    let node = Arc::new(KvNodeHost::new(kv.clone()));
+    let rt = Runtime::new(kv, node.clone(), RuntimeConfig::default());
+    let coin = deploy(&rt, COIN.to_vec());
+    let accounts: Vec<Address> = (0..100u8).map(|i| Address([i; 20])).collect();
+    for a in &accounts {
+        node.set_balance(a, 1 << 40).unwrap();
+    }
+    let mut i = 0usize;
+    c.bench_function(&format!("runtime/coin_transfer/{name}"), |b| {
+        b.iter(|| {
+            i += 1;
+            let mut t = tx(coin, "transfer", vec![WasmValue::I64(1)]);
+            t.sender = accounts[i % 100];
+            t.calldata = accounts[(i * 7 + 1) % 100].as_bytes().to_vec();
+            let r = rt.call(&t);
+            debug_assert!(r.success);
+            black_box(r)
+        })
+    });
+}
+
+fn coin(c: &mut Criterion) {
+    coin_on(c, "memkv", Arc::new(MemKv::new()));
+    let dir = tempfile::tempdir().unwrap();
+    coin_on(
+        c,
+        "rocksdb",
+        Arc::new(RocksKv::open(dir.path().join("db")).unwrap()),
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
+    targets = noop, coin
+}
+criterion_main!(benches);

@@ -339,3 +339,78 @@ fn call_transactions_decode_into_the_same_call() {
     let decoded = CallTx::decode(&tx.encode()).unwrap();
     assert_eq!(rt.call(&decoded).returns, vec![WasmValue::I64(9)]);
 }
+
+const COIN: &[u8] = include_bytes!("../../../contracts/coin/coin.wasm");
+const RUST_COUNTER: &[u8] = include_bytes!("../../../contracts/rust-counter/rust_counter.wasm");
+
+fn deploy_code<K: KvStore + 'static>(rt: &Runtime<K>, code: &[u8], name: &str) -> Address {
+    rt.deploy(&DeployTx {
+        author: AUTHOR,
+        nonce: 7,
+        name: name.into(),
+        gas_limit: GAS,
+        code: code.to_vec(),
+    })
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+    .address
+}
+
+#[test]
+fn coin_in_c_transfers_between_accounts() {
+    use svm_runtime::NodeHost;
+    let (rt, node) = runtime(Arc::new(MemKv::new()));
+    let coin = deploy_code(&rt, COIN, "coin");
+    let (alice, bob) = (Address([0xaa; 20]), Address([0xbb; 20]));
+    node.set_balance(&alice, 100).unwrap();
+    let transfer = |from: Address, to: Address, amount: i64| {
+        let mut tx = call_tx(coin, "transfer", vec![WasmValue::I64(amount)]);
+        tx.sender = from;
+        tx.calldata = to.as_bytes().to_vec();
+        rt.call(&tx)
+    };
+    let r = transfer(alice, bob, 30);
+    assert!(r.success, "{:?}", r.error);
+    assert_eq!(r.returns, vec![WasmValue::I64(1)]);
+    assert_eq!(
+        (node.balance(&alice).unwrap(), node.balance(&bob).unwrap()),
+        (70, 30)
+    );
+    let root = r.new_state;
+    // Insufficient balance: a normal failed receipt, nothing changes.
+    let r = transfer(bob, alice, 31);
+    assert_eq!(r.error.unwrap().code, ErrorCode::Trap);
+    assert_eq!(r.new_state, root);
+    assert_eq!(
+        (node.balance(&alice).unwrap(), node.balance(&bob).unwrap()),
+        (70, 30)
+    );
+    // To oneself: the balance stays.
+    assert!(transfer(alice, alice, 50).success);
+    assert_eq!(node.balance(&alice).unwrap(), 70);
+    assert!(!transfer(alice, bob, 0).success);
+    assert!(!transfer(alice, bob, -1).success);
+    let mut tx = call_tx(coin, "balance", vec![]);
+    tx.calldata = bob.as_bytes().to_vec();
+    assert_eq!(rt.call(&tx).returns, vec![WasmValue::I64(30)]);
+    assert_eq!(
+        call(&rt, coin, "transfers", vec![]).returns,
+        vec![WasmValue::I64(2)]
+    );
+}
+
+#[test]
+fn counter_in_rust_no_std_runs() {
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let c = deploy_code(&rt, RUST_COUNTER, "rust-counter");
+    assert_eq!(
+        call(&rt, c, "add", add(20)).returns,
+        vec![WasmValue::I64(20)]
+    );
+    let r = call(&rt, c, "add_logged", add(22));
+    assert_eq!(r.returns, vec![WasmValue::I64(42)]);
+    assert_eq!(r.logs, vec![42i64.to_be_bytes().to_vec()]);
+    assert_eq!(
+        call(&rt, c, "get", vec![]).returns,
+        vec![WasmValue::I64(42)]
+    );
+}
