@@ -76,18 +76,7 @@ impl std::fmt::Debug for LevelKv {
 }
 
 fn map_err(e: leveldb::error::Error) -> KvError {
-    let message = e.to_string();
-    if message.contains("Corruption") {
-        KvError::Corruption {
-            backend: BACKEND,
-            message,
-        }
-    } else {
-        KvError::Io {
-            backend: BACKEND,
-            message,
-        }
-    }
+    crate::backend_error(BACKEND, e.to_string())
 }
 
 impl LevelKv {
@@ -123,16 +112,9 @@ impl LevelKv {
         opts.create_if_missing = config.create_if_missing;
         opts.write_buffer_size = Some(config.write_buffer_bytes);
         opts.cache = Some(Cache::new(config.block_cache_bytes));
-        let db = Database::open(&path, opts).map_err(|e| {
-            let message = e.to_string();
-            if message.contains("Corruption") {
-                KvError::Corruption {
-                    backend: BACKEND,
-                    message,
-                }
-            } else {
-                open_err(message)
-            }
+        let db = Database::open(&path, opts).map_err(|e| match map_err(e) {
+            KvError::Io { message, .. } => open_err(message),
+            corruption => corruption,
         })?;
         Ok(Self {
             db,

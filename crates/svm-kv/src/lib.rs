@@ -248,39 +248,35 @@ pub trait KvStore: Send + Sync {
     }
 }
 
-impl<T: KvStore + ?Sized> KvStore for Arc<T> {
-    fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
-        (**self).get(key)
-    }
-    fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
-        (**self).write(batch)
-    }
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
-        (**self).scan_prefix(prefix)
-    }
+/// Forwards [`KvStore`] through a pointer type, so `Arc<dyn KvStore>`,
+/// `Box<dyn KvStore>` and `&impl KvStore` are stores too.
+macro_rules! forward_kv_store {
+    ($($ptr:ty),*) => {$(
+        impl<T: KvStore + ?Sized> KvStore for $ptr {
+            fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
+                (**self).get(key)
+            }
+            fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
+                (**self).write(batch)
+            }
+            fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
+                (**self).scan_prefix(prefix)
+            }
+        }
+    )*};
 }
 
-impl<T: KvStore + ?Sized> KvStore for &T {
-    fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
-        (**self).get(key)
-    }
-    fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
-        (**self).write(batch)
-    }
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
-        (**self).scan_prefix(prefix)
-    }
-}
+forward_kv_store!(Arc<T>, Box<T>, &T);
 
-impl<T: KvStore + ?Sized> KvStore for Box<T> {
-    fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
-        (**self).get(key)
-    }
-    fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
-        (**self).write(batch)
-    }
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
-        (**self).scan_prefix(prefix)
+/// A backend's error message as a [`KvError`]: `Corruption` when the
+/// backend says so (RocksDB and LevelDB both start such messages with
+/// "Corruption"), `Io` otherwise.
+#[cfg(any(feature = "rocksdb", feature = "leveldb"))]
+pub(crate) fn backend_error(backend: &'static str, message: String) -> KvError {
+    if message.contains("Corruption") {
+        KvError::Corruption { backend, message }
+    } else {
+        KvError::Io { backend, message }
     }
 }
 

@@ -62,18 +62,7 @@ impl std::fmt::Debug for RocksKv {
 }
 
 fn map_err(e: rocksdb::Error) -> KvError {
-    let message = e.into_string();
-    if message.starts_with("Corruption") {
-        KvError::Corruption {
-            backend: BACKEND,
-            message,
-        }
-    } else {
-        KvError::Io {
-            backend: BACKEND,
-            message,
-        }
-    }
+    crate::backend_error(BACKEND, e.into_string())
 }
 
 impl RocksKv {

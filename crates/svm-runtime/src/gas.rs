@@ -58,3 +58,41 @@ pub fn operator_cost(op: &Operator) -> u64 {
         _ => 1,
     }
 }
+
+/// Gas of every vmcall, charged on entry, before it does anything.
+pub const VMCALL_BASE: u64 = 20;
+
+/// Gas per byte a vmcall copies (memory, registers, storage slices, call
+/// data, return data, logs).
+pub const PER_BYTE: u64 = 1;
+
+/// Gas per page loaded from storage (a cold load; a page is loaded at most
+/// once per call).
+pub const PAGE_LOAD: u64 = 2_000;
+
+/// Gas per page dirtied, charged at commit.
+pub const PAGE_WRITE: u64 = 5_000;
+
+/// Gas of every call before it runs, plus [`PER_BYTE`] per byte of call data.
+pub const CALL_BASE: u64 = 1_000;
+
+/// Gas of every deploy, plus [`PER_CODE_BYTE`] per byte of code.
+pub const DEPLOY_BASE: u64 = 10_000;
+
+/// Gas per byte of code at deploy.
+pub const PER_CODE_BYTE: u64 = 10;
+
+/// The gas of a vmcall that copies `bytes` bytes.
+pub fn vmcall(bytes: u32) -> u64 {
+    VMCALL_BASE + u64::from(bytes) * PER_BYTE
+}
+
+/// The intrinsic gas of a call with `calldata` bytes of call data.
+pub fn call_intrinsic(calldata: usize) -> u64 {
+    CALL_BASE.saturating_add((calldata as u64).saturating_mul(PER_BYTE))
+}
+
+/// The gas of deploying `code` bytes of code.
+pub fn deploy(code: usize) -> u64 {
+    DEPLOY_BASE.saturating_add((code as u64).saturating_mul(PER_CODE_BYTE))
+}

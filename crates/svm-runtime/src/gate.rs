@@ -11,7 +11,9 @@
 //!    with its exact signature. All unknown imports are named at once.
 //! 3. **Memory:** the module defines its own memory (one) and exports it as
 //!    `memory`.
-//! 4. **Deterministic:** no float value type or float instruction
+//! 4. **Limits** ([`Limits`]): functions, locals per function, imports,
+//!    exports, table elements, initial memory pages.
+//! 5. **Deterministic:** no float value type or float instruction
 //!    (including non-trapping float-to-int conversions). The error names
 //!    the first float instruction and its byte offset in the module.
 //!
@@ -52,6 +54,60 @@ pub enum GateError {
     /// The module defines no memory exported as `memory`.
     #[error("the module must define one memory and export it as \"memory\"")]
     MissingMemory,
+    /// A count or size over its configured limit ([`Limits`]).
+    #[error("{what} is {value}, over the limit of {limit}")]
+    LimitExceeded {
+        /// What was counted.
+        what: &'static str,
+        /// The module's value.
+        value: u64,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// Static limits the gate enforces on a module. Code size is limited by the
+/// runtime's `max_code_bytes`; the native call stack by its
+/// `max_stack_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Functions defined by the module. Default: 10 000.
+    pub max_functions: u32,
+    /// Locals declared by one function (parameters excluded). Default: 1 024.
+    pub max_locals: u32,
+    /// Imports. Default: 64.
+    pub max_imports: u32,
+    /// Exports. Default: 256.
+    pub max_exports: u32,
+    /// Initial (and, when declared, maximum) elements of each table.
+    /// Default: 4 096.
+    pub max_table_elements: u64,
+    /// Initial pages (64 KiB each) of the memory; at run time the memory
+    /// cannot grow past this either. Default: 256 (16 MiB).
+    pub max_memory_pages: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_functions: 10_000,
+            max_locals: 1_024,
+            max_imports: 64,
+            max_exports: 256,
+            max_table_elements: 4_096,
+            max_memory_pages: 256,
+        }
+    }
+}
+
+fn over(findings: &mut Vec<GateError>, what: &'static str, value: u64, limit: u64) {
+    if value > limit
+        && !findings
+            .iter()
+            .any(|f| matches!(f, GateError::LimitExceeded { what: w, .. } if *w == what))
+    {
+        findings.push(GateError::LimitExceeded { what, value, limit });
+    }
 }
 
 /// The features the gate accepts.
@@ -137,8 +193,8 @@ impl Rejection {
 /// # Errors
 /// A [`Rejection`] with every finding of [`findings`] (or the one
 /// [`GateError::Malformed`]).
-pub fn check(code: &[u8]) -> Result<(), Rejection> {
-    match findings(code) {
+pub fn check(code: &[u8], limits: &Limits) -> Result<(), Rejection> {
+    match findings(code, limits) {
         Err(e) => Err(Rejection(vec![e])),
         Ok(f) if f.is_empty() => Ok(()),
         Ok(f) => Err(Rejection(f)),
@@ -152,7 +208,7 @@ pub fn check(code: &[u8]) -> Result<(), Rejection> {
 /// # Errors
 /// [`GateError::Malformed`] when the code does not validate: nothing else
 /// can be checked then.
-pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
+pub fn findings(code: &[u8], limits: &Limits) -> Result<Vec<GateError>, GateError> {
     Validator::new_with_features(accepted_features())
         .validate_all(code)
         .map_err(malformed)?;
@@ -165,6 +221,7 @@ pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
     // the first float instruction, in code order, names the problem best.
     let mut float_type: Option<GateError> = None;
     let mut float_instr: Option<GateError> = None;
+    let mut limit_findings = Vec::new();
     for payload in Parser::new(0).parse_all(code) {
         match payload.map_err(malformed)? {
             Payload::TypeSection(r) => {
@@ -178,6 +235,12 @@ pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
                 }
             }
             Payload::ImportSection(r) => {
+                over(
+                    &mut limit_findings,
+                    "import count",
+                    r.count().into(),
+                    limits.max_imports.into(),
+                );
                 for imp in r.into_imports() {
                     let imp = imp.map_err(malformed)?;
                     let ok = match imp.ty {
@@ -207,8 +270,52 @@ pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
                     }
                 }
             }
-            Payload::MemorySection(r) => memories += r.count(),
+            Payload::MemorySection(r) => {
+                for m in r {
+                    let m = m.map_err(malformed)?;
+                    memories += 1;
+                    over(
+                        &mut limit_findings,
+                        "initial memory pages",
+                        m.initial,
+                        limits.max_memory_pages,
+                    );
+                }
+            }
+            Payload::FunctionSection(r) => {
+                over(
+                    &mut limit_findings,
+                    "function count",
+                    r.count().into(),
+                    limits.max_functions.into(),
+                );
+            }
+            Payload::TableSection(r) => {
+                for t in r {
+                    let t = t.map_err(malformed)?;
+                    over(
+                        &mut limit_findings,
+                        "table elements",
+                        t.ty.initial,
+                        limits.max_table_elements,
+                    );
+                    if let Some(max) = t.ty.maximum {
+                        over(
+                            &mut limit_findings,
+                            "table elements",
+                            max,
+                            limits.max_table_elements,
+                        );
+                    }
+                }
+            }
             Payload::ExportSection(r) => {
+                over(
+                    &mut limit_findings,
+                    "export count",
+                    r.count().into(),
+                    limits.max_exports.into(),
+                );
                 for e in r {
                     let e = e.map_err(malformed)?;
                     if e.name == "memory" && e.kind == ExternalKind::Memory && e.index == 0 {
@@ -230,9 +337,11 @@ pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
             }
             Payload::CodeSectionEntry(body) => {
                 let mut locals = body.get_locals_reader().map_err(malformed)?;
+                let mut declared = 0u64;
                 for _ in 0..locals.get_count() {
                     let offset = locals.original_position();
-                    let (_, ty) = locals.read().map_err(malformed)?;
+                    let (n, ty) = locals.read().map_err(malformed)?;
+                    declared += u64::from(n);
                     if is_float(&ty) && float_type.is_none() {
                         float_type = Some(GateError::NonDeterministic {
                             rule: "floats",
@@ -241,6 +350,12 @@ pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
                         });
                     }
                 }
+                over(
+                    &mut limit_findings,
+                    "locals in one function",
+                    declared,
+                    limits.max_locals.into(),
+                );
                 let mut ops = body.get_operators_reader().map_err(malformed)?;
                 while !ops.eof() {
                     let (op, offset) = ops.read_with_offset().map_err(malformed)?;
@@ -265,6 +380,7 @@ pub fn findings(code: &[u8]) -> Result<Vec<GateError>, GateError> {
     if memories != 1 || !exports_memory {
         findings.push(GateError::MissingMemory);
     }
+    findings.extend(limit_findings);
     if let Some(e) = float_instr.or(float_type) {
         findings.push(e);
     } else if let Some(f) = types

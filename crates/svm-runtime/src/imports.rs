@@ -2,8 +2,12 @@
 //! their names and signatures that the deploy gate checks imports against.
 
 use svm_pages::PageStorage;
-use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Memory, MemoryView, Store, imports};
+use wasmer::{
+    Function, FunctionEnv, FunctionEnvMut, Imports, Instance, Memory, MemoryView, Store, imports,
+};
+use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
 
+use crate::gas;
 use crate::vmcalls::{self, CallContext, GuestMemory, VmCallError};
 
 /// A wasm value type of a vmcall signature.
@@ -150,6 +154,30 @@ pub struct Env<S> {
     pub ctx: CallContext<S>,
     /// The contract's exported `memory`.
     pub memory: Option<Memory>,
+    /// The instance, once it exists: vmcalls charge gas through its
+    /// metering points.
+    pub instance: Option<Instance>,
+}
+
+/// Takes `amount` gas from the instance's remaining points.
+///
+/// # Errors
+/// [`VmCallError::OutOfGas`], leaving 0 points, when fewer remain.
+pub fn charge(
+    store: &mut impl wasmer::AsStoreMut,
+    instance: &Instance,
+    amount: u64,
+) -> Result<(), VmCallError> {
+    match get_remaining_points(store, instance) {
+        MeteringPoints::Remaining(r) if r >= amount => {
+            set_remaining_points(store, instance, r - amount);
+            Ok(())
+        }
+        _ => {
+            set_remaining_points(store, instance, 0);
+            Err(VmCallError::OutOfGas)
+        }
+    }
 }
 
 struct WasmMemory<'a>(MemoryView<'a>);
@@ -176,14 +204,33 @@ impl GuestMemory for WasmMemory<'_> {
 
 type EnvMut<'a, S> = FunctionEnvMut<'a, Env<S>>;
 
+/// Runs vmcall `f` after charging `cost` gas; afterwards charges
+/// [`gas::PAGE_LOAD`] for every page it loaded from storage.
 fn with_mem<S: PageStorage + 'static, R>(
     env: &mut EnvMut<'_, S>,
+    cost: u64,
     f: impl FnOnce(&mut CallContext<S>, &WasmMemory<'_>) -> Result<R, VmCallError>,
 ) -> Result<R, VmCallError> {
-    let (data, store) = env.data_and_store_mut();
+    let (data, mut store) = env.data_and_store_mut();
+    let instance = data.instance.as_ref().ok_or(VmCallError::NoMemory)?;
+    charge(&mut store, instance, cost)?;
+    let loaded = data.ctx.storage.cache().stats().pages_loaded;
     let memory = data.memory.as_ref().ok_or(VmCallError::NoMemory)?;
-    let view = memory.view(&store);
-    f(&mut data.ctx, &WasmMemory(view))
+    let out = f(&mut data.ctx, &WasmMemory(memory.view(&store)));
+    let new_pages = data.ctx.storage.cache().stats().pages_loaded - loaded;
+    if new_pages > 0 {
+        charge(&mut store, instance, new_pages * gas::PAGE_LOAD)?;
+    }
+    out
+}
+
+/// [`with_mem`] for vmcalls that do not touch memory.
+fn with_ctx<S: PageStorage + 'static, R>(
+    env: &mut EnvMut<'_, S>,
+    cost: u64,
+    f: impl FnOnce(&mut CallContext<S>) -> Result<R, VmCallError>,
+) -> Result<R, VmCallError> {
+    with_mem(env, cost, |c, _| f(c))
 }
 
 /// Builds the import object of one run over `env`.
@@ -196,53 +243,53 @@ pub fn import_object<S: PageStorage + 'static>(
         "svm" => {
             "mem_to_reg_copy" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, b: u32, r: u32|
-                    with_mem(&mut e, |c, m| v::mem_to_reg_copy(c, m, mi, p, l, b, r))),
+                    with_mem(&mut e, gas::vmcall(l), |c, m| v::mem_to_reg_copy(c, m, mi, p, l, b, r))),
             "reg_to_mem_copy" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, b: u32, r: u32, l: u32, mi: u32, p: u32|
-                    with_mem(&mut e, |c, m| v::reg_to_mem_copy(c, m, b, r, l, mi, p))),
+                    with_mem(&mut e, gas::vmcall(l), |c, m| v::reg_to_mem_copy(c, m, b, r, l, mi, p))),
             "storage_read_to_reg" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, b: u32, r: u32|
-                    v::storage_read_to_reg(&mut e.data_mut().ctx, pg, sl, o, l, b, r)),
+                    with_ctx(&mut e, gas::vmcall(l), |c| v::storage_read_to_reg(c, pg, sl, o, l, b, r))),
             "storage_read_to_mem" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, mi: u32, p: u32|
-                    with_mem(&mut e, |c, m| v::storage_read_to_mem(c, m, pg, sl, o, l, mi, p))),
+                    with_mem(&mut e, gas::vmcall(l), |c, m| v::storage_read_to_mem(c, m, pg, sl, o, l, mi, p))),
             "storage_write_from_mem" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, pg: u32, sl: u32, o: u32|
-                    with_mem(&mut e, |c, m| v::storage_write_from_mem(c, m, mi, p, l, pg, sl, o))),
+                    with_mem(&mut e, gas::vmcall(l), |c, m| v::storage_write_from_mem(c, m, mi, p, l, pg, sl, o))),
             "storage_write_from_reg" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, b: u32, r: u32, l: u32, pg: u32, sl: u32, o: u32|
-                    v::storage_write_from_reg(&mut e.data_mut().ctx, b, r, l, pg, sl, o)),
+                    with_ctx(&mut e, gas::vmcall(l), |c| v::storage_write_from_reg(c, b, r, l, pg, sl, o))),
             "reg_replace_byte" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, b: u32, r: u32, byte: u32, o: u32|
-                    v::reg_replace_byte(&mut e.data_mut().ctx, b, r, byte, o)),
+                    with_ctx(&mut e, gas::vmcall(1), |c| v::reg_replace_byte(c, b, r, byte, o))),
             "reg_read_be_i64" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| v::reg_read_be_i64(&mut e.data_mut().ctx, b, r)),
+                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(8), |c| v::reg_read_be_i64(c, b, r))),
             "reg_write_be_i64" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, val: i64, b: u32, r: u32|
-                    v::reg_write_be_i64(&mut e.data_mut().ctx, val, b, r)),
+                    with_ctx(&mut e, gas::vmcall(8), |c| v::reg_write_be_i64(c, val, b, r))),
             "calldata_len" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>| v::calldata_len(&mut e.data_mut().ctx)),
+                |mut e: EnvMut<S>| with_ctx(&mut e, gas::vmcall(0), v::calldata_len)),
             "calldata_copy" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, p: u32, o: u32, l: u32|
-                    with_mem(&mut e, |c, m| v::calldata_copy(c, m, p, o, l))),
+                    with_mem(&mut e, gas::vmcall(l), |c, m| v::calldata_copy(c, m, p, o, l))),
             "set_return_data" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, |c, m| v::set_return_data(c, m, p, l))),
+                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, gas::vmcall(l), |c, m| v::set_return_data(c, m, p, l))),
             "log" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, |c, m| v::log(c, m, p, l))),
+                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, gas::vmcall(l), |c, m| v::log(c, m, p, l))),
             "sender_to_reg" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| v::sender_to_reg(&mut e.data_mut().ctx, b, r)),
+                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(20), |c| v::sender_to_reg(c, b, r))),
             "self_to_reg" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| v::self_to_reg(&mut e.data_mut().ctx, b, r)),
+                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(20), |c| v::self_to_reg(c, b, r))),
             "transfer" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, b: u32, r: u32, amount: i64|
-                    v::transfer(&mut e.data_mut().ctx, b, r, amount)),
+                    with_ctx(&mut e, gas::vmcall(40), |c| v::transfer(c, b, r, amount))),
         },
         "node" => {
             "vmcall_get_balance" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| v::vmcall_get_balance(&mut e.data_mut().ctx, b, r)),
+                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_get_balance(c, b, r))),
             "vmcall_set_balance" => Function::new_typed_with_env(store, env,
                 |mut e: EnvMut<S>, val: i64, b: u32, r: u32|
-                    v::vmcall_set_balance(&mut e.data_mut().ctx, val, b, r)),
+                    with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_set_balance(c, val, b, r))),
         },
     }
 }

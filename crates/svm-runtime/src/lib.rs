@@ -40,7 +40,7 @@
 //!     function: "add".into(),
 //!     args: vec![WasmValue::I64(2), WasmValue::I64(40)],
 //!     calldata: vec![],
-//!     gas_limit: 1_000,
+//!     gas_limit: 100_000,
 //!     state: StateRef::Latest,
 //! });
 //! assert!(receipt.success);
@@ -53,11 +53,14 @@ pub mod contracts;
 pub mod gas;
 pub mod gate;
 pub mod imports;
+pub mod module_cache;
 pub mod node;
 mod runtime;
+mod tunables;
 pub mod vmcalls;
 pub mod wire;
 
+pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
 pub use node::{HostError, KvNodeHost, NodeHost};
 pub use runtime::{Compiler, DeployError, Deployed, Runtime, RuntimeConfig};
 pub use wire::{CallTx, DecodeError, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};

@@ -1,16 +1,14 @@
 //! The runtime: deploy and call.
 
-use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use svm_cache::{CacheConfig, CacheError, PageCache, PageSliceCache};
 use svm_kv::{KvStore, WriteBatch};
 use svm_pages::{PageStore, PagesError, empty_root};
 use svm_registers::{RegisterConfig, Registers};
 use svm_types::{Address, CodeHash, State};
-use wasmer::sys::{CompilerConfig, EngineBuilder, Singlepass};
+use wasmer::sys::{CompilerConfig, EngineBuilder, NativeEngineExt, Singlepass};
 use wasmer::{Engine, FunctionEnv, Instance, Module, Store, Type, Value};
 use wasmer_middlewares::Metering;
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
@@ -18,10 +16,14 @@ use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_rem
 use crate::contracts::{
     ContractRecord, RecordError, code_hash, code_key, contract_address, load_record, record_key,
 };
-use crate::gas::operator_cost;
-use crate::gate::{self, Rejection};
-use crate::imports::{Env, import_object};
+use crate::gas::{self, operator_cost};
+use crate::gate::{self, Limits, Rejection};
+use crate::imports::{Env, charge, import_object};
+use crate::module_cache::{
+    ArtifactKind, Compiled, ModuleCache, ModuleCacheConfig, ModuleCacheStats, headless_engine,
+};
 use crate::node::NodeHost;
+use crate::tunables::Limiting;
 use crate::vmcalls::{CallContext, OutputLimits, VmCallError};
 use crate::wire::{CallTx, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};
 
@@ -50,6 +52,15 @@ pub struct RuntimeConfig {
     pub outputs: OutputLimits,
     /// The largest code accepted at deploy, in bytes. Default: 512 KiB.
     pub max_code_bytes: usize,
+    /// The static limits of the deploy gate (functions, locals, imports,
+    /// exports, tables, memory pages); memory cannot grow past
+    /// `limits.max_memory_pages` at run time either.
+    pub limits: Limits,
+    /// The native stack wasm runs on, in bytes: it bounds the call-stack
+    /// depth (deep recursion traps with a stack overflow). Default: 1 MiB.
+    pub max_stack_bytes: usize,
+    /// The compiled-module cache.
+    pub module_cache: ModuleCacheConfig,
 }
 
 impl Default for RuntimeConfig {
@@ -60,6 +71,9 @@ impl Default for RuntimeConfig {
             registers: RegisterConfig::default(),
             outputs: OutputLimits::default(),
             max_code_bytes: 512 << 10,
+            limits: Limits::default(),
+            max_stack_bytes: 1 << 20,
+            module_cache: ModuleCacheConfig::default(),
         }
     }
 }
@@ -88,6 +102,14 @@ pub enum DeployError {
     /// The storage failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// The deploy needs more gas than its limit.
+    #[error("deploy needs {needed} gas, over its limit of {limit}")]
+    OutOfGas {
+        /// The gas the deploy would use.
+        needed: u64,
+        /// The transaction's gas limit.
+        limit: u64,
+    },
 }
 
 /// The outcome of a successful deploy.
@@ -99,18 +121,14 @@ pub struct Deployed {
     pub code_hash: CodeHash,
     /// Its initial state: the empty root.
     pub state: State,
-}
-
-/// A compiled module and the engine that owns its machine code.
-#[derive(Clone)]
-struct Compiled {
-    engine: Engine,
-    module: Module,
+    /// The gas the deploy used ([`gas::deploy`]).
+    pub gas_used: u64,
 }
 
 /// Compiles `code` with a fresh engine (one `Metering` middleware can
-/// instrument only one module).
-fn compile(code: &[u8], compiler: Compiler) -> Result<Compiled, String> {
+/// instrument only one module), capped by `config`'s memory and stack.
+fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, String> {
+    let compiler = config.compiler;
     let metering = Arc::new(Metering::new(0, operator_cost));
     let engine: Engine = match compiler {
         Compiler::Singlepass => {
@@ -127,6 +145,11 @@ fn compile(code: &[u8], compiler: Compiler) -> Result<Compiled, String> {
             EngineBuilder::new(c).engine().into()
         }
     };
+    let mut engine = engine;
+    engine.set_tunables(Limiting::new(
+        u32::try_from(config.limits.max_memory_pages).unwrap_or(u32::MAX),
+        config.max_stack_bytes,
+    ));
     let module = Module::new(&engine, code).map_err(|e| e.to_string())?;
     Ok(Compiled { engine, module })
 }
@@ -141,7 +164,7 @@ pub struct Runtime<K> {
     pages: PageStore<K>,
     node: Arc<dyn NodeHost>,
     config: RuntimeConfig,
-    modules: Mutex<HashMap<CodeHash, Compiled>>,
+    modules: ModuleCache,
 }
 
 fn tx_error(code: ErrorCode, message: impl Into<String>) -> TxError {
@@ -183,11 +206,20 @@ fn vmcall_error(e: &VmCallError) -> TxError {
 impl<K: KvStore + 'static> Runtime<K> {
     /// A runtime over `kv` whose `node` vmcalls go to `node`.
     pub fn new(kv: K, node: Arc<dyn NodeHost>, config: RuntimeConfig) -> Self {
+        let kind = ArtifactKind {
+            compiler: match config.compiler {
+                Compiler::Singlepass => "singlepass",
+                #[cfg(feature = "cranelift")]
+                Compiler::Cranelift => "cranelift",
+            },
+            max_memory_pages: config.limits.max_memory_pages,
+            stack_bytes: config.max_stack_bytes,
+        };
         Self {
             pages: PageStore::new(kv),
             node,
+            modules: ModuleCache::new(config.module_cache.clone(), kind),
             config,
-            modules: Mutex::new(HashMap::new()),
         }
     }
 
@@ -225,7 +257,7 @@ impl<K: KvStore + 'static> Runtime<K> {
                 limit: self.config.max_code_bytes,
             });
         }
-        Ok(gate::check(code)?)
+        Ok(gate::check(code, &self.config.limits)?)
     }
 
     /// Deploys a contract: gate, compile, then store the code (under its
@@ -234,6 +266,13 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// # Errors
     /// [`DeployError`]; nothing is stored then.
     pub fn deploy(&self, tx: &DeployTx) -> Result<Deployed, DeployError> {
+        let gas_used = gas::deploy(tx.code.len());
+        if gas_used > tx.gas_limit {
+            return Err(DeployError::OutOfGas {
+                needed: gas_used,
+                limit: tx.gas_limit,
+            });
+        }
         self.validate(&tx.code)?;
         let hash = code_hash(&tx.code);
         let address = contract_address(&tx.author, tx.nonce, &hash);
@@ -244,7 +283,9 @@ impl<K: KvStore + 'static> Runtime<K> {
         {
             return Err(DeployError::AlreadyDeployed(address));
         }
-        let compiled = compile(&tx.code, self.config.compiler).map_err(DeployError::Compile)?;
+        // Precompile: the module is cached (and compile errors with it).
+        self.compiled(&hash, || Ok(tx.code.clone()))
+            .map_err(DeployError::Compile)?;
         let record = ContractRecord {
             author: tx.author,
             nonce: tx.nonce,
@@ -258,27 +299,57 @@ impl<K: KvStore + 'static> Runtime<K> {
             .put(record_key(&address), record.encode());
         kv.write(batch)
             .map_err(|e| DeployError::Storage(e.to_string()))?;
-        self.modules.lock().insert(hash, compiled);
         Ok(Deployed {
             address,
             code_hash: hash,
             state: empty_root(),
+            gas_used,
         })
     }
 
+    fn compiled(
+        &self,
+        hash: &CodeHash,
+        code: impl FnOnce() -> Result<Vec<u8>, String>,
+    ) -> Result<Compiled, String> {
+        self.modules.get_or_compile(
+            hash,
+            code,
+            |code| compile(code, &self.config),
+            || headless_engine(self.tunables()),
+        )
+    }
+
+    fn tunables(&self) -> Limiting {
+        Limiting::new(
+            u32::try_from(self.config.limits.max_memory_pages).unwrap_or(u32::MAX),
+            self.config.max_stack_bytes,
+        )
+    }
+
+    /// Makes sure the module of `code_hash` (stored code) is in the memory
+    /// tier: from the disk tier, or compiled. Nodes call it at start-up for
+    /// hot contracts; benchmarks use it to time the tiers.
+    ///
+    /// # Errors
+    /// The compile error, or a missing code.
+    pub fn warm(&self, code_hash: &CodeHash) -> Result<(), String> {
+        self.module(code_hash).map(|_| ()).map_err(|e| e.message)
+    }
+
+    /// The counters of the compiled-module cache.
+    pub fn module_cache_stats(&self) -> ModuleCacheStats {
+        self.modules.stats()
+    }
+
     fn module(&self, hash: &CodeHash) -> Result<Compiled, TxError> {
-        if let Some(c) = self.modules.lock().get(hash) {
-            return Ok(c.clone());
-        }
-        let code = self
-            .kv()
-            .get(&code_key(hash))
-            .map_err(storage_error)?
-            .ok_or_else(|| storage_error(format!("code {hash} is missing")))?;
-        let compiled = compile(&code, self.config.compiler)
-            .map_err(|e| tx_error(ErrorCode::InvalidCode, e))?;
-        self.modules.lock().insert(*hash, compiled.clone());
-        Ok(compiled)
+        let kv = self.kv();
+        self.compiled(hash, || match kv.get(&code_key(hash)) {
+            Ok(Some(code)) => Ok(code.to_vec()),
+            Ok(None) => Err(format!("code {hash} is missing")),
+            Err(e) => Err(e.to_string()),
+        })
+        .map_err(|e| tx_error(ErrorCode::InvalidCode, e))
     }
 
     /// Executes a call transaction and returns its receipt. On success the
@@ -347,13 +418,32 @@ impl<K: KvStore + 'static> Runtime<K> {
             node: self.node.clone(),
             balances: Default::default(),
         };
-        let env = FunctionEnv::new(&mut store, Env { ctx, memory: None });
+        let env = FunctionEnv::new(
+            &mut store,
+            Env {
+                ctx,
+                memory: None,
+                instance: None,
+            },
+        );
         let imports = import_object(&mut store, &env);
         let instance = match Instance::new(&mut store, &compiled.module, &imports) {
             Ok(i) => i,
             Err(e) => return fail(tx_error(ErrorCode::Trap, e.to_string()), 0, 0),
         };
-        set_remaining_points(&mut store, &instance, gas_limit);
+        let intrinsic = gas::call_intrinsic(tx.calldata.len());
+        if intrinsic > gas_limit {
+            return fail(
+                tx_error(
+                    ErrorCode::OutOfGas,
+                    format!("the call needs {intrinsic} gas before it runs"),
+                ),
+                gas_limit,
+                0,
+            );
+        }
+        set_remaining_points(&mut store, &instance, gas_limit - intrinsic);
+        env.as_mut(&mut store).instance = Some(instance.clone());
         match instance.exports.get_memory("memory") {
             Ok(m) => env.as_mut(&mut store).memory = Some(m.clone()),
             Err(_) => {
@@ -400,17 +490,33 @@ impl<K: KvStore + 'static> Runtime<K> {
         }
 
         let result = func.call(&mut store, &args);
-        let gas_used = match get_remaining_points(&mut store, &instance) {
-            MeteringPoints::Remaining(r) => gas_limit.saturating_sub(r),
-            MeteringPoints::Exhausted => gas_limit,
+        // wasmer reports running out of points as `unreachable`: the
+        // exhausted flag tells the two apart.
+        let exhausted = matches!(
+            get_remaining_points(&mut store, &instance),
+            MeteringPoints::Exhausted
+        );
+        // Every page dirtied is paid for before the commit.
+        let dirty = env.as_mut(&mut store).ctx.storage.cache().dirty_pages() as u64;
+        let commit_gas = if result.is_ok() {
+            charge(&mut store, &instance, dirty * gas::PAGE_WRITE)
+        } else {
+            Ok(())
         };
-        let exhausted = gas_used >= gas_limit
-            && matches!(
-                get_remaining_points(&mut store, &instance),
-                MeteringPoints::Exhausted
-            );
+        let gas_used = match (&commit_gas, get_remaining_points(&mut store, &instance)) {
+            (Err(_), _) | (_, MeteringPoints::Exhausted) => gas_limit,
+            (Ok(()), MeteringPoints::Remaining(r)) => gas_limit.saturating_sub(r),
+        };
         let ctx = &mut env.as_mut(&mut store).ctx;
         let pages_read = ctx.storage.cache().stats().pages_loaded as u32;
+        if commit_gas.is_err() {
+            ctx.storage.discard();
+            return fail(
+                tx_error(ErrorCode::OutOfGas, "out of gas at commit"),
+                gas_limit,
+                pages_read,
+            );
+        }
         let values = match result {
             Ok(v) => v,
             Err(e) => {
