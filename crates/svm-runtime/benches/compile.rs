@@ -70,14 +70,14 @@ fn big_module(n: usize) -> Vec<u8> {
     let mut wat = String::from("(module (memory (export \"memory\") 1)\n");
     for i in 0..n {
         wat.push_str(&format!(
-            "(func (export \"f{i}\") (param i64) (result i64) (local i64)
+            "(func $f{i} (param i64) (result i64) (local i64)
                (loop $l (local.set 1 (i64.add (local.get 1) (i64.mul (local.get 0) (i64.const {i}))))
                  (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
                  (br_if $l (i64.gt_s (local.get 0) (i64.const 0))))
                (local.get 1))\n"
         ));
     }
-    wat.push(')');
+    wat.push_str("(export \"f0\" (func $f0)))");
     wat::parse_str(&wat).unwrap()
 }
 

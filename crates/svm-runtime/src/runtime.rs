@@ -44,7 +44,9 @@ pub enum Compiler {
 pub struct RuntimeConfig {
     /// The compiler for every module.
     pub compiler: Compiler,
-    /// The page cache of each call.
+    /// The page cache of each call. Default: an LRU of 1 page, since each
+    /// call opens its own cache (pages are still loaded at most once per
+    /// call).
     pub cache: CacheConfig,
     /// The register counts of each call.
     pub registers: RegisterConfig,
@@ -67,7 +69,9 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
             compiler: Compiler::default(),
-            cache: CacheConfig::default(),
+            // Each call opens its own page cache, so a cross-run LRU would
+            // only cost an allocation per call.
+            cache: CacheConfig { lru_pages: 1 },
             registers: RegisterConfig::default(),
             outputs: OutputLimits::default(),
             max_code_bytes: 512 << 10,

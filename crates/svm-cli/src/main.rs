@@ -1,0 +1,531 @@
+//! `svm`: the command-line program over the svm runtime.
+//!
+//! Every command opens the database in `--data-dir` (default `./svm-data`)
+//! with `--backend` (default `rocksdb`; `memory` keeps nothing between
+//! runs), prints a readable result or, with `--json`, one JSON object, and
+//! on any error prints one line `error: …` and exits with status 1.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
+use svm_pages::PageIndex;
+use svm_runtime::gate::{GateError, Rejection};
+use svm_runtime::{
+    CallTx, DeployError, DeployTx, KvNodeHost, ModuleCacheConfig, NodeHost, Receipt, Runtime,
+    RuntimeConfig, StateRef, WasmValue,
+};
+use svm_types::{Address, State};
+
+mod demo;
+
+type Kv = Arc<dyn KvStore>;
+type Rt = Runtime<Kv>;
+
+#[derive(Parser)]
+#[command(
+    name = "svm",
+    version,
+    about = "Deploy and run WebAssembly contracts over hashed page storage"
+)]
+struct Cli {
+    /// The database directory.
+    #[arg(long, global = true, default_value = "svm-data")]
+    data_dir: PathBuf,
+    /// The storage backend.
+    #[arg(long, global = true, value_enum, default_value_t = Backend::Rocksdb)]
+    backend: Backend,
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    Memory,
+    Rocksdb,
+    Leveldb,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Deploy a contract from a .wasm or .wat file.
+    Deploy {
+        file: PathBuf,
+        /// The author's address (40 hex digits).
+        #[arg(long, default_value = "0000000000000000000000000000000000000001")]
+        author: String,
+        /// The author's nonce.
+        #[arg(long, default_value_t = 0)]
+        nonce: u64,
+        /// A name (default: the file name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The gas limit.
+        #[arg(long, default_value_t = 100_000_000)]
+        gas: u64,
+    },
+    /// Call a contract function; arguments look like i32:5 or i64:-3.
+    Call {
+        address: String,
+        function: String,
+        args: Vec<String>,
+        /// The sender's address.
+        #[arg(long, default_value = "0000000000000000000000000000000000000001")]
+        sender: String,
+        /// The gas limit.
+        #[arg(long, default_value_t = 10_000_000)]
+        gas: u64,
+        /// Call data, as hex.
+        #[arg(long)]
+        calldata_hex: Option<String>,
+        /// Run against this state root instead of the latest.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Show a contract's code hash, state root and pages used.
+    Inspect { address: String },
+    /// Read a slice of a contract's page, at its latest or a given state.
+    Read {
+        address: String,
+        page: u32,
+        offset: u32,
+        len: u32,
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Set a node account's balance.
+    Fund { account: String, amount: u64 },
+    /// Show a node account's balance.
+    Balance { account: String },
+    /// Run the deploy gate over files and print every finding; exits 1 when
+    /// any file is rejected.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The main job: deploy the bundled contracts, fund accounts, run coin
+    /// transfers in blocks; or, with --verify, check a finished demo.
+    Demo {
+        /// Reopen the database and check the persisted roots and balances.
+        #[arg(long)]
+        verify: bool,
+        /// Accounts to fund.
+        #[arg(long, default_value_t = 1_000)]
+        accounts: u32,
+        /// Transfers to run.
+        #[arg(long, default_value_t = 100_000)]
+        transfers: u32,
+        /// Transfers per block.
+        #[arg(long, default_value_t = 1_000)]
+        block: u32,
+        /// The seed of the transfer generator.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+/// An opened database: the runtime and its node accounts.
+pub(crate) struct Env {
+    pub(crate) rt: Rt,
+    pub(crate) node: Arc<KvNodeHost<Kv>>,
+    pub(crate) json: bool,
+}
+
+fn open(cli: &Cli) -> Result<Env, String> {
+    let kv: Kv = match cli.backend {
+        Backend::Memory => Arc::new(MemKv::new()),
+        Backend::Rocksdb => {
+            Arc::new(RocksKv::open(cli.data_dir.join("rocksdb")).map_err(|e| e.to_string())?)
+        }
+        Backend::Leveldb => {
+            Arc::new(LevelKv::open(cli.data_dir.join("leveldb")).map_err(|e| e.to_string())?)
+        }
+    };
+    let node = Arc::new(KvNodeHost::new(kv.clone()));
+    let config = RuntimeConfig {
+        module_cache: ModuleCacheConfig {
+            disk_dir: match cli.backend {
+                Backend::Memory => None,
+                _ => Some(cli.data_dir.join("modules")),
+            },
+            ..ModuleCacheConfig::default()
+        },
+        ..RuntimeConfig::default()
+    };
+    let rt = Runtime::new(kv, node.clone(), config);
+    Ok(Env {
+        rt,
+        node,
+        json: cli.json,
+    })
+}
+
+pub(crate) fn address(s: &str) -> Result<Address, String> {
+    s.parse().map_err(|e| format!("bad address {s:?}: {e}"))
+}
+
+fn state(s: &str) -> Result<State, String> {
+    s.parse().map_err(|e| format!("bad state root {s:?}: {e}"))
+}
+
+/// The wasm of a .wat or .wasm file.
+fn load_code(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "wat") {
+        wat::parse_bytes(&bytes)
+            .map(|c| c.into_owned())
+            .map_err(|e| format!("{}: {e}", path.display()))
+    } else {
+        Ok(bytes)
+    }
+}
+
+impl Env {
+    pub(crate) fn print(&self, text: impl std::fmt::Display, value: Value) {
+        if self.json {
+            println!("{value}");
+        } else {
+            println!("{text}");
+        }
+    }
+}
+
+pub(crate) fn receipt_json(r: &Receipt) -> Value {
+    json!({
+        "success": r.success,
+        "error": r.error.as_ref().map(|e| json!({"code": format!("{:?}", e.code), "message": e.message})),
+        "new_state": r.new_state.to_string(),
+        "returns": r.returns.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "return_data": hex::encode(&r.return_data),
+        "logs": r.logs.iter().map(hex::encode).collect::<Vec<_>>(),
+        "pages_read": r.pages_read,
+        "pages_written": r.pages_written,
+        "gas_limit": r.gas_limit,
+        "gas_used": r.gas_used,
+    })
+}
+
+fn receipt_text(r: &Receipt) -> String {
+    let mut lines = vec![
+        format!(
+            "status      {}",
+            match &r.error {
+                None => "success".to_string(),
+                Some(e) => format!("failed: {e}"),
+            }
+        ),
+        format!("state       {}", r.new_state),
+    ];
+    if !r.returns.is_empty() {
+        let v: Vec<String> = r.returns.iter().map(ToString::to_string).collect();
+        lines.push(format!("returns     {}", v.join(" ")));
+    }
+    if !r.return_data.is_empty() {
+        lines.push(format!("return data {}", hex::encode(&r.return_data)));
+    }
+    for log in &r.logs {
+        lines.push(format!("log         {}", hex::encode(log)));
+    }
+    lines.push(format!(
+        "pages       {} read, {} written",
+        r.pages_read, r.pages_written
+    ));
+    lines.push(format!("gas         {} of {}", r.gas_used, r.gas_limit));
+    lines.join("\n")
+}
+
+fn finding_json(f: &GateError) -> Value {
+    match f {
+        GateError::Malformed { offset, message } => {
+            json!({"rule": "malformed", "offset": offset, "message": message})
+        }
+        GateError::NonDeterministic {
+            rule,
+            instruction,
+            offset,
+        } => json!({"rule": rule, "instruction": instruction, "offset": offset}),
+        GateError::UnknownImports(names) => json!({"rule": "imports", "unknown": names}),
+        GateError::MissingMemory => json!({"rule": "memory", "message": f.to_string()}),
+        GateError::LimitExceeded { what, value, limit } => {
+            json!({"rule": "limits", "what": what, "value": value, "limit": limit})
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    if let Cmd::Validate { files } = &cli.cmd {
+        // Validation needs no database.
+        let kv: Kv = Arc::new(MemKv::new());
+        let env = Env {
+            rt: Runtime::new(
+                kv.clone(),
+                Arc::new(KvNodeHost::new(kv)),
+                RuntimeConfig::default(),
+            ),
+            node: Arc::new(KvNodeHost::new(Arc::new(MemKv::new()) as Kv)),
+            json: cli.json,
+        };
+        return Ok(validate(&env, files));
+    }
+    let env = open(&cli)?;
+    match cli.cmd {
+        Cmd::Deploy {
+            file,
+            author,
+            nonce,
+            name,
+            gas,
+        } => {
+            let code = load_code(&file)?;
+            let name = name.unwrap_or_else(|| {
+                file.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            let d = env
+                .rt
+                .deploy(&DeployTx {
+                    author: address(&author)?,
+                    nonce,
+                    name,
+                    gas_limit: gas,
+                    code,
+                })
+                .map_err(|e| e.to_string())?;
+            env.print(
+                format!(
+                    "address     {}\ncode hash   {}\nstate       {}\ngas         {}",
+                    d.address, d.code_hash, d.state, d.gas_used
+                ),
+                json!({"address": d.address.to_string(), "code_hash": d.code_hash.to_string(),
+                       "state": d.state.to_string(), "gas_used": d.gas_used}),
+            );
+        }
+        Cmd::Call {
+            address: a,
+            function,
+            args,
+            sender,
+            gas,
+            calldata_hex,
+            state: st,
+        } => {
+            let args = args
+                .iter()
+                .map(|s| s.parse::<WasmValue>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let calldata = match calldata_hex {
+                Some(h) => hex::decode(h.trim_start_matches("0x"))
+                    .map_err(|e| format!("bad --calldata-hex: {e}"))?,
+                None => Vec::new(),
+            };
+            let r = env.rt.call(&CallTx {
+                contract: address(&a)?,
+                sender: address(&sender)?,
+                function,
+                args,
+                calldata,
+                gas_limit: gas,
+                state: match st {
+                    Some(s) => StateRef::At(state(&s)?),
+                    None => StateRef::Latest,
+                },
+            });
+            env.print(receipt_text(&r), receipt_json(&r));
+            if !r.success {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Cmd::Inspect { address: a } => {
+            let a = address(&a)?;
+            let rec = env
+                .rt
+                .contract(&a)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no contract at {a}"))?;
+            let info = env
+                .rt
+                .pages()
+                .state_info(&a, &rec.state)
+                .map_err(|e| e.to_string())?;
+            env.print(
+                format!(
+                    "address     {a}\nname        {}\nauthor      {}\nnonce       {}\ncode hash   {}\nstate       {}\npages used  {}",
+                    rec.name, rec.author, rec.nonce, rec.code_hash, rec.state, info.page_count
+                ),
+                json!({"address": a.to_string(), "name": rec.name, "author": rec.author.to_string(),
+                       "nonce": rec.nonce, "code_hash": rec.code_hash.to_string(),
+                       "state": rec.state.to_string(), "pages_used": info.page_count}),
+            );
+        }
+        Cmd::Read {
+            address: a,
+            page,
+            offset,
+            len,
+            state: st,
+        } => {
+            let a = address(&a)?;
+            let root = match st {
+                Some(s) => state(&s)?,
+                None => {
+                    env.rt
+                        .contract(&a)
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("no contract at {a}"))?
+                        .state
+                }
+            };
+            let view = env.rt.pages().open(&a, &root).map_err(|e| e.to_string())?;
+            let bytes = view
+                .read(PageIndex(page), offset as usize, len as usize)
+                .map_err(|e| e.to_string())?;
+            env.print(
+                hex::encode(&bytes),
+                json!({"address": a.to_string(), "state": root.to_string(), "page": page,
+                       "offset": offset, "len": len, "hex": hex::encode(&bytes)}),
+            );
+        }
+        Cmd::Fund { account, amount } => {
+            let a = address(&account)?;
+            env.node
+                .set_balance(&a, amount)
+                .map_err(|e| e.to_string())?;
+            env.print(
+                format!("{a} balance {amount}"),
+                json!({"account": a.to_string(), "balance": amount}),
+            );
+        }
+        Cmd::Balance { account } => {
+            let a = address(&account)?;
+            let b = env.node.balance(&a).map_err(|e| e.to_string())?;
+            env.print(
+                format!("{a} balance {b}"),
+                json!({"account": a.to_string(), "balance": b}),
+            );
+        }
+        Cmd::Demo {
+            verify,
+            accounts,
+            transfers,
+            block,
+            seed,
+        } => {
+            let opts = demo::Options {
+                accounts,
+                transfers,
+                block,
+                seed,
+            };
+            if verify {
+                demo::verify(&env, &opts)?;
+            } else {
+                demo::run(&env, &opts)?;
+            }
+        }
+        Cmd::Validate { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(env: &Env, files: &[PathBuf]) -> ExitCode {
+    let mut rejected = false;
+    let mut out = Vec::new();
+    for file in files {
+        let (ok, findings): (bool, Vec<Value>) = match load_code(file) {
+            Err(e) => (false, vec![json!({"rule": "read", "message": e})]),
+            Ok(code) => match env.rt.validate(&code) {
+                Ok(()) => (true, vec![]),
+                Err(DeployError::Gate(Rejection(f))) => {
+                    (false, f.iter().map(finding_json).collect())
+                }
+                Err(e) => (
+                    false,
+                    vec![json!({"rule": "size", "message": e.to_string()})],
+                ),
+            },
+        };
+        rejected |= !ok;
+        if !env.json {
+            println!(
+                "{}: {}",
+                file.display(),
+                if ok { "accepted" } else { "rejected" }
+            );
+            for f in &findings {
+                println!("  - {}", finding_text(f));
+            }
+        }
+        out.push(json!({"file": file.display().to_string(), "accepted": ok, "findings": findings}));
+    }
+    if env.json {
+        println!("{}", Value::Array(out));
+    }
+    if rejected {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn finding_text(f: &Value) -> String {
+    let rule = f["rule"].as_str().unwrap_or("?");
+    match rule {
+        "imports" => format!(
+            "unknown imports: {}",
+            f["unknown"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ),
+        "floats" => format!(
+            "floats: `{}` at offset {}",
+            f["instruction"].as_str().unwrap_or("?"),
+            f["offset"]
+        ),
+        "malformed" => format!(
+            "malformed at offset {}: {}",
+            f["offset"],
+            f["message"].as_str().unwrap_or("")
+        ),
+        "limits" => format!(
+            "{} is {}, over the limit of {}",
+            f["what"].as_str().unwrap_or("?"),
+            f["value"],
+            f["limit"]
+        ),
+        _ => format!("{rule}: {}", f["message"].as_str().unwrap_or("")),
+    }
+}
+
+fn main() -> ExitCode {
+    // Library code does not panic; should anything still, print one line,
+    // never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error: {info}");
+    }));
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The instant `Instant::now()`, for tx/s figures only (never in a hash or
+/// a receipt).
+pub(crate) fn now() -> Instant {
+    Instant::now()
+}
