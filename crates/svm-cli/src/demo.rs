@@ -160,10 +160,16 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         bar.inc(u64::from(n));
         bar.set_message(format!("{tps:.0} tx/s"));
         if !env.json {
-            bar.println(format!(
+            let line = format!(
                 "block {:>4}: {n} transfers, {block_failed} failed, {tps:>8.0} tx/s",
                 blocks.len()
-            ));
+            );
+            // A hidden bar (no terminal) drops its println: print directly.
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
         }
         blocks.push(json!({"transfers": n, "failed": block_failed, "tx_per_s": tps.round()}));
     }

@@ -3,7 +3,7 @@
 
 use svm_pages::PageStorage;
 use wasmer::{
-    Function, FunctionEnv, FunctionEnvMut, Imports, Instance, Memory, MemoryView, Store, imports,
+    Function, FunctionEnv, FunctionEnvMut, Imports, Instance, Memory, MemoryView, Module, Store,
 };
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
 
@@ -233,63 +233,163 @@ fn with_ctx<S: PageStorage + 'static, R>(
     with_mem(env, cost, |c, _| f(c))
 }
 
-/// Builds the import object of one run over `env`.
+/// Builds the import object of one run over `env`, with exactly the
+/// vmcalls `module` imports (creating a host function costs time on every
+/// call, so unused ones are not created).
 pub fn import_object<S: PageStorage + 'static>(
     store: &mut Store,
     env: &FunctionEnv<Env<S>>,
+    module: &Module,
 ) -> Imports {
-    use vmcalls as v;
-    imports! {
-        "svm" => {
-            "mem_to_reg_copy" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, b: u32, r: u32|
-                    with_mem(&mut e, gas::vmcall(l), |c, m| v::mem_to_reg_copy(c, m, mi, p, l, b, r))),
-            "reg_to_mem_copy" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32, l: u32, mi: u32, p: u32|
-                    with_mem(&mut e, gas::vmcall(l), |c, m| v::reg_to_mem_copy(c, m, b, r, l, mi, p))),
-            "storage_read_to_reg" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, b: u32, r: u32|
-                    with_ctx(&mut e, gas::vmcall(l), |c| v::storage_read_to_reg(c, pg, sl, o, l, b, r))),
-            "storage_read_to_mem" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, mi: u32, p: u32|
-                    with_mem(&mut e, gas::vmcall(l), |c, m| v::storage_read_to_mem(c, m, pg, sl, o, l, mi, p))),
-            "storage_write_from_mem" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, pg: u32, sl: u32, o: u32|
-                    with_mem(&mut e, gas::vmcall(l), |c, m| v::storage_write_from_mem(c, m, mi, p, l, pg, sl, o))),
-            "storage_write_from_reg" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32, l: u32, pg: u32, sl: u32, o: u32|
-                    with_ctx(&mut e, gas::vmcall(l), |c| v::storage_write_from_reg(c, b, r, l, pg, sl, o))),
-            "reg_replace_byte" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32, byte: u32, o: u32|
-                    with_ctx(&mut e, gas::vmcall(1), |c| v::reg_replace_byte(c, b, r, byte, o))),
-            "reg_read_be_i64" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(8), |c| v::reg_read_be_i64(c, b, r))),
-            "reg_write_be_i64" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, val: i64, b: u32, r: u32|
-                    with_ctx(&mut e, gas::vmcall(8), |c| v::reg_write_be_i64(c, val, b, r))),
-            "calldata_len" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>| with_ctx(&mut e, gas::vmcall(0), v::calldata_len)),
-            "calldata_copy" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, p: u32, o: u32, l: u32|
-                    with_mem(&mut e, gas::vmcall(l), |c, m| v::calldata_copy(c, m, p, o, l))),
-            "set_return_data" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, gas::vmcall(l), |c, m| v::set_return_data(c, m, p, l))),
-            "log" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, p: u32, l: u32| with_mem(&mut e, gas::vmcall(l), |c, m| v::log(c, m, p, l))),
-            "sender_to_reg" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(20), |c| v::sender_to_reg(c, b, r))),
-            "self_to_reg" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(20), |c| v::self_to_reg(c, b, r))),
-            "transfer" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32, amount: i64|
-                    with_ctx(&mut e, gas::vmcall(40), |c| v::transfer(c, b, r, amount))),
-        },
-        "node" => {
-            "vmcall_get_balance" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, b: u32, r: u32| with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_get_balance(c, b, r))),
-            "vmcall_set_balance" => Function::new_typed_with_env(store, env,
-                |mut e: EnvMut<S>, val: i64, b: u32, r: u32|
-                    with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_set_balance(c, val, b, r))),
-        },
+    let mut imports = Imports::new();
+    for imp in module.imports() {
+        let known = VMCALLS
+            .iter()
+            .any(|v| v.module == imp.module() && v.name == imp.name());
+        if known && let Some(f) = vmcall_function(store, env, imp.name()) {
+            imports.define(imp.module(), imp.name(), f);
+        }
     }
+    imports
+}
+
+/// The host function of the vmcall named `name` (names are unique across
+/// the `svm` and `node` modules).
+fn vmcall_function<S: PageStorage + 'static>(
+    store: &mut Store,
+    env: &FunctionEnv<Env<S>>,
+    name: &str,
+) -> Option<Function> {
+    use vmcalls as v;
+    Some(match name {
+        "mem_to_reg_copy" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, b: u32, r: u32| {
+                with_mem(&mut e, gas::vmcall(l), |c, m| {
+                    v::mem_to_reg_copy(c, m, mi, p, l, b, r)
+                })
+            },
+        ),
+        "reg_to_mem_copy" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, b: u32, r: u32, l: u32, mi: u32, p: u32| {
+                with_mem(&mut e, gas::vmcall(l), |c, m| {
+                    v::reg_to_mem_copy(c, m, b, r, l, mi, p)
+                })
+            },
+        ),
+        "storage_read_to_reg" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, b: u32, r: u32| {
+                with_ctx(&mut e, gas::vmcall(l), |c| {
+                    v::storage_read_to_reg(c, pg, sl, o, l, b, r)
+                })
+            },
+        ),
+        "storage_read_to_mem" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, mi: u32, p: u32| {
+                with_mem(&mut e, gas::vmcall(l), |c, m| {
+                    v::storage_read_to_mem(c, m, pg, sl, o, l, mi, p)
+                })
+            },
+        ),
+        "storage_write_from_mem" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, pg: u32, sl: u32, o: u32| {
+                with_mem(&mut e, gas::vmcall(l), |c, m| {
+                    v::storage_write_from_mem(c, m, mi, p, l, pg, sl, o)
+                })
+            },
+        ),
+        "storage_write_from_reg" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, b: u32, r: u32, l: u32, pg: u32, sl: u32, o: u32| {
+                with_ctx(&mut e, gas::vmcall(l), |c| {
+                    v::storage_write_from_reg(c, b, r, l, pg, sl, o)
+                })
+            },
+        ),
+        "reg_replace_byte" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, b: u32, r: u32, byte: u32, o: u32| {
+                with_ctx(&mut e, gas::vmcall(1), |c| {
+                    v::reg_replace_byte(c, b, r, byte, o)
+                })
+            },
+        ),
+        "reg_read_be_i64" => {
+            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
+                with_ctx(&mut e, gas::vmcall(8), |c| v::reg_read_be_i64(c, b, r))
+            })
+        }
+        "reg_write_be_i64" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, val: i64, b: u32, r: u32| {
+                with_ctx(&mut e, gas::vmcall(8), |c| {
+                    v::reg_write_be_i64(c, val, b, r)
+                })
+            },
+        ),
+        "calldata_len" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>| {
+            with_ctx(&mut e, gas::vmcall(0), v::calldata_len)
+        }),
+        "calldata_copy" => {
+            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, o: u32, l: u32| {
+                with_mem(&mut e, gas::vmcall(l), |c, m| {
+                    v::calldata_copy(c, m, p, o, l)
+                })
+            })
+        }
+        "set_return_data" => {
+            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, l: u32| {
+                with_mem(&mut e, gas::vmcall(l), |c, m| {
+                    v::set_return_data(c, m, p, l)
+                })
+            })
+        }
+        "log" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, l: u32| {
+            with_mem(&mut e, gas::vmcall(l), |c, m| v::log(c, m, p, l))
+        }),
+        "sender_to_reg" => {
+            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
+                with_ctx(&mut e, gas::vmcall(20), |c| v::sender_to_reg(c, b, r))
+            })
+        }
+        "self_to_reg" => {
+            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
+                with_ctx(&mut e, gas::vmcall(20), |c| v::self_to_reg(c, b, r))
+            })
+        }
+        "transfer" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, b: u32, r: u32, amount: i64| {
+                with_ctx(&mut e, gas::vmcall(40), |c| v::transfer(c, b, r, amount))
+            },
+        ),
+        "vmcall_get_balance" => {
+            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
+                with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_get_balance(c, b, r))
+            })
+        }
+        "vmcall_set_balance" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, val: i64, b: u32, r: u32| {
+                with_ctx(&mut e, gas::vmcall(20), |c| {
+                    v::vmcall_set_balance(c, val, b, r)
+                })
+            },
+        ),
+        _ => return None,
+    })
 }

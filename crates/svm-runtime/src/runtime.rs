@@ -430,7 +430,7 @@ impl<K: KvStore + 'static> Runtime<K> {
                 instance: None,
             },
         );
-        let imports = import_object(&mut store, &env);
+        let imports = import_object(&mut store, &env, &compiled.module);
         let instance = match Instance::new(&mut store, &compiled.module, &imports) {
             Ok(i) => i,
             Err(e) => return fail(tx_error(ErrorCode::Trap, e.to_string()), 0, 0),
