@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
 cargo test --workspace --all-features --locked
+# The C API from C: a gcc-built program against the static and the dynamic
+# library (under valgrind too when SVM_VALGRIND=1, as CI sets it).
+bash scripts/ffi-test.sh
