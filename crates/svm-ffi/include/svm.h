@@ -215,7 +215,8 @@ enum SvmStatus svm_call(const struct SvmRuntime *rt,
 /*
  Writes whether the transaction succeeded, its error code (0 = none; the
  codes of `docs/wire-formats.md`), its gas used and its new 32-byte state
- root (any out-pointer may be null to skip it).
+ root (any out-pointer may be null to skip it). Thread-safe for distinct
+ receipts.
  */
 enum SvmStatus svm_receipt_summary(const struct SvmReceipt *r,
                                    bool *success,
@@ -225,7 +226,8 @@ enum SvmStatus svm_receipt_summary(const struct SvmReceipt *r,
 
 /*
  Writes the number of returned values to `*count` and, when `index` is
- below it and `value` is non-null, that value to `*value`.
+ below it and `value` is non-null, that value to `*value`. Thread-safe
+ for distinct receipts.
  */
 enum SvmStatus svm_receipt_return(const struct SvmReceipt *r,
                                   uintptr_t index,
@@ -234,17 +236,19 @@ enum SvmStatus svm_receipt_return(const struct SvmReceipt *r,
 
 /*
  The receipt in its wire encoding (`docs/wire-formats.md`), into `*out`;
- free it with [`svm_buffer_free`].
+ free it with [`svm_buffer_free`]. Thread-safe for distinct receipts.
  */
 enum SvmStatus svm_receipt_encode(const struct SvmReceipt *r, struct SvmBuffer *out);
 
 /*
- Frees a receipt from [`svm_call`]; null is a no-op.
+ Frees a receipt from [`svm_call`]; null is a no-op. The receipt must not
+ be in use on another thread.
  */
 enum SvmStatus svm_receipt_free(struct SvmReceipt *r);
 
 /*
- Frees a buffer from the library; an empty buffer is a no-op.
+ Frees a buffer from the library, once; an empty buffer is a no-op.
+ Thread-safe for distinct buffers.
  */
 enum SvmStatus svm_buffer_free(struct SvmBuffer buf);
 

@@ -480,7 +480,8 @@ unsafe fn receipt<'a>(r: *const SvmReceipt) -> Result<&'a Receipt, SvmStatus> {
 
 /// Writes whether the transaction succeeded, its error code (0 = none; the
 /// codes of `docs/wire-formats.md`), its gas used and its new 32-byte state
-/// root (any out-pointer may be null to skip it).
+/// root (any out-pointer may be null to skip it). Thread-safe for distinct
+/// receipts.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_receipt_summary(
     r: *const SvmReceipt,
@@ -511,7 +512,8 @@ pub unsafe extern "C" fn svm_receipt_summary(
 }
 
 /// Writes the number of returned values to `*count` and, when `index` is
-/// below it and `value` is non-null, that value to `*value`.
+/// below it and `value` is non-null, that value to `*value`. Thread-safe
+/// for distinct receipts.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_receipt_return(
     r: *const SvmReceipt,
@@ -543,7 +545,7 @@ pub unsafe extern "C" fn svm_receipt_return(
 }
 
 /// The receipt in its wire encoding (`docs/wire-formats.md`), into `*out`;
-/// free it with [`svm_buffer_free`].
+/// free it with [`svm_buffer_free`]. Thread-safe for distinct receipts.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_receipt_encode(
     r: *const SvmReceipt,
@@ -564,7 +566,8 @@ pub unsafe extern "C" fn svm_receipt_encode(
     })
 }
 
-/// Frees a receipt from [`svm_call`]; null is a no-op.
+/// Frees a receipt from [`svm_call`]; null is a no-op. The receipt must not
+/// be in use on another thread.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_receipt_free(r: *mut SvmReceipt) -> SvmStatus {
     guard(|| {
@@ -576,7 +579,8 @@ pub unsafe extern "C" fn svm_receipt_free(r: *mut SvmReceipt) -> SvmStatus {
     })
 }
 
-/// Frees a buffer from the library; an empty buffer is a no-op.
+/// Frees a buffer from the library, once; an empty buffer is a no-op.
+/// Thread-safe for distinct buffers.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_buffer_free(buf: SvmBuffer) -> SvmStatus {
     guard(|| {

@@ -33,6 +33,20 @@ static unsigned char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
+/* Balances served by the embedder through callbacks. */
+static uint64_t node_balances[2] = {50, 0}; /* 0xaa…, 0xbb… */
+static int applied = 0;
+static int slot(const uint8_t *a) { return a[0] == 0xbb; }
+static int32_t cb_get(void *ctx, const uint8_t *account, uint64_t *out) {
+  (void)ctx;
+  *out = node_balances[slot(account)];
+  return 0;
+}
+static void cb_apply(void *ctx, const uint8_t *account, uint64_t balance) {
+  (*(int *)ctx)++;
+  node_balances[slot(account)] = balance;
+}
+
 static SvmReceipt *transfer(SvmRuntime *rt, const uint8_t *coin, const uint8_t *from,
                             const uint8_t *to, int64_t amount, uint64_t gas) {
   SvmValue arg = {1, amount};
@@ -130,6 +144,26 @@ int main(int argc, char **argv) {
   CHECK(svm_runtime_create(&cfg, &other) == SVM_STATUS_STORAGE, "unopenable path");
 
   CHECK(svm_runtime_destroy(rt) == SVM_STATUS_OK, "destroy");
+
+  /* A runtime whose balances live in the embedder, through callbacks. */
+  SvmConfig cb = {0};
+  cb.backend = SVM_BACKEND_MEMORY;
+  cb.balance_get = cb_get;
+  cb.balance_apply = cb_apply;
+  cb.callback_ctx = &applied;
+  CHECK(svm_runtime_create(&cb, &rt) == SVM_STATUS_OK, "create with callbacks");
+  CHECK(svm_deploy(rt, author, 0, "coin", code, code_len, coin) == SVM_STATUS_OK, "deploy (callbacks)");
+  r = transfer(rt, coin, alice, bob, 20, 1000000);
+  svm_receipt_summary(r, &ok, NULL, NULL, NULL);
+  svm_receipt_free(r);
+  CHECK(ok && applied == 2 && node_balances[0] == 30 && node_balances[1] == 20,
+        "a successful call applies its balances through the callback");
+  r = transfer(rt, coin, alice, bob, 31, 1000000);
+  svm_receipt_summary(r, &ok, NULL, NULL, NULL);
+  svm_receipt_free(r);
+  CHECK(!ok && applied == 2 && node_balances[0] == 30, "a failed call applies nothing");
+  CHECK(svm_fund(rt, alice, 1) == SVM_STATUS_INVALID_ARGUMENT, "svm_fund needs the KV host");
+  CHECK(svm_runtime_destroy(rt) == SVM_STATUS_OK, "destroy (callbacks)");
   free(code);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
