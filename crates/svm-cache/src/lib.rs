@@ -144,7 +144,8 @@ impl Slot {
 }
 
 fn as_page(b: &Bytes) -> &Page {
-    // The page storage returns exactly PAGE_SIZE bytes (PageStorage::read_page).
+    // Every stored content is exactly PAGE_SIZE bytes: `slot` rejects
+    // anything else when it loads a page.
     b.as_ref().try_into().unwrap_or(&ZERO_PAGE)
 }
 
@@ -272,6 +273,15 @@ impl<S: PageStorage> PageCache<S> {
                     }
                     None => {
                         let c = self.storage.read_page(&self.address, &self.state, index)?;
+                        if let Some(b) = &c
+                            && b.len() != PAGE_SIZE
+                        {
+                            return Err(PagesError::Corrupt(format!(
+                                "{index} is {} bytes, not {PAGE_SIZE}",
+                                b.len()
+                            ))
+                            .into());
+                        }
                         self.stats.pages_loaded += 1;
                         c
                     }
@@ -813,6 +823,49 @@ mod tests {
             Err(CacheError::UnknownCheckpoint(1))
         );
         assert_eq!(c.read_u8(&a).unwrap(), 0);
+    }
+
+    /// A storage that hands back a short page: the cache reports
+    /// corruption instead of reading zeros.
+    struct ShortPages;
+
+    impl PageStorage for ShortPages {
+        fn has_state(&self, _: &Address, _: &State) -> Result<bool, PagesError> {
+            Ok(true)
+        }
+        fn read_page(
+            &self,
+            _: &Address,
+            _: &State,
+            _: PageIndex,
+        ) -> Result<Option<Bytes>, PagesError> {
+            Ok(Some(Bytes::from_static(b"short")))
+        }
+        fn commit_with(
+            &self,
+            _: &Address,
+            _: &State,
+            _: &[(PageIndex, &Page)],
+            _: &dyn Fn(&State) -> svm_kv::WriteBatch,
+        ) -> Result<svm_pages::CommitOutcome, PagesError> {
+            Err(PagesError::Corrupt("read-only mock".into()))
+        }
+    }
+
+    #[test]
+    fn a_page_of_the_wrong_size_is_corruption() {
+        let mut c = PageCache::open(
+            ShortPages,
+            Address([1; 20]),
+            empty_root(),
+            CacheConfig::default(),
+        )
+        .unwrap();
+        let mut buf = [0u8; 4];
+        assert!(matches!(
+            c.read_into(PageIndex(0), 0, &mut buf),
+            Err(CacheError::Pages(PagesError::Corrupt(_)))
+        ));
     }
 
     #[test]

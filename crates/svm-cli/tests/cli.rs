@@ -137,22 +137,23 @@ fn validate_reports_why_real_contracts_are_rejected() {
     assert!(ok.status.success());
 }
 
+/// A demo small enough for a test, with enough transfers per account that
+/// some overdraw.
+const SMALL_DEMO: [&str; 7] = [
+    "demo",
+    "--accounts",
+    "20",
+    "--transfers",
+    "600",
+    "--block",
+    "100",
+];
+
 #[test]
 fn a_small_demo_runs_and_verifies_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let run = json(
-        d,
-        &[
-            "demo",
-            "--accounts",
-            "20",
-            "--transfers",
-            "600",
-            "--block",
-            "100",
-        ],
-    );
+    let run = json(d, &SMALL_DEMO);
     assert_eq!(run["transfers"], 600);
     assert_eq!(run["blocks"], 6);
     assert!(
@@ -164,20 +165,9 @@ fn a_small_demo_runs_and_verifies_after_restart() {
     assert_eq!(v["coin_state"], run["coin_state"]);
     // The same seed gives the same roots on another backend.
     let other = tempfile::tempdir().unwrap();
-    let again = json(
-        other.path(),
-        &[
-            "--backend",
-            "leveldb",
-            "demo",
-            "--accounts",
-            "20",
-            "--transfers",
-            "600",
-            "--block",
-            "100",
-        ],
-    );
+    let mut leveldb = vec!["--backend", "leveldb"];
+    leveldb.extend_from_slice(&SMALL_DEMO);
+    let again = json(other.path(), &leveldb);
     assert_eq!(again["coin_state"], run["coin_state"]);
     assert_eq!(again["balances_hash"], run["balances_hash"]);
 }

@@ -52,10 +52,13 @@ impl PageProof {
         if rest.len() != 32 * bitmap.count_ones() as usize {
             return Err(PagesError::BadProof("length does not match the bitmap"));
         }
-        let mut siblings = *empty_hashes().first_chunk::<TREE_DEPTH>().expect("33 > 32");
+        let mut siblings = [[0u8; 32]; TREE_DEPTH];
+        siblings.copy_from_slice(&empty_hashes()[..TREE_DEPTH]);
         for (h, s) in siblings.iter_mut().enumerate() {
             if bitmap & (1 << h) != 0 {
-                let (hash, tail) = rest.split_first_chunk::<32>().expect("length checked");
+                let Some((hash, tail)) = rest.split_first_chunk::<32>() else {
+                    return Err(PagesError::BadProof("length does not match the bitmap"));
+                };
                 *s = *hash;
                 rest = tail;
             }

@@ -161,10 +161,9 @@ impl ModuleCache {
         }
         let path = self.disk_path(hash);
         if let Some(p) = &path
-            && let Some(compiled) = self.load_disk(p, headless)
+            && let Some((compiled, bytes)) = self.load_disk(p, headless)
         {
             self.stats.lock().disk_hits += 1;
-            let bytes = std::fs::metadata(p).map(|m| m.len() as usize).unwrap_or(0);
             self.insert(*hash, Ok(compiled.clone()), bytes);
             return Ok(compiled);
         }
@@ -187,8 +186,13 @@ impl ModuleCache {
         compiled
     }
 
-    /// Loads and checks a disk artifact; deletes it when corrupt.
-    fn load_disk(&self, path: &Path, headless: impl FnOnce() -> Engine) -> Option<Compiled> {
+    /// Loads and checks a disk artifact, giving the module and the
+    /// artifact's size in bytes; deletes the file when corrupt.
+    fn load_disk(
+        &self,
+        path: &Path,
+        headless: impl FnOnce() -> Engine,
+    ) -> Option<(Compiled, usize)> {
         let file = std::fs::read(path).ok()?;
         let valid = file.len() > 40
             && &file[..8] == MAGIC
@@ -203,7 +207,7 @@ impl ModuleCache {
         // by `store_disk`, from `Module::serialize` of this same wasmer
         // version, compiler and settings (all part of the file name).
         match unsafe { Module::deserialize(&engine, &file[40..]) } {
-            Ok(module) => Some(Compiled { engine, module }),
+            Ok(module) => Some((Compiled { engine, module }, file.len() - 40)),
             Err(_) => {
                 self.stats.lock().disk_corrupt += 1;
                 let _ = std::fs::remove_file(path);

@@ -348,12 +348,25 @@ impl<K: KvStore + 'static> Runtime<K> {
 
     fn module(&self, hash: &CodeHash) -> Result<Compiled, TxError> {
         let kv = self.kv();
-        self.compiled(hash, || match kv.get(&code_key(hash)) {
-            Ok(Some(code)) => Ok(code.to_vec()),
-            Ok(None) => Err(format!("code {hash} is missing")),
-            Err(e) => Err(e.to_string()),
+        // Set when the code could not be read: that is a storage failure,
+        // not bad code.
+        let unreadable = std::cell::Cell::new(false);
+        self.compiled(hash, || {
+            let code = match kv.get(&code_key(hash)) {
+                Ok(Some(code)) => Ok(code.to_vec()),
+                Ok(None) => Err(format!("code {hash} is missing")),
+                Err(e) => Err(e.to_string()),
+            };
+            unreadable.set(code.is_err());
+            code
         })
-        .map_err(|e| tx_error(ErrorCode::InvalidCode, e))
+        .map_err(|e| {
+            if unreadable.get() {
+                storage_error(e)
+            } else {
+                tx_error(ErrorCode::InvalidCode, e)
+            }
+        })
     }
 
     /// Executes a call transaction and returns its receipt. On success the
@@ -559,7 +572,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             }
         }
 
-        let pages_written = ctx.storage.cache().dirty_pages() as u32;
+        let pages_written = dirty as u32;
         let balances = std::mem::take(&mut ctx.balances);
         let move_latest = base == record.state;
         let node = self.node.clone();

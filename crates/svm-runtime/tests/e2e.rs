@@ -414,3 +414,17 @@ fn counter_in_rust_no_std_runs() {
         vec![WasmValue::I64(42)]
     );
 }
+
+#[test]
+fn unreadable_code_is_a_storage_failure() {
+    use svm_kv::KvStore;
+    let kv = Arc::new(MemKv::new());
+    let (rt, _) = runtime(kv.clone());
+    let d = deploy_wat(&rt, COUNTER, 0);
+    kv.delete(&svm_runtime::contracts::code_key(&d.code_hash))
+        .unwrap();
+    // A fresh runtime: nothing compiled in memory, the code is gone.
+    let (fresh, _) = runtime(kv);
+    let r = call(&fresh, d.address, "get", vec![]);
+    assert_eq!(r.error.unwrap().code, ErrorCode::Storage);
+}
