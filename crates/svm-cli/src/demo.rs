@@ -128,6 +128,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
             let to = account((rng.next() % u64::from(o.accounts)) as u32);
             let amount = 1 + rng.next() % MAX_AMOUNT;
             let r = env.rt.call(&CallTx {
+                value: 0,
                 contract: coin,
                 sender: from,
                 function: "transfer".into(),
@@ -142,6 +143,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
             }
         }
         let bump = env.rt.call(&CallTx {
+            value: 0,
             contract: counter,
             sender: AUTHOR,
             function: "add".into(),
@@ -254,6 +256,7 @@ pub(crate) fn verify(env: &Env, o: &Options) -> Result<(), String> {
     }
     let counter = crate::address(&field("counter")?)?;
     let r = env.rt.call(&CallTx {
+        value: 0,
         contract: counter,
         sender: AUTHOR,
         function: "get".into(),

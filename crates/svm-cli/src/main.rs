@@ -327,6 +327,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 None => Vec::new(),
             };
             let r = env.rt.call(&CallTx {
+                value: 0,
                 contract: address(&a)?,
                 sender: address(&sender)?,
                 function,

@@ -456,6 +456,7 @@ pub unsafe extern "C" fn svm_call(
             StateRef::At(State::from_slice(b).unwrap_or_default())
         };
         let receipt = r.rt.call(&CallTx {
+            value: 0,
             contract,
             sender,
             function,

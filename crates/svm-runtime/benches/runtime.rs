@@ -42,6 +42,7 @@ fn deploy<K: KvStore + 'static>(rt: &Runtime<K>, code: Vec<u8>) -> Address {
 
 fn tx(contract: Address, function: &str, args: Vec<WasmValue>) -> CallTx {
     CallTx {
+        value: 0,
         contract,
         sender: Address([2; 20]),
         function: function.into(),

@@ -35,6 +35,7 @@
 //!     .deploy(&DeployTx { author: Address([1; 20]), nonce: 0, name: "adder".into(), gas_limit: 1_000_000, code })
 //!     .unwrap();
 //! let receipt = rt.call(&CallTx {
+//!     value: 0,
 //!     contract: deployed.address,
 //!     sender: Address([2; 20]),
 //!     function: "add".into(),

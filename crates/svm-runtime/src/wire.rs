@@ -181,6 +181,10 @@ pub struct CallTx {
     pub args: Vec<WasmValue>,
     /// Bytes the contract can read with `svm.calldata_copy`.
     pub calldata: Vec<u8>,
+    /// The amount moved from the sender's balance to the contract's with the
+    /// call, atomically: debited before the function runs, returned when the
+    /// call fails. 0 for none.
+    pub value: u64,
     /// The most gas the call may use.
     pub gas_limit: u64,
     /// The state to run against.
@@ -484,6 +488,7 @@ impl CallTx {
             function: r.string()?,
             args: r.values()?,
             calldata: r.bytes()?,
+            value: 0,
             gas_limit: r.u64()?,
             state: if r.flag("state flag")? {
                 StateRef::At(r.state()?)
@@ -596,6 +601,7 @@ mod tests {
             prop::option::of(any::<[u8; 32]>()),
         )
             .prop_map(|(c, s, f, args, calldata, gas, st)| CallTx {
+                value: 0,
                 contract: Address(c),
                 sender: Address(s),
                 function: f,
@@ -695,6 +701,7 @@ mod tests {
         assert_eq!(DeployTx::decode(&e), Err(DecodeError::BadVersion(9)));
 
         let call = CallTx {
+            value: 0,
             contract: Address([1; 20]),
             sender: Address([2; 20]),
             function: "f".into(),

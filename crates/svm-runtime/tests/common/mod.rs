@@ -36,6 +36,7 @@ pub fn deploy_wat<K: KvStore + 'static>(rt: &Runtime<K>, wat: &str, nonce: u64) 
 
 pub fn call_tx(contract: Address, function: &str, args: Vec<WasmValue>) -> CallTx {
     CallTx {
+        value: 0,
         contract,
         sender: SENDER,
         function: function.into(),
