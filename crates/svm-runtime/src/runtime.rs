@@ -63,6 +63,14 @@ pub struct RuntimeConfig {
     pub max_stack_bytes: usize,
     /// The compiled-module cache.
     pub module_cache: ModuleCacheConfig,
+    /// Whether contracts may import `node.vmcall_set_balance`, which sets
+    /// any account's balance (SVM milestone-1 compatibility, unsafe for
+    /// untrusted code). Default: `false`: the deploy gate rejects the import
+    /// and the vmcall fails.
+    pub allow_set_balance: bool,
+    /// The largest gas limit of one transaction (deploy or call), in gas.
+    /// Default: 100 000 000.
+    pub max_tx_gas: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -78,6 +86,8 @@ impl Default for RuntimeConfig {
             limits: Limits::default(),
             max_stack_bytes: 1 << 20,
             module_cache: ModuleCacheConfig::default(),
+            allow_set_balance: false,
+            max_tx_gas: 100_000_000,
         }
     }
 }
