@@ -1,13 +1,18 @@
 /*
- * coin: transfers between node accounts through the `node` balance vmcalls,
- * and counts the transfers in its own storage (page 0, offset 0, u64 BE).
+ * coin: transfers between node accounts under the safe value model, and
+ * counts the transfers in its own storage (page 0, offset 0, u64 BE).
  *
  *   transfer(amount i64) -> i64   call data: the 20-byte recipient address.
- *                                 Moves `amount` from the sender to the
- *                                 recipient; traps (a failed receipt, nothing
- *                                 written) when amount <= 0 or the sender's
- *                                 balance is too small. Returns the number of
- *                                 transfers so far.
+ *                                 The call must carry `amount` as its value
+ *                                 (the runtime moves it from the sender to
+ *                                 the coin before the function runs, and
+ *                                 fails the call when the sender's balance
+ *                                 is too small); the coin passes it on to
+ *                                 the recipient from its own balance with
+ *                                 `svm.transfer`. Traps (a failed receipt,
+ *                                 nothing written, the value returned) when
+ *                                 amount <= 0 or differs from the value.
+ *                                 Returns the number of transfers so far.
  *   balance() -> i64              call data: a 20-byte address. Its balance.
  *   transfers() -> i64            the number of transfers so far.
  *
@@ -18,7 +23,6 @@
 #define IMPORT(mod, name) __attribute__((import_module(mod), import_name(name)))
 #define EXPORT(name) __attribute__((export_name(name)))
 
-IMPORT("svm", "sender_to_reg") void sender_to_reg(uint32_t bits, uint32_t idx);
 IMPORT("svm", "calldata_len") uint32_t calldata_len(void);
 IMPORT("svm", "calldata_copy") void calldata_copy(uint32_t ptr, uint32_t offset, uint32_t len);
 IMPORT("svm", "mem_to_reg_copy")
@@ -31,11 +35,11 @@ void storage_write_from_reg(uint32_t bits, uint32_t idx, uint32_t len, uint32_t 
                             uint32_t slice, uint32_t offset);
 IMPORT("svm", "reg_read_be_i64") int64_t reg_read_be_i64(uint32_t bits, uint32_t idx);
 IMPORT("svm", "reg_write_be_i64") void reg_write_be_i64(int64_t value, uint32_t bits, uint32_t idx);
+IMPORT("svm", "value") int64_t call_value(void);
+IMPORT("svm", "transfer") void transfer_to(uint32_t bits, uint32_t idx, int64_t amount);
 IMPORT("node", "vmcall_get_balance") int64_t get_balance(uint32_t bits, uint32_t idx);
-IMPORT("node", "vmcall_set_balance") void set_balance(int64_t value, uint32_t bits, uint32_t idx);
 
 #define ADDR_BITS 160
-#define SENDER 0
 #define OTHER 1
 
 static uint8_t address[20];
@@ -58,16 +62,9 @@ EXPORT("balance") int64_t balance(void) {
 }
 
 EXPORT("transfer") int64_t transfer(int64_t amount) {
-  if (amount <= 0) __builtin_trap();
+  if (amount <= 0 || call_value() != amount) __builtin_trap();
   load_address();
-  sender_to_reg(ADDR_BITS, SENDER);
-  int64_t from = get_balance(ADDR_BITS, SENDER);
-  if (from < amount) __builtin_trap();
-  set_balance(from - amount, ADDR_BITS, SENDER);
-  /* Read the recipient after the debit, so that a transfer to oneself
-     leaves the balance unchanged. */
-  int64_t to = get_balance(ADDR_BITS, OTHER);
-  set_balance(to + amount, ADDR_BITS, OTHER);
+  transfer_to(ADDR_BITS, OTHER, amount);
   int64_t n = transfers() + 1;
   reg_write_be_i64(n, 64, 0);
   storage_write_from_reg(64, 0, 8, 0, 0, 0);

@@ -128,7 +128,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
             let to = account((rng.next() % u64::from(o.accounts)) as u32);
             let amount = 1 + rng.next() % MAX_AMOUNT;
             let r = env.rt.call(&CallTx {
-                value: 0,
+                value: amount,
                 contract: coin,
                 sender: from,
                 function: "transfer".into(),

@@ -42,6 +42,11 @@ struct Cli {
     /// Print one JSON object instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Let contracts import `node.vmcall_set_balance`, which sets any
+    /// account's balance (SVM milestone-1 compatibility; unsafe for
+    /// untrusted code, off by default).
+    #[arg(long, global = true)]
+    allow_set_balance: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -85,7 +90,12 @@ enum Cmd {
         /// Call data, as hex.
         #[arg(long)]
         calldata_hex: Option<String>,
-        /// Run against this state root instead of the latest.
+        /// The value moved from the sender's balance to the contract's with
+        /// the call (returned if the call fails).
+        #[arg(long, default_value_t = 0)]
+        value: u64,
+        /// Run against this state root instead of the latest, as a
+        /// read-only query: nothing is committed.
         #[arg(long)]
         state: Option<String>,
     },
@@ -157,6 +167,7 @@ fn open(cli: &Cli) -> Result<Env, String> {
             },
             ..ModuleCacheConfig::default()
         },
+        allow_set_balance: cli.allow_set_balance,
         ..RuntimeConfig::default()
     };
     let rt = Runtime::new(kv, node.clone(), config);
@@ -267,7 +278,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             rt: Runtime::new(
                 kv.clone(),
                 Arc::new(KvNodeHost::new(kv)),
-                RuntimeConfig::default(),
+                RuntimeConfig {
+                    allow_set_balance: cli.allow_set_balance,
+                    ..RuntimeConfig::default()
+                },
             ),
             node: Arc::new(KvNodeHost::new(Arc::new(MemKv::new()) as Kv)),
             json: cli.json,
@@ -315,6 +329,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             sender,
             gas,
             calldata_hex,
+            value,
             state: st,
         } => {
             let args = args
@@ -327,7 +342,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 None => Vec::new(),
             };
             let r = env.rt.call(&CallTx {
-                value: 0,
+                value,
                 contract: address(&a)?,
                 sender: address(&sender)?,
                 function,

@@ -99,6 +99,7 @@ fn coin_on<K: KvStore + Clone + 'static>(c: &mut Criterion, name: &str, kv: K) {
         b.iter(|| {
             i += 1;
             let mut t = tx(coin, "transfer", vec![WasmValue::I64(1)]);
+            t.value = 1;
             t.sender = accounts[i % 100];
             t.calldata = accounts[(i * 7 + 1) % 100].as_bytes().to_vec();
             let r = rt.call(&t);

@@ -16,6 +16,10 @@
 //! 5. **Deterministic:** no float value type or float instruction
 //!    (including non-trapping float-to-int conversions). The error names
 //!    the first float instruction and its byte offset in the module.
+//! 6. **No start function:** wasmer would run it inside instantiation,
+//!    before the call's gas is set, so every call would trap.
+//! 7. **Policy** ([`Policy`]): `node.vmcall_set_balance`, which sets any
+//!    account's balance, only where the runtime allows it.
 //!
 //! The gate never panics and never executes code.
 
@@ -54,6 +58,13 @@ pub enum GateError {
     /// The module defines no memory exported as `memory`.
     #[error("the module must define one memory and export it as \"memory\"")]
     MissingMemory,
+    /// The module has a start function (instantiation would run it before
+    /// the call's gas is set).
+    #[error("start functions are not supported (function {0})")]
+    StartFunction(u32),
+    /// The module imports a vmcall the runtime's policy disables.
+    #[error("{0} is disabled in this runtime")]
+    DisabledVmCall(&'static str),
     /// A count or size over its configured limit ([`Limits`]).
     #[error("{what} is {value}, over the limit of {limit}")]
     LimitExceeded {
@@ -99,6 +110,16 @@ impl Default for Limits {
         }
     }
 }
+
+/// What the runtime allows beyond the static limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// Whether `node.vmcall_set_balance` may be imported. Default: `false`.
+    pub allow_set_balance: bool,
+}
+
+/// The vmcall [`Policy::allow_set_balance`] governs.
+pub const SET_BALANCE: &str = "node.vmcall_set_balance";
 
 fn over(findings: &mut Vec<GateError>, what: &'static str, value: u64, limit: u64) {
     if value > limit
@@ -194,7 +215,15 @@ impl Rejection {
 /// A [`Rejection`] with every finding of [`findings`] (or the one
 /// [`GateError::Malformed`]).
 pub fn check(code: &[u8], limits: &Limits) -> Result<(), Rejection> {
-    match findings(code, limits) {
+    check_with(code, limits, &Policy::default())
+}
+
+/// [`check`] under `policy`.
+///
+/// # Errors
+/// A [`Rejection`] with every finding.
+pub fn check_with(code: &[u8], limits: &Limits, policy: &Policy) -> Result<(), Rejection> {
+    match findings_with(code, limits, policy) {
         Err(e) => Err(Rejection(vec![e])),
         Ok(f) if f.is_empty() => Ok(()),
         Ok(f) => Err(Rejection(f)),
@@ -209,6 +238,18 @@ pub fn check(code: &[u8], limits: &Limits) -> Result<(), Rejection> {
 /// [`GateError::Malformed`] when the code does not validate: nothing else
 /// can be checked then.
 pub fn findings(code: &[u8], limits: &Limits) -> Result<Vec<GateError>, GateError> {
+    findings_with(code, limits, &Policy::default())
+}
+
+/// [`findings`] under `policy`.
+///
+/// # Errors
+/// [`GateError::Malformed`].
+pub fn findings_with(
+    code: &[u8],
+    limits: &Limits,
+    policy: &Policy,
+) -> Result<Vec<GateError>, GateError> {
     Validator::new_with_features(accepted_features())
         .validate_all(code)
         .map_err(malformed)?;
@@ -222,6 +263,8 @@ pub fn findings(code: &[u8], limits: &Limits) -> Result<Vec<GateError>, GateErro
     let mut float_type: Option<GateError> = None;
     let mut float_instr: Option<GateError> = None;
     let mut limit_findings = Vec::new();
+    let mut start = None;
+    let mut disabled = None;
     for payload in Parser::new(0).parse_all(code) {
         match payload.map_err(malformed)? {
             Payload::TypeSection(r) => {
@@ -251,6 +294,12 @@ pub fn findings(code: &[u8], limits: &Limits) -> Result<Vec<GateError>, GateErro
                                         && v.name == imp.name
                                         && matches(&f, v.params, v.results)
                                 });
+                                if known
+                                    && !policy.allow_set_balance
+                                    && format!("{}.{}", imp.module, imp.name) == SET_BALANCE
+                                {
+                                    disabled = Some(GateError::DisabledVmCall(SET_BALANCE));
+                                }
                                 if !known {
                                     unknown.push(format!(
                                         "{}.{}: {}",
@@ -335,6 +384,7 @@ pub fn findings(code: &[u8], limits: &Limits) -> Result<Vec<GateError>, GateErro
                     }
                 }
             }
+            Payload::StartSection { func, .. } => start = Some(func),
             Payload::CodeSectionEntry(body) => {
                 let mut locals = body.get_locals_reader().map_err(malformed)?;
                 let mut declared = 0u64;
@@ -377,9 +427,11 @@ pub fn findings(code: &[u8], limits: &Limits) -> Result<Vec<GateError>, GateErro
     if !unknown.is_empty() {
         findings.push(GateError::UnknownImports(unknown));
     }
+    findings.extend(disabled);
     if memories != 1 || !exports_memory {
         findings.push(GateError::MissingMemory);
     }
+    findings.extend(start.map(GateError::StartFunction));
     findings.extend(limit_findings);
     if let Some(e) = float_instr.or(float_type) {
         findings.push(e);
@@ -395,4 +447,76 @@ pub fn findings(code: &[u8], limits: &Limits) -> Result<Vec<GateError>, GateErro
         });
     }
     Ok(findings)
+}
+
+/// What instantiating a module takes, priced by [`crate::gas::instantiate`]
+/// before every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModuleSummary {
+    /// Initial pages (64 KiB each) of its memories.
+    pub memory_pages: u64,
+    /// Initial elements of its tables.
+    pub table_elements: u64,
+    /// Bytes of its active data segments.
+    pub data_bytes: u64,
+}
+
+impl ModuleSummary {
+    /// The encoding of the module-cache file header: the three fields as
+    /// `u64` big-endian (24 bytes).
+    pub fn to_bytes(&self) -> [u8; 24] {
+        let mut b = [0u8; 24];
+        b[..8].copy_from_slice(&self.memory_pages.to_be_bytes());
+        b[8..16].copy_from_slice(&self.table_elements.to_be_bytes());
+        b[16..].copy_from_slice(&self.data_bytes.to_be_bytes());
+        b
+    }
+
+    /// Decodes [`ModuleSummary::to_bytes`].
+    pub fn from_bytes(b: &[u8; 24]) -> Self {
+        let u = |i: usize| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(&b[i..i + 8]);
+            u64::from_be_bytes(a)
+        };
+        Self {
+            memory_pages: u(0),
+            table_elements: u(8),
+            data_bytes: u(16),
+        }
+    }
+}
+
+/// The [`ModuleSummary`] of `code`, read without validating.
+///
+/// # Errors
+/// [`GateError::Malformed`] when the sections do not parse.
+pub fn summary(code: &[u8]) -> Result<ModuleSummary, GateError> {
+    let mut s = ModuleSummary::default();
+    for payload in Parser::new(0).parse_all(code) {
+        match payload.map_err(malformed)? {
+            Payload::MemorySection(r) => {
+                for m in r {
+                    s.memory_pages = s.memory_pages.saturating_add(m.map_err(malformed)?.initial);
+                }
+            }
+            Payload::TableSection(r) => {
+                for t in r {
+                    s.table_elements = s
+                        .table_elements
+                        .saturating_add(t.map_err(malformed)?.ty.initial);
+                }
+            }
+            Payload::DataSection(r) => {
+                for d in r {
+                    let d = d.map_err(malformed)?;
+                    if matches!(d.kind, wasmer::wasmparser::DataKind::Active { .. }) {
+                        s.data_bytes = s.data_bytes.saturating_add(d.data.len() as u64);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(s)
 }

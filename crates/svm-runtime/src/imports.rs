@@ -134,6 +134,12 @@ pub const VMCALLS: &[VmCallSig] = &[
         results: &[],
     },
     VmCallSig {
+        module: "svm",
+        name: "value",
+        params: &[],
+        results: &[I64],
+    },
+    VmCallSig {
         module: "node",
         name: "vmcall_get_balance",
         params: &[I32, I32],
@@ -376,6 +382,9 @@ fn vmcall_function<S: PageStorage + 'static>(
                 with_ctx(&mut e, gas::vmcall(40), |c| v::transfer(c, b, r, amount))
             },
         ),
+        "value" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>| {
+            with_ctx(&mut e, gas::vmcall(0), v::value)
+        }),
         "vmcall_get_balance" => {
             Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
                 with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_get_balance(c, b, r))

@@ -12,7 +12,9 @@
 //!   page-slice cache at the state, call the function under the gas limit,
 //!   and return a [`Receipt`]. Success commits the dirty pages, the
 //!   contract's new state and balance changes in one atomic batch; any
-//!   failure discards everything.
+//!   failure discards everything; a call at an explicit older state is a
+//!   read-only query. The stages live in `src/call/` (admit, load,
+//!   instantiate, run, settle), one file each.
 //!
 //! Transactions and receipts have binary encodings ([`wire`]), specified as
 //! byte tables and in `docs/wire-formats.md`.
@@ -50,7 +52,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod bulk_gas;
+mod call;
+mod compile;
+mod config;
 pub mod contracts;
+mod deploy;
 pub mod gas;
 pub mod gate;
 pub mod imports;
@@ -61,7 +68,9 @@ mod tunables;
 pub mod vmcalls;
 pub mod wire;
 
+pub use config::{Compiler, RuntimeConfig};
+pub use deploy::{DeployError, Deployed};
 pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
 pub use node::{HostError, KvNodeHost, NodeHost};
-pub use runtime::{Compiler, DeployError, Deployed, Runtime, RuntimeConfig};
+pub use runtime::{MODULE_SECRET_KEY, Runtime};
 pub use wire::{CallTx, DecodeError, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};

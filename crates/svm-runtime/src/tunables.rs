@@ -1,4 +1,4 @@
-//! wasmer tunables that cap a contract's memory and native stack.
+//! wasmer tunables that cap a contract's memory, tables and native stack.
 
 use std::ptr::NonNull;
 
@@ -77,7 +77,7 @@ impl Tunables for Limiting {
     }
 
     fn create_host_table(&self, ty: &TableType, style: &TableStyle) -> Result<VMTable, String> {
-        self.base.create_host_table(ty, style)
+        self.base.create_host_table(&self.adjust_table(ty)?, style)
     }
 
     unsafe fn create_vm_table(
@@ -86,8 +86,12 @@ impl Tunables for Limiting {
         style: &TableStyle,
         vm_definition_location: NonNull<VMTableDefinition>,
     ) -> Result<VMTable, String> {
+        let ty = self.adjust_table(ty)?;
         // SAFETY: as in `create_vm_memory`.
-        unsafe { self.base.create_vm_table(ty, style, vm_definition_location) }
+        unsafe {
+            self.base
+                .create_vm_table(&ty, style, vm_definition_location)
+        }
     }
 
     fn vmconfig(&self) -> &VMConfig {

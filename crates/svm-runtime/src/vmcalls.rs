@@ -84,6 +84,9 @@ pub enum VmCallError {
     /// The node host failed.
     #[error("node host: {0}")]
     Node(#[from] HostError),
+    /// The vmcall is disabled by the runtime's configuration.
+    #[error("{0} is disabled in this runtime")]
+    Disabled(&'static str),
     /// The gas limit was reached inside a vmcall.
     #[error("out of gas")]
     OutOfGas,
@@ -174,6 +177,9 @@ pub struct CallContext<S> {
     pub contract: Address,
     /// The call data of the transaction.
     pub calldata: Vec<u8>,
+    /// The value the call carries, moved from the sender to the contract by
+    /// [`CallContext::receive_value`] before the function runs.
+    pub value: u64,
     /// The bytes set by `set_return_data` (the last call wins).
     pub return_data: Vec<u8>,
     /// The logs emitted, in order.
@@ -184,6 +190,9 @@ pub struct CallContext<S> {
     pub node: Arc<dyn NodeHost>,
     /// Balances changed by this run, applied only if it succeeds.
     pub balances: BTreeMap<Address, u64>,
+    /// Whether `node.vmcall_set_balance` works
+    /// ([`crate::RuntimeConfig::allow_set_balance`]).
+    pub allow_set_balance: bool,
 }
 
 fn mem_index(idx: u32) -> Result<(), VmCallError> {
@@ -202,6 +211,47 @@ impl<S: PageStorage> CallContext<S> {
     fn address_in(&self, bits: u32, idx: u32) -> Result<Address, VmCallError> {
         let bytes = self.registers.read(bits, idx, 20)?;
         Ok(Address::from_slice(bytes).unwrap_or_default())
+    }
+
+    /// Moves `amount` from `from` to `to` in this run's balances.
+    ///
+    /// # Errors
+    /// [`VmCallError::InsufficientBalance`], [`VmCallError::BalanceOverflow`]
+    /// (past `i64::MAX`), [`VmCallError::Node`].
+    pub fn move_balance(
+        &mut self,
+        from: Address,
+        to: Address,
+        amount: u64,
+    ) -> Result<(), VmCallError> {
+        let from_balance = self.balance(&from)?;
+        if from_balance < amount {
+            return Err(VmCallError::InsufficientBalance {
+                balance: from_balance,
+                amount,
+            });
+        }
+        self.balances.insert(from, from_balance - amount);
+        // Read after the debit, so that a move to oneself changes nothing.
+        let to_balance = self.balance(&to)?;
+        let new = to_balance
+            .checked_add(amount)
+            .filter(|&b| b <= i64::MAX as u64)
+            .ok_or(VmCallError::BalanceOverflow)?;
+        self.balances.insert(to, new);
+        Ok(())
+    }
+
+    /// Moves the call's [`CallContext::value`] from the sender to the
+    /// contract (nothing when it is 0).
+    ///
+    /// # Errors
+    /// As [`CallContext::move_balance`].
+    pub fn receive_value(&mut self) -> Result<(), VmCallError> {
+        if self.value == 0 {
+            return Ok(());
+        }
+        self.move_balance(self.sender, self.contract, self.value)
     }
 
     /// The balance of `account` as this run sees it.
@@ -474,21 +524,14 @@ pub fn transfer<S: PageStorage>(
     let amount = u64::try_from(amount).map_err(|_| VmCallError::NegativeAmount(amount))?;
     let to = ctx.address_in(dst_reg_bits, dst_reg_idx)?;
     let from = ctx.contract;
-    let from_balance = ctx.balance(&from)?;
-    if from_balance < amount {
-        return Err(VmCallError::InsufficientBalance {
-            balance: from_balance,
-            amount,
-        });
-    }
-    ctx.balances.insert(from, from_balance - amount);
-    let to_balance = ctx.balance(&to)?;
-    let new = to_balance
-        .checked_add(amount)
-        .filter(|&b| b <= i64::MAX as u64)
-        .ok_or(VmCallError::BalanceOverflow)?;
-    ctx.balances.insert(to, new);
-    Ok(())
+    ctx.move_balance(from, to, amount)
+}
+
+/// `svm.value`: the value the call carries (moved from the sender to the
+/// contract before the function ran), as an `i64` (values are at most
+/// `i64::MAX`, since no balance exceeds it).
+pub fn value<S: PageStorage>(ctx: &mut CallContext<S>) -> Result<i64, VmCallError> {
+    Ok(i64::try_from(ctx.value).unwrap_or(i64::MAX))
 }
 
 /// `node.vmcall_get_balance`: the balance of the account whose 20-byte
@@ -503,13 +546,19 @@ pub fn vmcall_get_balance<S: PageStorage>(
 }
 
 /// `node.vmcall_set_balance`: sets the balance of the account whose
-/// address is in the register; a negative value is an error.
+/// address is in the register; a negative value is an error. Only where
+/// [`CallContext::allow_set_balance`] is set (SVM milestone-1
+/// compatibility): otherwise [`VmCallError::Disabled`], since it lets any
+/// contract set any account's balance.
 pub fn vmcall_set_balance<S: PageStorage>(
     ctx: &mut CallContext<S>,
     value: i64,
     reg_bits: u32,
     reg_idx: u32,
 ) -> Result<(), VmCallError> {
+    if !ctx.allow_set_balance {
+        return Err(VmCallError::Disabled(crate::gate::SET_BALANCE));
+    }
     let value = u64::try_from(value).map_err(|_| VmCallError::NegativeAmount(value))?;
     let account = ctx.address_in(reg_bits, reg_idx)?;
     ctx.balances.insert(account, value);

@@ -214,6 +214,10 @@ pub enum ErrorCode {
     InvalidCode = 8,
     /// The storage backend failed; the transaction had no effect.
     Storage = 9,
+    /// The gas limit is over the runtime's maximum per transaction.
+    GasLimitTooHigh = 10,
+    /// The sender's balance does not cover the call's value.
+    InsufficientBalance = 11,
 }
 
 impl ErrorCode {
@@ -229,6 +233,8 @@ impl ErrorCode {
             7 => UnknownState,
             8 => InvalidCode,
             9 => Storage,
+            10 => GasLimitTooHigh,
+            11 => InsufficientBalance,
             _ => return None,
         })
     }

@@ -364,6 +364,7 @@ fn coin_in_c_transfers_between_accounts() {
     node.set_balance(&alice, 100).unwrap();
     let transfer = |from: Address, to: Address, amount: i64| {
         let mut tx = call_tx(coin, "transfer", vec![WasmValue::I64(amount)]);
+        tx.value = amount.max(0) as u64;
         tx.sender = from;
         tx.calldata = to.as_bytes().to_vec();
         rt.call(&tx)
@@ -378,7 +379,7 @@ fn coin_in_c_transfers_between_accounts() {
     let root = r.new_state;
     // Insufficient balance: a normal failed receipt, nothing changes.
     let r = transfer(bob, alice, 31);
-    assert_eq!(r.error.unwrap().code, ErrorCode::Trap);
+    assert_eq!(r.error.unwrap().code, ErrorCode::InsufficientBalance);
     assert_eq!(r.new_state, root);
     assert_eq!(
         (node.balance(&alice).unwrap(), node.balance(&bob).unwrap()),
@@ -389,6 +390,17 @@ fn coin_in_c_transfers_between_accounts() {
     assert_eq!(node.balance(&alice).unwrap(), 70);
     assert!(!transfer(alice, bob, 0).success);
     assert!(!transfer(alice, bob, -1).success);
+    // A value that differs from the amount: the coin traps and the value
+    // goes back to the sender.
+    let mut tx = call_tx(coin, "transfer", vec![WasmValue::I64(5)]);
+    (tx.sender, tx.value, tx.calldata) = (alice, 6, bob.as_bytes().to_vec());
+    assert_eq!(rt.call(&tx).error.unwrap().code, ErrorCode::Trap);
+    assert_eq!(
+        (node.balance(&alice).unwrap(), node.balance(&bob).unwrap()),
+        (70, 30)
+    );
+    // The coin itself never holds anything after a transfer.
+    assert_eq!(node.balance(&coin).unwrap(), 0);
     let mut tx = call_tx(coin, "balance", vec![]);
     tx.calldata = bob.as_bytes().to_vec();
     assert_eq!(rt.call(&tx).returns, vec![WasmValue::I64(30)]);

@@ -68,7 +68,12 @@ fn a_corrupt_or_truncated_artifact_is_deleted_and_recompiled() {
             b
         },
         good[..good.len() / 3].to_vec(), // truncated
-        b"SVMMOD01".to_vec(),            // header only
+        b"SVMMOD02".to_vec(),            // header only
+        {
+            let mut b = good.clone();
+            b[50] ^= 1; // the module summary, under the MAC
+            b
+        },
     ] {
         std::fs::write(&path, &bad).unwrap();
         let rt = with_disk(dir.path(), kv.clone());
@@ -82,6 +87,69 @@ fn a_corrupt_or_truncated_artifact_is_deleted_and_recompiled() {
             "rewritten after recompiling"
         );
     }
+}
+
+#[test]
+fn an_artifact_copied_under_another_modules_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = Arc::new(MemKv::new());
+    let rt = with_disk(dir.path(), kv.clone());
+    let counter = deploy_wat(&rt, COUNTER, 0).address;
+    let before = files(dir.path());
+    let other = deploy_wat(
+        &rt,
+        r#"(module (memory (export "memory") 1) (func (export "get") (result i64) (i64.const 77)))"#,
+        1,
+    )
+    .address;
+    let other_file = files(dir.path())
+        .into_iter()
+        .find(|f| !before.contains(f))
+        .unwrap();
+    // The counter's artifact, valid and MAC'd, under the other's name.
+    std::fs::copy(&before[0], &other_file).unwrap();
+    let rt = with_disk(dir.path(), kv.clone());
+    let r = call(&rt, other, "get", vec![]);
+    assert_eq!(r.returns, vec![WasmValue::I64(77)], "the other's own code ran");
+    let s = rt.module_cache_stats();
+    assert_eq!((s.disk_corrupt, s.misses, s.disk_hits), (1, 1, 0));
+    assert!(call(&rt, counter, "get", vec![]).success);
+    assert_eq!(rt.module_cache_stats().disk_hits, 1);
+}
+
+#[test]
+fn an_artifact_written_without_the_databases_secret_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // Another database (another secret) writes the cache directory...
+    let forger = with_disk(dir.path(), Arc::new(MemKv::new()));
+    deploy_wat(&forger, COUNTER, 0);
+    let forged = files(dir.path());
+    // ...and this database's runtime refuses its file.
+    let kv = Arc::new(MemKv::new());
+    let rt = with_disk(tempfile::tempdir().unwrap().path(), kv.clone());
+    let c = deploy_wat(&rt, COUNTER, 0).address;
+    let rt = with_disk(dir.path(), kv);
+    assert!(call(&rt, c, "get", vec![]).success);
+    let s = rt.module_cache_stats();
+    assert_eq!((s.disk_corrupt, s.misses, s.disk_hits), (1, 1, 0));
+    assert_eq!(files(dir.path()), forged, "replaced under the same name");
+}
+
+#[test]
+fn concurrent_lookups_compile_a_module_once() {
+    let kv = Arc::new(MemKv::new());
+    let c = {
+        let (rt, _) = runtime(kv.clone());
+        deploy_wat(&rt, COUNTER, 0)
+    };
+    let (rt, _) = runtime(kv);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| rt.warm(&c.code_hash).unwrap());
+        }
+    });
+    let stats = rt.module_cache_stats();
+    assert_eq!((stats.misses, stats.memory_hits), (1, 7));
 }
 
 #[test]
@@ -139,7 +207,9 @@ fn the_same_call_uses_the_same_gas_under_singlepass_and_cranelift() {
             compiler,
             ..RuntimeConfig::default()
         };
-        let rt = Runtime::new(kv.clone(), Arc::new(KvNodeHost::new(kv)), config);
+        let node = Arc::new(KvNodeHost::new(kv.clone()));
+        node.set_balance(&SENDER, 10).unwrap();
+        let rt = Runtime::new(kv, node, config);
         let c = deploy_wat(&rt, COUNTER, 0).address;
         let coin = rt
             .deploy(&svm_runtime::DeployTx {
@@ -153,6 +223,7 @@ fn the_same_call_uses_the_same_gas_under_singlepass_and_cranelift() {
             .address;
         let mut t = call_tx(coin, "transfer", vec![WasmValue::I64(1)]);
         t.calldata = vec![9; 20];
+        t.value = 1;
         vec![
             call(&rt, c, "add", vec![WasmValue::I64(5)]),
             call(&rt, c, "add_then_fail", vec![WasmValue::I64(5)]),

@@ -1,0 +1,106 @@
+//! Stage 3 of a call: the call context (with the call's value moved), the
+//! import object, the instance and its gas.
+
+use svm_cache::PageSliceCache;
+use svm_kv::KvStore;
+use svm_pages::PageStore;
+use svm_registers::Registers;
+use wasmer::{FunctionEnv, Instance, InstantiationError, Store};
+use wasmer_middlewares::metering::set_remaining_points;
+
+use super::Failure;
+use super::load::Loaded;
+use super::run::trap_error;
+use crate::contracts::ContractRecord;
+use crate::imports::{Env, import_object};
+use crate::runtime::{Runtime, tx_error};
+use crate::vmcalls::{CallContext, VmCallError};
+use crate::wire::{CallTx, ErrorCode};
+
+/// A live instance and what settling it needs.
+pub(crate) struct Instantiated<K> {
+    pub(crate) store: Store,
+    pub(crate) env: FunctionEnv<Env<PageStore<K>>>,
+    pub(crate) instance: Instance,
+    pub(crate) record: ContractRecord,
+    pub(crate) query: bool,
+}
+
+impl<K: KvStore + 'static> Runtime<K> {
+    /// Builds the instance of `loaded` for `tx`, with the remaining gas.
+    pub(crate) fn instantiate(
+        &self,
+        tx: &CallTx,
+        loaded: Loaded<K>,
+    ) -> Result<Instantiated<K>, Failure> {
+        let used = loaded.gas_used;
+        let mut ctx = CallContext {
+            registers: Registers::new(self.config.registers),
+            storage: PageSliceCache::new(loaded.cache),
+            sender: tx.sender,
+            contract: tx.contract,
+            calldata: tx.calldata.clone(),
+            value: tx.value,
+            return_data: Vec::new(),
+            logs: Vec::new(),
+            limits: self.config.outputs,
+            node: self.node.clone(),
+            balances: Default::default(),
+            allow_set_balance: self.config.allow_set_balance,
+        };
+        if let Err(e) = ctx.receive_value() {
+            let code = match e {
+                VmCallError::InsufficientBalance { .. } => ErrorCode::InsufficientBalance,
+                VmCallError::Node(_) => ErrorCode::Storage,
+                _ => ErrorCode::HostCall,
+            };
+            return Err(Failure::new(
+                tx_error(code, format!("the call's value: {e}")),
+                used,
+            ));
+        }
+        let compiled = loaded.compiled;
+        let mut store = Store::new(compiled.engine.clone());
+        let env = FunctionEnv::new(
+            &mut store,
+            Env {
+                ctx,
+                memory: None,
+                instance: None,
+            },
+        );
+        let imports = import_object(&mut store, &env, &compiled.module);
+        let instance = match Instance::new(&mut store, &compiled.module, &imports) {
+            Ok(i) => i,
+            Err(InstantiationError::Start(e)) => {
+                return Err(Failure::new(trap_error(&e, false), used));
+            }
+            Err(e) => {
+                return Err(Failure::new(
+                    tx_error(ErrorCode::InvalidCode, format!("instantiation: {e}")),
+                    used,
+                ));
+            }
+        };
+        set_remaining_points(&mut store, &instance, tx.gas_limit - used);
+        let memory = match instance.exports.get_memory("memory") {
+            Ok(m) => m.clone(),
+            Err(_) => {
+                return Err(Failure::new(
+                    tx_error(ErrorCode::InvalidCode, "no exported memory"),
+                    used,
+                ));
+            }
+        };
+        let data = env.as_mut(&mut store);
+        data.instance = Some(instance.clone());
+        data.memory = Some(memory);
+        Ok(Instantiated {
+            store,
+            env,
+            instance,
+            record: loaded.record,
+            query: loaded.query,
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! Stage 5 of a call: pay for dirtied pages, then commit (calls at the
+//! latest state) or discard (queries), and make the receipt.
+
+use svm_kv::KvStore;
+use svm_types::State;
+
+use super::Failure;
+use super::instantiate::Instantiated;
+use super::run::gas_used;
+use crate::contracts::record_key;
+use crate::gas;
+use crate::imports::charge;
+use crate::runtime::{Runtime, storage_error, tx_error};
+use crate::wire::{CallTx, ErrorCode, Receipt, WasmValue};
+
+impl<K: KvStore + 'static> Runtime<K> {
+    /// Settles a successful run of `tx` that returned `returns`.
+    pub(crate) fn settle(
+        &self,
+        tx: &CallTx,
+        mut inst: Instantiated<K>,
+        returns: Vec<WasmValue>,
+    ) -> Result<Receipt, Failure> {
+        let limit = tx.gas_limit;
+        let ctx = &inst.env.as_ref(&inst.store).ctx;
+        let dirty = ctx.storage.cache().dirty_pages() as u64;
+        let pages_read = ctx.storage.cache().stats().pages_loaded as u32;
+        let fail = |error, gas_used| Failure {
+            error,
+            gas_used,
+            pages_read,
+        };
+        // Every page dirtied is paid for before the commit.
+        if charge(&mut inst.store, &inst.instance, dirty * gas::PAGE_WRITE).is_err() {
+            inst.env.as_mut(&mut inst.store).ctx.storage.discard();
+            return Err(fail(
+                tx_error(ErrorCode::OutOfGas, "out of gas at commit"),
+                limit,
+            ));
+        }
+        let gas_used = gas_used(&mut inst, limit);
+        let record = inst.record.clone();
+        let query = inst.query;
+        let ctx = &mut inst.env.as_mut(&mut inst.store).ctx;
+        let return_data = std::mem::take(&mut ctx.return_data);
+        let logs = std::mem::take(&mut ctx.logs);
+        let (new_state, pages_written) = if query {
+            // A query commits nothing; its receipt keeps the state it ran at.
+            let state = *ctx.storage.cache().state();
+            ctx.storage.discard();
+            (state, 0)
+        } else {
+            let balances = std::mem::take(&mut ctx.balances);
+            let node = self.node.clone();
+            let extra = |new_state: &State| {
+                let mut batch = node.commit_writes(&balances);
+                if *new_state != record.state {
+                    let mut r = record.clone();
+                    r.state = *new_state;
+                    batch.put(record_key(&tx.contract), r.encode());
+                }
+                batch
+            };
+            let new_state = match ctx.storage.cache_mut().commit_with(&extra) {
+                Ok(s) => s,
+                Err(e) => {
+                    ctx.storage.discard();
+                    return Err(fail(storage_error(e), gas_used));
+                }
+            };
+            self.node.applied(&balances);
+            (new_state, dirty as u32)
+        };
+        Ok(Receipt {
+            success: true,
+            error: None,
+            new_state,
+            returns,
+            return_data,
+            logs,
+            pages_read,
+            pages_written,
+            gas_limit: limit,
+            gas_used,
+        })
+    }
+}

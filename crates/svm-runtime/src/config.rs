@@ -1,0 +1,106 @@
+//! The settings of a [`crate::Runtime`].
+
+use svm_cache::CacheConfig;
+use svm_registers::RegisterConfig;
+
+use crate::gate::{Limits, Policy};
+use crate::module_cache::ModuleCacheConfig;
+use crate::tunables::Limiting;
+use crate::vmcalls::OutputLimits;
+
+/// The wasm compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compiler {
+    /// wasmer's Singlepass: linear-time compilation, the default.
+    #[default]
+    Singlepass,
+    /// wasmer's Cranelift (cargo feature `cranelift`): slower to compile,
+    /// faster code.
+    #[cfg(feature = "cranelift")]
+    Cranelift,
+}
+
+impl Compiler {
+    /// The compiler's name, as in artifact cache keys: `singlepass` or
+    /// `cranelift`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compiler::Singlepass => "singlepass",
+            #[cfg(feature = "cranelift")]
+            Compiler::Cranelift => "cranelift",
+        }
+    }
+}
+
+/// Settings of a [`crate::Runtime`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// The compiler for every module.
+    pub compiler: Compiler,
+    /// The page cache of each call. Default: an LRU of 1 page, since each
+    /// call opens its own cache (pages are still loaded at most once per
+    /// call).
+    pub cache: CacheConfig,
+    /// The register counts of each call.
+    pub registers: RegisterConfig,
+    /// Limits on return data and logs.
+    pub outputs: OutputLimits,
+    /// The largest code accepted at deploy, in bytes. Default: 512 KiB.
+    pub max_code_bytes: usize,
+    /// The static limits of the deploy gate (functions, locals, imports,
+    /// exports, tables, memory pages); at run time memory cannot grow past
+    /// `limits.max_memory_pages` and tables past
+    /// `limits.max_table_elements` either.
+    pub limits: Limits,
+    /// The native stack wasm runs on, in bytes: it bounds the call-stack
+    /// depth (deep recursion traps with a stack overflow). Default: 1 MiB.
+    pub max_stack_bytes: usize,
+    /// The compiled-module cache.
+    pub module_cache: ModuleCacheConfig,
+    /// Whether contracts may import `node.vmcall_set_balance`, which sets
+    /// any account's balance (SVM milestone-1 compatibility, unsafe for
+    /// untrusted code). Default: `false`: the deploy gate rejects the import
+    /// and the vmcall fails.
+    pub allow_set_balance: bool,
+    /// The largest gas limit of one transaction (deploy or call), in gas.
+    /// A larger limit is refused before anything runs
+    /// ([`crate::ErrorCode::GasLimitTooHigh`]). Default: 100 000 000.
+    pub max_tx_gas: u64,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            compiler: Compiler::default(),
+            // Each call opens its own page cache, so a cross-run LRU would
+            // only cost an allocation per call.
+            cache: CacheConfig { lru_pages: 1 },
+            registers: RegisterConfig::default(),
+            outputs: OutputLimits::default(),
+            max_code_bytes: 512 << 10,
+            limits: Limits::default(),
+            max_stack_bytes: 1 << 20,
+            module_cache: ModuleCacheConfig::default(),
+            allow_set_balance: false,
+            max_tx_gas: 100_000_000,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// The gate's policy under this configuration.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            allow_set_balance: self.allow_set_balance,
+        }
+    }
+
+    /// The wasmer tunables that cap memory, tables and stack.
+    pub(crate) fn tunables(&self) -> Limiting {
+        Limiting::new(
+            u32::try_from(self.limits.max_memory_pages).unwrap_or(u32::MAX),
+            u32::try_from(self.limits.max_table_elements).unwrap_or(u32::MAX),
+            self.max_stack_bytes,
+        )
+    }
+}

@@ -1,0 +1,142 @@
+//! Deploy: gate, compile, store.
+
+use svm_kv::{KvStore, WriteBatch};
+use svm_pages::empty_root;
+use svm_types::{Address, CodeHash, State};
+
+use crate::contracts::{ContractRecord, code_hash, code_key, contract_address, record_key};
+use crate::gas;
+use crate::gate::{self, Rejection};
+use crate::runtime::Runtime;
+use crate::wire::DeployTx;
+
+/// Why a deploy failed. Nothing is stored then.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeployError {
+    /// The code is larger than [`crate::RuntimeConfig::max_code_bytes`].
+    #[error("code is {size} bytes, over the limit of {limit}")]
+    CodeTooLarge {
+        /// The code size, in bytes.
+        size: usize,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The deploy gate rejected the code, with every finding.
+    #[error("rejected: {0}")]
+    Gate(#[from] Rejection),
+    /// wasmer could not compile the code.
+    #[error("compile error: {0}")]
+    Compile(String),
+    /// A contract already lives at the derived address (same author, nonce
+    /// and code).
+    #[error("a contract is already deployed at {0}")]
+    AlreadyDeployed(Address),
+    /// The storage failed.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The deploy needs more gas than its limit.
+    #[error("deploy needs {needed} gas, over its limit of {limit}")]
+    OutOfGas {
+        /// The gas the deploy would use.
+        needed: u64,
+        /// The transaction's gas limit.
+        limit: u64,
+    },
+    /// The gas limit is over [`crate::RuntimeConfig::max_tx_gas`].
+    #[error("gas limit {limit} is over the maximum of {max} per transaction")]
+    GasLimitTooHigh {
+        /// The transaction's gas limit.
+        limit: u64,
+        /// The runtime's maximum.
+        max: u64,
+    },
+}
+
+/// The outcome of a successful deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployed {
+    /// The new contract's address.
+    pub address: Address,
+    /// The hash of its code.
+    pub code_hash: CodeHash,
+    /// Its initial state: the empty root.
+    pub state: State,
+    /// The gas the deploy used ([`gas::deploy`]).
+    pub gas_used: u64,
+}
+
+impl<K: KvStore + 'static> Runtime<K> {
+    /// Runs the deploy gate over `code` under this runtime's limits and
+    /// policy, without storing anything.
+    ///
+    /// # Errors
+    /// [`DeployError::CodeTooLarge`], [`DeployError::Gate`].
+    pub fn validate(&self, code: &[u8]) -> Result<(), DeployError> {
+        if code.len() > self.config.max_code_bytes {
+            return Err(DeployError::CodeTooLarge {
+                size: code.len(),
+                limit: self.config.max_code_bytes,
+            });
+        }
+        Ok(gate::check_with(
+            code,
+            &self.config.limits,
+            &self.config.policy(),
+        )?)
+    }
+
+    /// Deploys a contract: gas, gate, compile, then store the code (under
+    /// its hash) and the contract record (under its address) in one batch.
+    /// The gas ([`gas::deploy`], proportional to the code size) is checked
+    /// before any work.
+    ///
+    /// # Errors
+    /// [`DeployError`]; nothing is stored then.
+    pub fn deploy(&self, tx: &DeployTx) -> Result<Deployed, DeployError> {
+        if tx.gas_limit > self.config.max_tx_gas {
+            return Err(DeployError::GasLimitTooHigh {
+                limit: tx.gas_limit,
+                max: self.config.max_tx_gas,
+            });
+        }
+        let gas_used = gas::deploy(tx.code.len());
+        if gas_used > tx.gas_limit {
+            return Err(DeployError::OutOfGas {
+                needed: gas_used,
+                limit: tx.gas_limit,
+            });
+        }
+        self.validate(&tx.code)?;
+        let hash = code_hash(&tx.code);
+        let address = contract_address(&tx.author, tx.nonce, &hash);
+        let kv = self.kv();
+        if kv
+            .contains(&record_key(&address))
+            .map_err(|e| DeployError::Storage(e.to_string()))?
+        {
+            return Err(DeployError::AlreadyDeployed(address));
+        }
+        // Precompile: the module is cached (and compile errors with it).
+        self.compiled(&hash, || Ok(tx.code.clone()))
+            .map_err(DeployError::Compile)?;
+        let record = ContractRecord {
+            author: tx.author,
+            nonce: tx.nonce,
+            code_hash: hash,
+            state: empty_root(),
+            name: tx.name.clone(),
+        };
+        let mut batch = WriteBatch::with_capacity(2);
+        batch
+            .put(code_key(&hash), tx.code.clone())
+            .put(record_key(&address), record.encode());
+        kv.write(batch)
+            .map_err(|e| DeployError::Storage(e.to_string()))?;
+        Ok(Deployed {
+            address,
+            code_hash: hash,
+            state: empty_root(),
+            gas_used,
+        })
+    }
+}
