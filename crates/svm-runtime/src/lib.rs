@@ -14,8 +14,11 @@
 //!   contract's new state and balance changes in one atomic batch; any
 //!   failure discards everything.
 //!
-//! Transactions and receipts have binary encodings ([`wire`]), specified as
-//! byte tables and in `docs/wire-formats.md`.
+//! Transactions ([`DeployTx`], [`CallTx`]) and receipts ([`Receipt`]) have
+//! binary encodings ([`wire`]), specified as byte tables there and in
+//! `docs/wire-formats.md`; a receipt also has a canonical consensus
+//! encoding and hash ([`Receipt::consensus_hash`]) without its free-text
+//! error message.
 //!
 //! # Example
 //!
@@ -56,12 +59,16 @@ pub mod gate;
 pub mod imports;
 pub mod module_cache;
 pub mod node;
+mod receipt;
 mod runtime;
 mod tunables;
+mod tx;
 pub mod vmcalls;
 pub mod wire;
 
 pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
 pub use node::{HostError, KvNodeHost, NodeHost};
 pub use runtime::{Compiler, DeployError, Deployed, Runtime, RuntimeConfig};
-pub use wire::{CallTx, DecodeError, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};
+pub use receipt::{ErrorCode, Receipt, TxError};
+pub use tx::{CallTx, DeployTx, StateRef, WasmValue};
+pub use wire::{DecodeError, EncodeError};
