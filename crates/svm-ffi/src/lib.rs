@@ -557,7 +557,10 @@ pub unsafe extern "C" fn svm_receipt_encode(
         if out.is_null() {
             return fail(SvmStatus::NullPointer, "out is null");
         }
-        let mut bytes = r.encode().into_boxed_slice();
+        let mut bytes = match r.encode() {
+            Ok(b) => b.into_boxed_slice(),
+            Err(e) => return fail(SvmStatus::InvalidArgument, e.to_string()),
+        };
         let len = bytes.len();
         let data = bytes.as_mut_ptr();
         std::mem::forget(bytes);

@@ -181,6 +181,27 @@ fn float_op(op: &Operator) -> Option<String> {
     (name.contains("F32") || name.contains("F64")).then(|| name.to_string())
 }
 
+/// A block, loop, if or typed select whose type is a float: no float
+/// instruction needs to appear in it (`(block (result f64) unreachable)`).
+fn float_block(op: &Operator) -> Option<String> {
+    use wasmer::wasmparser::BlockType;
+    let ty = match op {
+        Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+            match blockty {
+                BlockType::Type(t) => *t,
+                _ => return None,
+            }
+        }
+        Operator::TypedSelect { ty } => *ty,
+        Operator::TypedSelectMulti { tys } => match tys.iter().find(|t| is_float(t)) {
+            Some(t) => *t,
+            None => return None,
+        },
+        _ => return None,
+    };
+    is_float(&ty).then(|| format!("{op:?}"))
+}
+
 fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
     GateError::Malformed {
         offset: e.offset(),
@@ -410,7 +431,7 @@ pub fn findings_with(
                 while !ops.eof() {
                     let (op, offset) = ops.read_with_offset().map_err(malformed)?;
                     if float_instr.is_none()
-                        && let Some(name) = float_op(&op)
+                        && let Some(name) = float_op(&op).or_else(|| float_block(&op))
                     {
                         float_instr = Some(GateError::NonDeterministic {
                             rule: "floats",

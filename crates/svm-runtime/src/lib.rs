@@ -16,8 +16,11 @@
 //!   read-only query. The stages live in `src/call/` (admit, load,
 //!   instantiate, run, settle), one file each.
 //!
-//! Transactions and receipts have binary encodings ([`wire`]), specified as
-//! byte tables and in `docs/wire-formats.md`.
+//! Transactions ([`DeployTx`], [`CallTx`]) and receipts ([`Receipt`]) have
+//! binary encodings ([`wire`]), specified as byte tables there and in
+//! `docs/wire-formats.md`; a receipt also has a canonical consensus
+//! encoding and hash ([`Receipt::consensus_hash`]) without its free-text
+//! error message.
 //!
 //! # Example
 //!
@@ -63,8 +66,10 @@ pub mod gate;
 pub mod imports;
 pub mod module_cache;
 pub mod node;
+mod receipt;
 mod runtime;
 mod tunables;
+mod tx;
 pub mod vmcalls;
 pub mod wire;
 
@@ -72,5 +77,7 @@ pub use config::{Compiler, RuntimeConfig};
 pub use deploy::{DeployError, Deployed};
 pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
 pub use node::{HostError, KvNodeHost, NodeHost};
+pub use receipt::{ErrorCode, Receipt, TxError};
 pub use runtime::{MODULE_SECRET_KEY, Runtime};
-pub use wire::{CallTx, DecodeError, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};
+pub use tx::{CallTx, DeployTx, StateRef, WasmValue};
+pub use wire::{DecodeError, EncodeError};

@@ -10,23 +10,42 @@ use wasmer::{MemoryError, MemoryType, Pages, TableType};
 
 /// Caps every memory at `max_pages` (64 KiB each): a memory declared with
 /// a larger or no maximum gets `max_pages` as its maximum, so `memory.grow`
-/// past it returns -1 inside wasm. Runs wasm on a native stack of
-/// `stack_bytes`, so deep recursion traps with a stack overflow.
+/// past it returns -1 inside wasm. Caps every table the same way at
+/// `max_elements`, so `table.grow` past it returns -1 (a table declared
+/// with no maximum would otherwise grow towards 2^32 elements). Runs wasm
+/// on a native stack of `stack_bytes`, so deep recursion traps with a stack
+/// overflow.
 pub(crate) struct Limiting {
     base: BaseTunables,
     max_pages: Pages,
+    max_elements: u32,
     config: VMConfig,
 }
 
 impl Limiting {
-    pub(crate) fn new(max_pages: u32, stack_bytes: usize) -> Self {
+    pub(crate) fn new(max_pages: u32, max_elements: u32, stack_bytes: usize) -> Self {
         Self {
             base: BaseTunables::new(),
             max_pages: Pages(max_pages),
+            max_elements,
             config: VMConfig {
                 wasm_stack_size: Some(stack_bytes),
             },
         }
+    }
+
+    fn adjust_table(&self, ty: &TableType) -> Result<TableType, String> {
+        let mut ty = *ty;
+        if ty.minimum > self.max_elements {
+            return Err(format!(
+                "table of {} elements is over the limit of {}",
+                ty.minimum, self.max_elements
+            ));
+        }
+        if ty.maximum.is_none_or(|m| m > self.max_elements) {
+            ty.maximum = Some(self.max_elements);
+        }
+        Ok(ty)
     }
 
     fn adjust(&self, ty: &MemoryType) -> Result<MemoryType, MemoryError> {

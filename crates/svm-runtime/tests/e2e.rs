@@ -120,7 +120,7 @@ fn receipts_round_trip_through_their_encoding() {
         call(&rt, c, "add", add(1)),
         call(&rt, c, "add_then_fail", add(1)),
     ] {
-        assert_eq!(Receipt::decode(&r.encode()).unwrap(), r);
+        assert_eq!(Receipt::decode(&r.encode().unwrap()).unwrap(), r);
     }
 }
 
@@ -336,7 +336,7 @@ fn call_transactions_decode_into_the_same_call() {
     let (rt, _) = runtime(Arc::new(MemKv::new()));
     let c = deploy_counter(&rt);
     let tx = call_tx(c, "add", add(9));
-    let decoded = CallTx::decode(&tx.encode()).unwrap();
+    let decoded = CallTx::decode(&tx.encode().unwrap()).unwrap();
     assert_eq!(rt.call(&decoded).returns, vec![WasmValue::I64(9)]);
 }
 

@@ -334,3 +334,45 @@ fn the_module_cache_secret_lives_in_the_database() {
         "the secret is not in the cache directory"
     );
 }
+
+/// Found by fuzzing: wasmer 7.4.2's Singlepass panics on a module whose
+/// `name` section names the module with a NUL byte. A compile error, not a
+/// crash.
+#[test]
+fn a_compiler_panic_is_a_compile_error() {
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let code = include_bytes!("data/module-name-nul.wasm").to_vec();
+    let r = rt.deploy(&DeployTx {
+        author: AUTHOR,
+        nonce: 0,
+        name: "nul".into(),
+        gas_limit: GAS,
+        code,
+    });
+    assert!(
+        matches!(r, Err(DeployError::Compile(_)) | Err(DeployError::Gate(_))),
+        "{r:?}"
+    );
+}
+
+/// Found by fuzzing: a float block type needs no float instruction.
+#[test]
+fn a_float_block_type_is_rejected() {
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    for body in [
+        "(block (result f64) unreachable) drop",
+        "(loop (result f32) unreachable) drop",
+    ] {
+        let code = wat::parse_str(format!(
+            r#"(module (memory (export "memory") 1) (func (export "f") {body}))"#
+        ))
+        .unwrap();
+        match rt.validate(&code) {
+            Err(DeployError::Gate(r)) => assert!(
+                matches!(r.0[0], GateError::NonDeterministic { rule: "floats", .. }),
+                "{r}"
+            ),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}

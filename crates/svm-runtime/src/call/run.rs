@@ -6,7 +6,8 @@
 use svm_cache::CacheError;
 use svm_kv::KvStore;
 use svm_pages::PagesError;
-use wasmer::{RuntimeError, TrapCode, Type, Value};
+use wasmer::{RuntimeError, Type, Value};
+use wasmer_types::TrapCode;
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points};
 
 use super::Failure;
@@ -16,7 +17,7 @@ use crate::vmcalls::VmCallError;
 use crate::wire::{CallTx, ErrorCode, MAX_VALUES, TxError, WasmValue};
 
 /// The gas used so far by `inst` (all of `limit` once exhausted).
-pub(crate) fn gas_used<K>(inst: &mut Instantiated<K>, limit: u64) -> u64 {
+pub(crate) fn gas_used<K: KvStore + 'static>(inst: &mut Instantiated<K>, limit: u64) -> u64 {
     match get_remaining_points(&mut inst.store, &inst.instance) {
         MeteringPoints::Remaining(r) => limit.saturating_sub(r),
         MeteringPoints::Exhausted => limit,
@@ -73,7 +74,7 @@ fn to_value(v: &WasmValue) -> Value {
 }
 
 /// Runs `tx`'s function on `inst`, giving its results.
-pub(crate) fn run<K>(inst: &mut Instantiated<K>, tx: &CallTx) -> Result<Vec<WasmValue>, Failure> {
+pub(crate) fn run<K: KvStore + 'static>(inst: &mut Instantiated<K>, tx: &CallTx) -> Result<Vec<WasmValue>, Failure> {
     let limit = tx.gas_limit;
     let func = match inst.instance.exports.get_function(&tx.function) {
         Ok(f) => f.clone(),

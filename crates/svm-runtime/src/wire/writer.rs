@@ -1,0 +1,120 @@
+//! Appends the field types of the module docs to a byte vector, refusing
+//! what does not fit.
+
+use super::{
+    EncodeError, MAX_BYTES_LEN, MAX_LOGS, MAX_STRING_BYTES, MAX_VALUES, TAG_I32, TAG_I64,
+    WasmValue,
+};
+
+/// The `u16` length prefix of a `string` of `len` bytes.
+pub(super) fn string_len(field: &'static str, len: usize) -> Result<u16, EncodeError> {
+    if len > MAX_STRING_BYTES {
+        return Err(EncodeError::StringTooLong { field, len });
+    }
+    u16::try_from(len).map_err(|_| EncodeError::StringTooLong { field, len })
+}
+
+/// The `u32` length prefix of a `bytes` of `len` bytes.
+pub(super) fn bytes_len(field: &'static str, len: usize) -> Result<u32, EncodeError> {
+    if len > MAX_BYTES_LEN {
+        return Err(EncodeError::BytesTooLong { field, len });
+    }
+    u32::try_from(len).map_err(|_| EncodeError::BytesTooLong { field, len })
+}
+
+/// The `u8` count of `values` of `count` values.
+pub(super) fn value_count(field: &'static str, count: usize) -> Result<u8, EncodeError> {
+    if count > MAX_VALUES {
+        return Err(EncodeError::TooManyValues { field, count });
+    }
+    u8::try_from(count).map_err(|_| EncodeError::TooManyValues { field, count })
+}
+
+/// The `u32` count of `logs` of `count` logs.
+pub(super) fn log_count(count: usize) -> Result<u32, EncodeError> {
+    if count > MAX_LOGS {
+        return Err(EncodeError::TooManyLogs(count));
+    }
+    u32::try_from(count).map_err(|_| EncodeError::TooManyLogs(count))
+}
+
+/// A growing encoding.
+pub(super) struct Writer(Vec<u8>);
+
+impl Writer {
+    /// An empty encoding with room for `capacity` bytes.
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        Self(Vec::with_capacity(capacity))
+    }
+
+    /// The bytes written.
+    pub(super) fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+
+    pub(super) fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+
+    pub(super) fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub(super) fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub(super) fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// Fixed-size fields (`address`, `state`).
+    pub(super) fn raw(&mut self, v: &[u8]) {
+        self.0.extend_from_slice(v);
+    }
+
+    /// A `string`.
+    pub(super) fn string(&mut self, field: &'static str, s: &str) -> Result<(), EncodeError> {
+        self.u16(string_len(field, s.len())?);
+        self.raw(s.as_bytes());
+        Ok(())
+    }
+
+    /// A `bytes`.
+    pub(super) fn bytes(&mut self, field: &'static str, b: &[u8]) -> Result<(), EncodeError> {
+        self.u32(bytes_len(field, b.len())?);
+        self.raw(b);
+        Ok(())
+    }
+
+    /// A `values`.
+    pub(super) fn values(
+        &mut self,
+        field: &'static str,
+        vs: &[WasmValue],
+    ) -> Result<(), EncodeError> {
+        self.u8(value_count(field, vs.len())?);
+        for v in vs {
+            match v {
+                WasmValue::I32(x) => {
+                    self.u8(TAG_I32);
+                    self.raw(&x.to_be_bytes());
+                }
+                WasmValue::I64(x) => {
+                    self.u8(TAG_I64);
+                    self.raw(&x.to_be_bytes());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A `logs`.
+    pub(super) fn logs(&mut self, logs: &[Vec<u8>]) -> Result<(), EncodeError> {
+        self.u32(log_count(logs.len())?);
+        for log in logs {
+            self.bytes("log", log)?;
+        }
+        Ok(())
+    }
+}
