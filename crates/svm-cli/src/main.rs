@@ -264,6 +264,12 @@ fn finding_json(f: &GateError) -> Value {
         } => json!({"rule": rule, "instruction": instruction, "offset": offset}),
         GateError::UnknownImports(names) => json!({"rule": "imports", "unknown": names}),
         GateError::MissingMemory => json!({"rule": "memory", "message": f.to_string()}),
+        GateError::StartFunction(func) => {
+            json!({"rule": "start", "function": func, "message": f.to_string()})
+        }
+        GateError::DisabledVmCall(name) => {
+            json!({"rule": "policy", "vmcall": name, "message": f.to_string()})
+        }
         GateError::LimitExceeded { what, value, limit } => {
             json!({"rule": "limits", "what": what, "value": value, "limit": limit})
         }

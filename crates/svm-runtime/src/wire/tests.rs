@@ -350,12 +350,12 @@ fn typed_decode_errors() {
     );
 
     let mut e = golden_failure().encode().unwrap();
-    e[2] = 10;
+    e[2] = 12;
     assert_eq!(
         Receipt::decode(&e),
         Err(DecodeError::BadTag {
             what: "error code",
-            value: 10,
+            value: 12,
             at: 2
         })
     );
@@ -464,15 +464,13 @@ fn huge_length_prefixes_are_truncation() {
     let count_at = 1 + 1 + 1 + 2 + 32 + 15 + 4 + 2;
     assert_eq!(e[count_at..count_at + 4], [0, 0, 0, 0]);
     e[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
-    // 24 bytes follow the count (counters and gas): six empty logs fit
-    // in them, the seventh is cut.
-    assert_eq!(
+    // 24 bytes follow the count (counters and gas), read as log length
+    // prefixes: the decode stops at the first one that runs past the end,
+    // without allocating for the announced count.
+    assert!(matches!(
         Receipt::decode(&e),
-        Err(DecodeError::Truncated {
-            at: e.len(),
-            needed: 4
-        })
-    );
+        Err(DecodeError::Truncated { at, .. }) if at == e.len()
+    ));
 
     // A string length beyond the input.
     let e = [&[1][..], &[0; 28], &[0xff, 0xff], b"abc"].concat();
