@@ -46,11 +46,10 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
     // A compiler panic (wasmer 7.4.2's Singlepass asserts that a module's
     // name holds no NUL byte, in its DWARF setup) is a compile error, not
     // a crash of the node: the engine is fresh and dropped with it.
-    let module = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Module::new(&engine, code)
-    }))
-    .map_err(|_| "the compiler failed on this code".to_string())?
-    .map_err(|e| e.to_string())?;
+    let module =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Module::new(&engine, code)))
+            .map_err(|_| "the compiler failed on this code".to_string())?
+            .map_err(|e| e.to_string())?;
     Ok(Compiled {
         engine,
         module,

@@ -233,10 +233,7 @@ mod tests {
 
     #[test]
     fn schedule_version_is_pinned() {
-        let hex: String = schedule_hash()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex: String = schedule_hash().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex, GOLDEN,
             "the gas schedule changed: update GOLDEN and docs/gas.md"

@@ -110,7 +110,11 @@ fn an_artifact_copied_under_another_modules_name_is_refused() {
     std::fs::copy(&before[0], &other_file).unwrap();
     let rt = with_disk(dir.path(), kv.clone());
     let r = call(&rt, other, "get", vec![]);
-    assert_eq!(r.returns, vec![WasmValue::I64(77)], "the other's own code ran");
+    assert_eq!(
+        r.returns,
+        vec![WasmValue::I64(77)],
+        "the other's own code ran"
+    );
     let s = rt.module_cache_stats();
     assert_eq!((s.disk_corrupt, s.misses, s.disk_hits), (1, 1, 0));
     assert!(call(&rt, counter, "get", vec![]).success);

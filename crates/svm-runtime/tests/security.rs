@@ -71,18 +71,23 @@ fn bulk_memory_is_priced_per_byte() {
     let start = std::time::Instant::now();
     let r = rt.call(&tx);
     assert_eq!(r.error.unwrap().code, ErrorCode::OutOfGas);
-    eprintln!("200 × 16 MiB memory.fill under 100 M gas: {:?}", start.elapsed());
+    eprintln!(
+        "200 × 16 MiB memory.fill under 100 M gas: {:?}",
+        start.elapsed()
+    );
     // One more byte filled or copied, one more gas.
-    let fill = |n: i32| {
-        call(&rt, c, "fill", vec![WasmValue::I32(1), WasmValue::I32(n)]).gas_used
-    };
+    let fill = |n: i32| call(&rt, c, "fill", vec![WasmValue::I32(1), WasmValue::I32(n)]).gas_used;
     assert_eq!(fill(1_001) - fill(1), 1_000 * gas::BULK_BYTE);
     let copy = |n: i32| call(&rt, c, "copy", vec![WasmValue::I32(n)]).gas_used;
     assert_eq!(copy(65_537) - copy(1), 65_536 * gas::BULK_BYTE);
     // memory.grow pays per page asked for, even when it fails.
     let grow = |n: i32| call(&rt, c, "grow", vec![WasmValue::I32(n)]);
     let r = grow(10);
-    assert_eq!(r.returns, vec![WasmValue::I32(-1)], "the memory is at its maximum");
+    assert_eq!(
+        r.returns,
+        vec![WasmValue::I32(-1)],
+        "the memory is at its maximum"
+    );
     assert_eq!(r.gas_used - grow(0).gas_used, 10 * gas::MEMORY_PAGE);
 }
 
@@ -231,7 +236,11 @@ fn calls_at_an_explicit_state_are_read_only_queries() {
     assert!(rt.call(&q).success);
     assert_eq!(node.balance(&SENDER).unwrap(), 500);
     assert_eq!(rt.contract(&c).unwrap().unwrap().state, latest);
-    assert_eq!(rt.kv().scan_prefix(b"").unwrap().len(), keys, "nothing written");
+    assert_eq!(
+        rt.kv().scan_prefix(b"").unwrap().len(),
+        keys,
+        "nothing written"
+    );
 }
 
 #[test]
@@ -295,7 +304,10 @@ fn trap_messages_are_the_runtimes_own_words() {
     let (rt, _, c) = vault();
     let r = call(&rt, c, "fail", vec![]);
     let e = r.error.unwrap();
-    assert_eq!((e.code, e.message.as_str()), (ErrorCode::Trap, "unreachable executed"));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (ErrorCode::Trap, "unreachable executed")
+    );
 }
 
 #[test]

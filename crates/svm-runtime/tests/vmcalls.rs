@@ -28,6 +28,7 @@ const ALL: &str = r#"
   (import "svm" "sender_to_reg" (func $sender (param i32 i32)))
   (import "svm" "self_to_reg" (func $self (param i32 i32)))
   (import "svm" "transfer" (func $transfer (param i32 i32 i64)))
+  (import "svm" "value" (func $value (result i64)))
   (import "node" "vmcall_get_balance" (func $get_bal (param i32 i32) (result i64)))
   (import "node" "vmcall_set_balance" (func $set_bal (param i64 i32 i32)))
 "#;
@@ -35,7 +36,7 @@ const ALL: &str = r#"
 type Rt = Runtime<Arc<MemKv>>;
 
 fn setup(funcs: &str) -> (Rt, Address) {
-    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let (rt, _) = runtime_with_set_balance(Arc::new(MemKv::new()));
     let d = deploy_wat(&rt, &module(ALL, "hello world", funcs), 0);
     (rt, d.address)
 }
@@ -276,7 +277,7 @@ const ALICE: Address = Address([0xaa; 20]);
 #[test]
 fn node_balances_and_transfer_commit_only_on_success() {
     let kv = Arc::new(MemKv::new());
-    let (rt, node) = runtime(kv);
+    let (rt, node) = runtime_with_set_balance(kv);
     let d = deploy_wat(
         &rt,
         &module(
@@ -331,5 +332,5 @@ fn every_vmcall_of_the_table_is_in_the_import_object() {
     // the import object agree on names and signatures.
     let (rt, c) = setup(r#"(func (export "nop"))"#);
     ok(&call(&rt, c, "nop", vec![]));
-    assert_eq!(svm_runtime::imports::VMCALLS.len(), 18);
+    assert_eq!(svm_runtime::imports::VMCALLS.len(), 19);
 }

@@ -32,11 +32,7 @@ pub(crate) struct Loaded<K> {
 impl<K: KvStore + 'static> Runtime<K> {
     /// Loads what `tx` runs on, having used `gas_used` gas already. A
     /// failure carries the state for its receipt.
-    pub(crate) fn load(
-        &self,
-        tx: &CallTx,
-        gas_used: u64,
-    ) -> Result<Loaded<K>, (Failure, State)> {
+    pub(crate) fn load(&self, tx: &CallTx, gas_used: u64) -> Result<Loaded<K>, (Failure, State)> {
         let record = match self.contract(&tx.contract) {
             Ok(Some(r)) => r,
             Ok(None) => {

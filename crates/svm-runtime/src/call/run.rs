@@ -7,8 +7,8 @@ use svm_cache::CacheError;
 use svm_kv::KvStore;
 use svm_pages::PagesError;
 use wasmer::{RuntimeError, Type, Value};
-use wasmer_types::TrapCode;
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points};
+use wasmer_types::TrapCode;
 
 use super::Failure;
 use super::instantiate::Instantiated;
@@ -74,7 +74,10 @@ fn to_value(v: &WasmValue) -> Value {
 }
 
 /// Runs `tx`'s function on `inst`, giving its results.
-pub(crate) fn run<K: KvStore + 'static>(inst: &mut Instantiated<K>, tx: &CallTx) -> Result<Vec<WasmValue>, Failure> {
+pub(crate) fn run<K: KvStore + 'static>(
+    inst: &mut Instantiated<K>,
+    tx: &CallTx,
+) -> Result<Vec<WasmValue>, Failure> {
     let limit = tx.gas_limit;
     let func = match inst.instance.exports.get_function(&tx.function) {
         Ok(f) => f.clone(),

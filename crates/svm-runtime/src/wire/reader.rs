@@ -36,10 +36,13 @@ impl<'a> Reader<'a> {
                 needed: n - rest,
             });
         }
-        let s = self.buf.get(self.pos..self.pos + n).ok_or(DecodeError::Truncated {
-            at: self.buf.len(),
-            needed: n,
-        })?;
+        let s = self
+            .buf
+            .get(self.pos..self.pos + n)
+            .ok_or(DecodeError::Truncated {
+                at: self.buf.len(),
+                needed: n,
+            })?;
         self.pos += n;
         Ok(s)
     }

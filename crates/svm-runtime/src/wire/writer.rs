@@ -2,8 +2,7 @@
 //! what does not fit.
 
 use super::{
-    EncodeError, MAX_BYTES_LEN, MAX_LOGS, MAX_STRING_BYTES, MAX_VALUES, TAG_I32, TAG_I64,
-    WasmValue,
+    EncodeError, MAX_BYTES_LEN, MAX_LOGS, MAX_STRING_BYTES, MAX_VALUES, TAG_I32, TAG_I64, WasmValue,
 };
 
 /// The `u16` length prefix of a `string` of `len` bytes.

@@ -22,6 +22,19 @@ pub fn runtime<K: KvStore + Clone + 'static>(kv: K) -> (Runtime<K>, Arc<KvNodeHo
     )
 }
 
+/// [`runtime`] with `node.vmcall_set_balance` allowed (SVM milestone-1
+/// compatibility).
+pub fn runtime_with_set_balance<K: KvStore + Clone + 'static>(
+    kv: K,
+) -> (Runtime<K>, Arc<KvNodeHost<K>>) {
+    let node = Arc::new(KvNodeHost::new(kv.clone()));
+    let config = RuntimeConfig {
+        allow_set_balance: true,
+        ..RuntimeConfig::default()
+    };
+    (Runtime::new(kv, node.clone(), config), node)
+}
+
 pub fn deploy_wat<K: KvStore + 'static>(rt: &Runtime<K>, wat: &str, nonce: u64) -> Deployed {
     let code = wat::parse_str(wat).expect("valid WAT");
     rt.deploy(&DeployTx {
