@@ -209,6 +209,7 @@ enum SvmStatus svm_call(const struct SvmRuntime *rt,
                         const uint8_t *calldata,
                         uintptr_t calldata_len,
                         uint64_t gas_limit,
+                        uint64_t value,
                         const uint8_t *state,
                         struct SvmReceipt **out);
 

@@ -421,6 +421,7 @@ pub unsafe extern "C" fn svm_call(
     calldata: *const u8,
     calldata_len: usize,
     gas_limit: u64,
+    value: u64,
     state: *const u8,
     out: *mut *mut SvmReceipt,
 ) -> SvmStatus {
@@ -456,7 +457,7 @@ pub unsafe extern "C" fn svm_call(
             StateRef::At(State::from_slice(b).unwrap_or_default())
         };
         let receipt = r.rt.call(&CallTx {
-            value: 0,
+            value,
             contract,
             sender,
             function,

@@ -51,7 +51,7 @@ static SvmReceipt *transfer(SvmRuntime *rt, const uint8_t *coin, const uint8_t *
                             const uint8_t *to, int64_t amount, uint64_t gas) {
   SvmValue arg = {1, amount};
   SvmReceipt *r = NULL;
-  SvmStatus s = svm_call(rt, coin, from, "transfer", &arg, 1, to, 20, gas, NULL, &r);
+  SvmStatus s = svm_call(rt, coin, from, "transfer", &arg, 1, to, 20, gas, (uint64_t)(amount > 0 ? amount : 0), NULL, &r);
   CHECK(s == SVM_STATUS_OK && r != NULL, "svm_call returns a receipt");
   return r;
 }
@@ -125,16 +125,16 @@ int main(int argc, char **argv) {
   /* Null pointers and bad handles. */
   CHECK(svm_runtime_create(NULL, &rt) == SVM_STATUS_NULL_POINTER, "null config");
   CHECK(svm_deploy(rt, NULL, 0, "x", code, code_len, coin) == SVM_STATUS_NULL_POINTER, "null author");
-  CHECK(svm_call(NULL, coin, alice, "transfer", NULL, 0, NULL, 0, 1, NULL, &r) == SVM_STATUS_NULL_POINTER,
+  CHECK(svm_call(NULL, coin, alice, "transfer", NULL, 0, NULL, 0, 1, 0, NULL, &r) == SVM_STATUS_NULL_POINTER,
         "null runtime");
-  CHECK(svm_call(rt, coin, alice, NULL, NULL, 0, NULL, 0, 1, NULL, &r) == SVM_STATUS_NULL_POINTER,
+  CHECK(svm_call(rt, coin, alice, NULL, NULL, 0, NULL, 0, 1, 0, NULL, &r) == SVM_STATUS_NULL_POINTER,
         "null function");
   CHECK(svm_receipt_summary(NULL, &ok, NULL, NULL, NULL) == SVM_STATUS_NULL_POINTER, "null receipt");
   uint64_t not_a_runtime[8] = {0};
   CHECK(svm_validate((SvmRuntime *)not_a_runtime, code, code_len) == SVM_STATUS_INVALID_HANDLE,
         "a bogus handle is refused");
   SvmValue bad_kind = {7, 0};
-  CHECK(svm_call(rt, coin, alice, "transfer", &bad_kind, 1, NULL, 0, 1, NULL, &r) == SVM_STATUS_INVALID_ARGUMENT,
+  CHECK(svm_call(rt, coin, alice, "transfer", &bad_kind, 1, NULL, 0, 1, 0, NULL, &r) == SVM_STATUS_INVALID_ARGUMENT,
         "bad value kind");
   cfg.backend = 9;
   SvmRuntime *other = NULL;
