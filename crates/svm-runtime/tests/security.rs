@@ -168,7 +168,10 @@ const VAULT: &str = r#"(module
   (func (export "write") (call $st (i32.const 0) (i32.const 0) (i32.const 4) (i32.const 3) (i32.const 0) (i32.const 0)))
   (func (export "fail") unreachable))"#;
 
-fn vault() -> (Runtime<Arc<MemKv>>, Arc<KvNodeHost<Arc<MemKv>>>, Address) {
+/// A runtime over `MemKv`, its node host, and the vault contract's address.
+type Vault = (Runtime<Arc<MemKv>>, Arc<KvNodeHost<Arc<MemKv>>>, Address);
+
+fn vault() -> Vault {
     let (rt, node) = runtime(Arc::new(MemKv::new()));
     let c = deploy_wat(&rt, VAULT, 0).address;
     node.set_balance(&SENDER, 1_000).unwrap();

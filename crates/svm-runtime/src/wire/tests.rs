@@ -731,7 +731,7 @@ fn mutate(r: &Receipt, field: usize, b: u8) -> Receipt {
         3 => match m.returns.first_mut() {
             Some(WasmValue::I32(x)) => *x ^= 1 << (b % 32),
             // Same bits, other type: the tag must tell them apart.
-            Some(v @ WasmValue::I64(_)) if b % 2 == 0 => *v = WasmValue::I32(0),
+            Some(v @ WasmValue::I64(_)) if b.is_multiple_of(2) => *v = WasmValue::I32(0),
             Some(WasmValue::I64(x)) => *x = x.wrapping_add(1),
             None => m.returns.push(WasmValue::I64(0)),
         },
@@ -743,7 +743,7 @@ fn mutate(r: &Receipt, field: usize, b: u8) -> Receipt {
                 let tail = m.logs[0].split_off(1);
                 m.logs.insert(1, tail);
             }
-            _ if b % 2 == 0 => m.logs.push(Vec::new()),
+            _ if b.is_multiple_of(2) => m.logs.push(Vec::new()),
             _ => m.logs[0].push(b),
         },
         6 => m.gas_limit = m.gas_limit.wrapping_add(1 + u64::from(b)),
