@@ -34,9 +34,9 @@ static unsigned char *read_file(const char *path, size_t *len) {
 }
 
 /* Balances served by the embedder through callbacks. */
-static uint64_t node_balances[2] = {50, 0}; /* 0xaa…, 0xbb… */
+static uint64_t node_balances[3] = {50, 0, 0}; /* 0xaa…, 0xbb…, the coin */
 static int applied = 0;
-static int slot(const uint8_t *a) { return a[0] == 0xbb; }
+static int slot(const uint8_t *a) { return a[0] == 0xaa ? 0 : a[0] == 0xbb ? 1 : 2; }
 static int32_t cb_get(void *ctx, const uint8_t *account, uint64_t *out) {
   (void)ctx;
   *out = node_balances[slot(account)];
@@ -102,7 +102,8 @@ int main(int argc, char **argv) {
   /* Insufficient balance: a failed receipt, nothing changes. */
   r = transfer(rt, coin, bob, alice, 31, 1000000);
   svm_receipt_summary(r, &ok, &code_err, NULL, new_state);
-  CHECK(!ok && code_err == 4 && memcmp(new_state, state1, 32) == 0, "overdraw is a failed receipt (Trap)");
+  CHECK(!ok && code_err == 11 && memcmp(new_state, state1, 32) == 0,
+        "overdraw is a failed receipt (InsufficientBalance)");
   svm_receipt_free(r);
   /* Out of gas. */
   r = transfer(rt, coin, alice, bob, 1, 1500);
@@ -156,12 +157,13 @@ int main(int argc, char **argv) {
   r = transfer(rt, coin, alice, bob, 20, 1000000);
   svm_receipt_summary(r, &ok, NULL, NULL, NULL);
   svm_receipt_free(r);
-  CHECK(ok && applied == 2 && node_balances[0] == 30 && node_balances[1] == 20,
+  /* The value moves alice -> coin -> bob: three accounts applied, the coin's at 0. */
+  CHECK(ok && applied == 3 && node_balances[0] == 30 && node_balances[1] == 20 && node_balances[2] == 0,
         "a successful call applies its balances through the callback");
   r = transfer(rt, coin, alice, bob, 31, 1000000);
   svm_receipt_summary(r, &ok, NULL, NULL, NULL);
   svm_receipt_free(r);
-  CHECK(!ok && applied == 2 && node_balances[0] == 30, "a failed call applies nothing");
+  CHECK(!ok && applied == 3 && node_balances[0] == 30, "a failed call applies nothing");
   CHECK(svm_fund(rt, alice, 1) == SVM_STATUS_INVALID_ARGUMENT, "svm_fund needs the KV host");
   CHECK(svm_runtime_destroy(rt) == SVM_STATUS_OK, "destroy (callbacks)");
   free(code);
