@@ -8,6 +8,16 @@
 #include <stdint.h>
 
 /*
+ The kind byte of runtime handles (`'R'`).
+ */
+#define KIND_RUNTIME 82
+
+/*
+ The kind byte of receipt handles (`'C'`, for call).
+ */
+#define KIND_RECEIPT 67
+
+/*
  The result of every function.
  */
 typedef enum SvmStatus {
@@ -16,15 +26,19 @@ typedef enum SvmStatus {
    */
   SVM_STATUS_OK = 0,
   /*
-   A required pointer was null.
+   A required pointer was null, or a runtime handle was 0.
    */
   SVM_STATUS_NULL_POINTER = 1,
   /*
-   The runtime handle is not a live runtime.
+   The handle is not live: never issued, already destroyed or freed, or
+   of another kind (a receipt handle where a runtime is required, or
+   the reverse); or a buffer the library did not allocate or already
+   freed.
    */
   SVM_STATUS_INVALID_HANDLE = 2,
   /*
-   An argument is invalid (bad UTF-8, unknown backend, bad value kind).
+   An argument is invalid (bad UTF-8, unknown backend, bad value kind,
+   a buffer whose length was changed).
    */
   SVM_STATUS_INVALID_ARGUMENT = 3,
   /*
@@ -44,6 +58,11 @@ typedef enum SvmStatus {
    be used).
    */
   SVM_STATUS_PANIC = 7,
+  /*
+   The process holds too many live objects of one kind (about 2^32
+   runtimes or receipts) to issue another handle; free some first.
+   */
+  SVM_STATUS_TOO_MANY_HANDLES = 8,
 } SvmStatus;
 
 /*
@@ -65,29 +84,22 @@ typedef enum SvmBackend {
 } SvmBackend;
 
 /*
- An opaque receipt.
- */
-typedef struct SvmReceipt SvmReceipt;
-
-/*
- An opaque runtime handle (a `Handle` inside).
- */
-typedef struct SvmRuntime SvmRuntime;
-
-/*
  Reads the balance of the 20-byte `account` into `*out`; returns 0 on
- success, anything else to fail the call.
+ success, anything else to fail the call. Called from the thread that
+ runs the call, possibly several threads at once.
  */
 typedef int32_t (*SvmBalanceGet)(void *ctx, const uint8_t *account, uint64_t *out);
 
 /*
  Receives one final balance of a successful call, after its state was
- committed.
+ committed. Called from the thread that runs the call, possibly several
+ threads at once.
  */
 typedef void (*SvmBalanceApply)(void *ctx, const uint8_t *account, uint64_t balance);
 
 /*
- How to create a runtime.
+ How to create a runtime. Zero-initialise it (`SvmConfig cfg = {0};`) and
+ set what differs from the defaults.
  */
 typedef struct SvmConfig {
   /*
@@ -104,12 +116,14 @@ typedef struct SvmConfig {
    */
   uint64_t module_cache_bytes;
   /*
-   The gas limit every deploy gets, (0: 100 000 000).
+   The gas limit every deploy gets, in gas (0: 100 000 000).
    */
   uint64_t deploy_gas_limit;
   /*
    Balance reads for the `node` vmcalls; null to keep balances in the
-   runtime's own KV (then [`svm_fund`] and [`svm_balance`] work).
+   runtime's own KV (then [`svm_fund`] and [`svm_balance`] work). It and
+   `balance_apply` must be callable from any thread that uses the
+   runtime, until the runtime is destroyed and its last call returned.
    */
   SvmBalanceGet balance_get;
   /*
@@ -120,7 +134,21 @@ typedef struct SvmConfig {
    Passed back to the callbacks.
    */
   void *callback_ctx;
+  /*
+   Non-zero: contracts may import `node.vmcall_set_balance`, which sets
+   any account's balance (SVM milestone-1 compatibility; unsafe for
+   untrusted code). 0 (the default): the deploy gate rejects that import.
+   A byte rather than a `bool`, so that any value is well defined.
+   */
+  uint8_t allow_set_balance;
 } SvmConfig;
+
+/*
+ A runtime: an opaque handle from [`svm_runtime_create`], never 0. Only
+ the library gives it meaning; any value may be passed safely (a dead or
+ made-up one gives `SVM_STATUS_INVALID_HANDLE`).
+ */
+typedef uint64_t SvmRuntime;
 
 /*
  A kind and value of a wasm argument or result.
@@ -137,7 +165,15 @@ typedef struct SvmValue {
 } SvmValue;
 
 /*
- Bytes the library allocated; free them with [`svm_buffer_free`].
+ A receipt: an opaque handle from [`svm_call`], never 0. Any value may be
+ passed safely (a freed or made-up one gives `SVM_STATUS_INVALID_HANDLE`).
+ */
+typedef uint64_t SvmReceipt;
+
+/*
+ Bytes the library allocated; free them with [`svm_buffer_free`], passing
+ the struct back unchanged. Copies of it are the same buffer: free one of
+ them, once.
  */
 typedef struct SvmBuffer {
   /*
@@ -148,6 +184,12 @@ typedef struct SvmBuffer {
    Their count.
    */
   uintptr_t len;
+  /*
+   The library's identity of the buffer (0 when empty), never reused:
+   [`svm_buffer_free`] frees only a live buffer with this id, `data` and
+   `len`. Do not change it.
+   */
+  uint64_t id;
 } SvmBuffer;
 
 #ifdef __cplusplus
@@ -162,30 +204,43 @@ extern "C" {
 const char *svm_last_error(void);
 
 /*
- Creates a runtime from `config` into `*out`. Free it with
- [`svm_runtime_destroy`]. Thread-safe.
+ Creates a runtime from `config` and writes its handle to `*out`. Destroy
+ it with [`svm_runtime_destroy`]. Errors: `NULL_POINTER` (`config`, `out`
+ or a needed `path` null), `INVALID_ARGUMENT` (unknown backend, `path`
+ not UTF-8), `STORAGE` (the database cannot be opened),
+ `TOO_MANY_HANDLES`. Thread-safe.
  */
-enum SvmStatus svm_runtime_create(const struct SvmConfig *config, struct SvmRuntime **out);
+enum SvmStatus svm_runtime_create(const struct SvmConfig *config, SvmRuntime *out);
 
 /*
- Destroys a runtime (closing its database). The handle must not be used
- again. Not thread-safe with other calls on the same runtime.
- */
-enum SvmStatus svm_runtime_destroy(struct SvmRuntime *rt);
-
-/*
- Runs the deploy gate over `code` without storing anything;
- `SVM_STATUS_REJECTED` with every finding in [`svm_last_error`].
+ Destroys a runtime: its handle is dead from this call on (every later
+ use, a second destroy included, gives `INVALID_HANDLE`). Calls already
+ running on other threads finish normally; the database is closed when
+ the last of them returns, which may be after this function returned (so
+ reopening the same RocksDB or LevelDB directory can fail with `STORAGE`
+ until then). Errors: `NULL_POINTER` (handle 0), `INVALID_HANDLE`.
  Thread-safe.
  */
-enum SvmStatus svm_validate(const struct SvmRuntime *rt, const uint8_t *code, uintptr_t code_len);
+enum SvmStatus svm_runtime_destroy(SvmRuntime rt);
 
 /*
- Deploys `code` by the 20-byte `author` with `nonce`; writes the new
- contract's 20-byte address to `out_address`. `name` may be null.
+ Runs the deploy gate over the `code_len` bytes of wasm at `code` without
+ storing anything. Errors: `REJECTED` with every finding in
+ [`svm_last_error`]; `NULL_POINTER`, `INVALID_HANDLE` for the runtime.
  Thread-safe.
  */
-enum SvmStatus svm_deploy(const struct SvmRuntime *rt,
+enum SvmStatus svm_validate(SvmRuntime rt, const uint8_t *code, uintptr_t code_len);
+
+/*
+ Deploys the `code_len` bytes of wasm at `code` by the 20-byte `author`
+ with `nonce` and the runtime's deploy gas limit; writes the new
+ contract's 20-byte address to `out_address`. `name` (UTF-8,
+ NUL-terminated) may be null. Errors: `REJECTED` (gate, size, gas,
+ compile, an existing contract at the address), `STORAGE`,
+ `NULL_POINTER`, `INVALID_ARGUMENT` (name not UTF-8), `INVALID_HANDLE`.
+ Thread-safe.
+ */
+enum SvmStatus svm_deploy(SvmRuntime rt,
                           const uint8_t *author,
                           uint64_t nonce,
                           const char *name,
@@ -194,13 +249,18 @@ enum SvmStatus svm_deploy(const struct SvmRuntime *rt,
                           uint8_t *out_address);
 
 /*
- Calls `function` of the 20-byte `contract` as `sender` with `n_args`
- arguments, `calldata_len` bytes of call data and `gas_limit`, against
- the 32-byte `state` (null: the latest). A failed transaction is still
- `SVM_STATUS_OK` with a failed receipt in `*out`; free it with
- [`svm_receipt_free`]. Thread-safe.
+ Calls `function` (UTF-8, NUL-terminated) of the 20-byte `contract` as the
+ 20-byte `sender`, with the `n_args` values at `args`, the `calldata_len`
+ bytes at `calldata`, `value` (the amount moved from the sender's balance
+ to the contract's with the call, 0 for none) and at most `gas_limit` gas,
+ against the 32-byte `state` (null: the contract's latest). Writes a
+ receipt handle to `*out`; free it with [`svm_receipt_free`]. A failed
+ transaction is still `SVM_STATUS_OK` with a failed receipt. Errors:
+ `NULL_POINTER`, `INVALID_ARGUMENT` (bad value kind, function not UTF-8),
+ `INVALID_HANDLE`, `TOO_MANY_HANDLES` (the transaction ran, but its
+ receipt could not be registered). Thread-safe.
  */
-enum SvmStatus svm_call(const struct SvmRuntime *rt,
+enum SvmStatus svm_call(SvmRuntime rt,
                         const uint8_t *contract,
                         const uint8_t *sender,
                         const char *function,
@@ -208,18 +268,18 @@ enum SvmStatus svm_call(const struct SvmRuntime *rt,
                         uintptr_t n_args,
                         const uint8_t *calldata,
                         uintptr_t calldata_len,
-                        uint64_t gas_limit,
                         uint64_t value,
+                        uint64_t gas_limit,
                         const uint8_t *state,
-                        struct SvmReceipt **out);
+                        SvmReceipt *out);
 
 /*
  Writes whether the transaction succeeded, its error code (0 = none; the
  codes of `docs/wire-formats.md`), its gas used and its new 32-byte state
- root (any out-pointer may be null to skip it). Thread-safe for distinct
- receipts.
+ root (any out-pointer may be null to skip it). Errors: `NULL_POINTER`
+ (handle 0), `INVALID_HANDLE`. Thread-safe.
  */
-enum SvmStatus svm_receipt_summary(const struct SvmReceipt *r,
+enum SvmStatus svm_receipt_summary(SvmReceipt r,
                                    bool *success,
                                    uint32_t *error_code,
                                    uint64_t *gas_used,
@@ -227,47 +287,57 @@ enum SvmStatus svm_receipt_summary(const struct SvmReceipt *r,
 
 /*
  Writes the number of returned values to `*count` and, when `index` is
- below it and `value` is non-null, that value to `*value`. Thread-safe
- for distinct receipts.
+ below it and `value` is non-null, that value to `*value` (either pointer
+ may be null). Errors: `NULL_POINTER` (handle 0), `INVALID_HANDLE`.
+ Thread-safe.
  */
-enum SvmStatus svm_receipt_return(const struct SvmReceipt *r,
+enum SvmStatus svm_receipt_return(SvmReceipt r,
                                   uintptr_t index,
                                   uintptr_t *count,
                                   struct SvmValue *value);
 
 /*
- The receipt in its wire encoding (`docs/wire-formats.md`), into `*out`;
- free it with [`svm_buffer_free`]. Thread-safe for distinct receipts.
+ Writes the receipt in its wire encoding (`docs/wire-formats.md`) to
+ `*out`, a new buffer; free it with [`svm_buffer_free`]. Errors:
+ `NULL_POINTER` (`out` null, handle 0), `INVALID_HANDLE`,
+ `INVALID_ARGUMENT` (a field over its wire limit, e.g. more than 64
+ returns), `TOO_MANY_HANDLES`. Thread-safe.
  */
-enum SvmStatus svm_receipt_encode(const struct SvmReceipt *r, struct SvmBuffer *out);
+enum SvmStatus svm_receipt_encode(SvmReceipt r, struct SvmBuffer *out);
 
 /*
- Frees a receipt from [`svm_call`]; null is a no-op. The receipt must not
- be in use on another thread.
+ Frees a receipt from [`svm_call`]; its handle is dead from then on. The
+ handle 0 is a no-op (`OK`); a receipt already freed, or any other value
+ that is not a live receipt, gives `INVALID_HANDLE`. Thread-safe: a read
+ running on another thread finishes normally.
  */
-enum SvmStatus svm_receipt_free(struct SvmReceipt *r);
+enum SvmStatus svm_receipt_free(SvmReceipt r);
 
 /*
- Frees a buffer from the library, once; an empty buffer is a no-op.
- Thread-safe for distinct buffers.
+ Frees a buffer from the library, passed as the library wrote it. An
+ empty buffer (null `data`) is a no-op (`OK`). A buffer already freed, or
+ one the library did not allocate, gives `INVALID_HANDLE`; one whose `len`
+ was changed gives `INVALID_ARGUMENT` and stays allocated. Neither reads
+ nor writes the memory at `data` unless it is a live buffer of the
+ library. Thread-safe.
  */
 enum SvmStatus svm_buffer_free(struct SvmBuffer buf);
 
 /*
  Writes the latest 32-byte state root of the 20-byte `contract` to
- `out_state`; `SVM_STATUS_NOT_FOUND` if no contract is there. Thread-safe.
+ `out_state`. Errors: `NOT_FOUND` (no contract there), `STORAGE`,
+ `NULL_POINTER`, `INVALID_HANDLE`. Thread-safe.
  */
-enum SvmStatus svm_contract_state(const struct SvmRuntime *rt,
-                                  const uint8_t *contract,
-                                  uint8_t *out_state);
+enum SvmStatus svm_contract_state(SvmRuntime rt, const uint8_t *contract, uint8_t *out_state);
 
 /*
- Opens the 32-byte `state` of `contract` read-only and copies `len` bytes
- at `offset` of `page` into `out` (zeros where never written).
- `SVM_STATUS_NOT_FOUND` for a state never committed; `INVALID_ARGUMENT`
- for a slice outside its 4096-byte page. Thread-safe.
+ Opens the 32-byte `state` of the 20-byte `contract` read-only and copies
+ `len` bytes at byte `offset` of page `page` into `out` (zeros where never
+ written). Errors: `NOT_FOUND` (a state never committed),
+ `INVALID_ARGUMENT` (a slice outside its 4096-byte page), `NULL_POINTER`,
+ `INVALID_HANDLE`. Thread-safe.
  */
-enum SvmStatus svm_read_slice(const struct SvmRuntime *rt,
+enum SvmStatus svm_read_slice(SvmRuntime rt,
                               const uint8_t *contract,
                               const uint8_t *state,
                               uint32_t page,
@@ -276,15 +346,20 @@ enum SvmStatus svm_read_slice(const struct SvmRuntime *rt,
                               uint8_t *out);
 
 /*
- Sets the balance of a 20-byte account in the runtime's own KV (only when
- the runtime was created without balance callbacks). Thread-safe.
+ Sets the balance of a 20-byte account in the runtime's own KV to
+ `amount`. Errors: `INVALID_ARGUMENT` (the runtime was created with
+ balance callbacks), `STORAGE`, `NULL_POINTER`, `INVALID_HANDLE`.
+ Thread-safe.
  */
-enum SvmStatus svm_fund(const struct SvmRuntime *rt, const uint8_t *account, uint64_t amount);
+enum SvmStatus svm_fund(SvmRuntime rt, const uint8_t *account, uint64_t amount);
 
 /*
- Writes the balance of a 20-byte account to `*out`. Thread-safe.
+ Writes the balance of a 20-byte account, kept in the runtime's own KV,
+ to `*out`. Errors: `INVALID_ARGUMENT` (the runtime was created with
+ balance callbacks), `STORAGE`, `NULL_POINTER`, `INVALID_HANDLE`.
+ Thread-safe.
  */
-enum SvmStatus svm_balance(const struct SvmRuntime *rt, const uint8_t *account, uint64_t *out);
+enum SvmStatus svm_balance(SvmRuntime rt, const uint8_t *account, uint64_t *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -5,28 +5,42 @@
 //! - Every function returns an [`SvmStatus`]; outputs go through
 //!   out-pointers, written only on `SVM_STATUS_OK`.
 //! - On an error, [`svm_last_error`] gives a message for the calling thread.
-//! - Every buffer or object the library allocates has exactly one free
-//!   function: [`svm_runtime_destroy`], [`svm_receipt_free`],
-//!   [`svm_buffer_free`].
-//! - A null pointer where one is required gives `SVM_STATUS_NULL_POINTER`; a
-//!   runtime handle whose tag is wrong (not from [`svm_runtime_create`], or
-//!   already destroyed and its memory not reused) gives
-//!   `SVM_STATUS_INVALID_HANDLE`. No panic crosses the boundary: each
-//!   export runs under `catch_unwind` (`SVM_STATUS_PANIC`).
-//! - Thread safety: a runtime may be used from several threads at once
-//!   (calls on different contracts run in parallel; the caller orders
-//!   calls on one contract). Receipts and buffers belong to one thread at a
-//!   time. [`svm_last_error`] is per thread.
+//! - Runtimes ([`SvmRuntime`]) and receipts ([`SvmReceipt`]) are opaque
+//!   64-bit handles, not pointers: the library looks every handle up in a
+//!   process-wide registry before using it. A handle that was never issued,
+//!   was already destroyed or freed, or is of the other kind (a receipt
+//!   passed as a runtime) gives `SVM_STATUS_INVALID_HANDLE`, never undefined
+//!   behaviour. Handles are not reused: a slot's generation changes each
+//!   time its object is removed. The handle 0 is never issued; passed where
+//!   a runtime is required it gives `SVM_STATUS_NULL_POINTER`.
+//! - Buffers ([`SvmBuffer`]) carry an id the library checks when they are
+//!   freed: freeing a buffer twice, or one the library did not allocate,
+//!   gives `SVM_STATUS_INVALID_HANDLE`.
+//! - Every object the library allocates has exactly one free function:
+//!   [`svm_runtime_destroy`], [`svm_receipt_free`], [`svm_buffer_free`].
+//! - A null pointer where one is required gives `SVM_STATUS_NULL_POINTER`.
+//!   No panic crosses the boundary: each export runs under `catch_unwind`
+//!   (`SVM_STATUS_PANIC`).
+//! - Thread safety: every function may be called from any thread at any
+//!   time, with any handle. A runtime serves several threads at once (calls
+//!   on different contracts run in parallel; the caller orders calls on one
+//!   contract). A call in progress keeps its runtime alive while another
+//!   thread destroys the handle. Receipts may be read from several threads
+//!   at once. [`svm_last_error`] is per thread. What the library cannot
+//!   check is the memory behind the caller's pointers (code, addresses,
+//!   out-pointers): those must be valid for the sizes documented.
 //! - Addresses are 20 bytes, state roots 32 bytes, passed as pointers to
 //!   that many bytes.
 #![allow(clippy::missing_safety_doc)]
 #![deny(missing_docs)]
 
+mod registry;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
 use svm_runtime::{
@@ -35,17 +49,23 @@ use svm_runtime::{
 };
 use svm_types::{Address, State};
 
+use registry::{BufferError, Buffers, KIND_RECEIPT, KIND_RUNTIME, Registry};
+
 /// The result of every function.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SvmStatus {
     /// Success; the out-pointers are written.
     Ok = 0,
-    /// A required pointer was null.
+    /// A required pointer was null, or a runtime handle was 0.
     NullPointer = 1,
-    /// The runtime handle is not a live runtime.
+    /// The handle is not live: never issued, already destroyed or freed, or
+    /// of another kind (a receipt handle where a runtime is required, or
+    /// the reverse); or a buffer the library did not allocate or already
+    /// freed.
     InvalidHandle = 2,
-    /// An argument is invalid (bad UTF-8, unknown backend, bad value kind).
+    /// An argument is invalid (bad UTF-8, unknown backend, bad value kind,
+    /// a buffer whose length was changed).
     InvalidArgument = 3,
     /// The storage failed (open, read or write).
     Storage = 4,
@@ -56,6 +76,9 @@ pub enum SvmStatus {
     /// A panic was caught inside the library (a bug; the runtime may still
     /// be used).
     Panic = 7,
+    /// The process holds too many live objects of one kind (about 2^32
+    /// runtimes or receipts) to issue another handle; free some first.
+    TooManyHandles = 8,
 }
 
 /// The storage backend of a runtime.
@@ -70,17 +93,29 @@ pub enum SvmBackend {
     LevelDb = 2,
 }
 
+/// A runtime: an opaque handle from [`svm_runtime_create`], never 0. Only
+/// the library gives it meaning; any value may be passed safely (a dead or
+/// made-up one gives `SVM_STATUS_INVALID_HANDLE`).
+pub type SvmRuntime = u64;
+
+/// A receipt: an opaque handle from [`svm_call`], never 0. Any value may be
+/// passed safely (a freed or made-up one gives `SVM_STATUS_INVALID_HANDLE`).
+pub type SvmReceipt = u64;
+
 /// Reads the balance of the 20-byte `account` into `*out`; returns 0 on
-/// success, anything else to fail the call.
+/// success, anything else to fail the call. Called from the thread that
+/// runs the call, possibly several threads at once.
 pub type SvmBalanceGet =
     Option<unsafe extern "C" fn(ctx: *mut c_void, account: *const u8, out: *mut u64) -> i32>;
 
 /// Receives one final balance of a successful call, after its state was
-/// committed.
+/// committed. Called from the thread that runs the call, possibly several
+/// threads at once.
 pub type SvmBalanceApply =
     Option<unsafe extern "C" fn(ctx: *mut c_void, account: *const u8, balance: u64)>;
 
-/// How to create a runtime.
+/// How to create a runtime. Zero-initialise it (`SvmConfig cfg = {0};`) and
+/// set what differs from the defaults.
 #[repr(C)]
 pub struct SvmConfig {
     /// The backend: an [`SvmBackend`] value (a plain integer, so that a bad
@@ -90,15 +125,22 @@ pub struct SvmConfig {
     pub path: *const c_char,
     /// The memory budget of the compiled-module cache, in bytes (0: 256 MiB).
     pub module_cache_bytes: u64,
-    /// The gas limit every deploy gets, (0: 100 000 000).
+    /// The gas limit every deploy gets, in gas (0: 100 000 000).
     pub deploy_gas_limit: u64,
     /// Balance reads for the `node` vmcalls; null to keep balances in the
-    /// runtime's own KV (then [`svm_fund`] and [`svm_balance`] work).
+    /// runtime's own KV (then [`svm_fund`] and [`svm_balance`] work). It and
+    /// `balance_apply` must be callable from any thread that uses the
+    /// runtime, until the runtime is destroyed and its last call returned.
     pub balance_get: SvmBalanceGet,
     /// Balance changes of successful calls; used with `balance_get`.
     pub balance_apply: SvmBalanceApply,
     /// Passed back to the callbacks.
     pub callback_ctx: *mut c_void,
+    /// Non-zero: contracts may import `node.vmcall_set_balance`, which sets
+    /// any account's balance (SVM milestone-1 compatibility; unsafe for
+    /// untrusted code). 0 (the default): the deploy gate rejects that import.
+    /// A byte rather than a `bool`, so that any value is well defined.
+    pub allow_set_balance: u8,
 }
 
 /// A kind and value of a wasm argument or result.
@@ -111,38 +153,44 @@ pub struct SvmValue {
     pub value: i64,
 }
 
-/// Bytes the library allocated; free them with [`svm_buffer_free`].
+/// Bytes the library allocated; free them with [`svm_buffer_free`], passing
+/// the struct back unchanged. Copies of it are the same buffer: free one of
+/// them, once.
 #[repr(C)]
 pub struct SvmBuffer {
     /// The bytes (null when empty).
     pub data: *mut u8,
     /// Their count.
     pub len: usize,
+    /// The library's identity of the buffer (0 when empty), never reused:
+    /// [`svm_buffer_free`] frees only a live buffer with this id, `data` and
+    /// `len`. Do not change it.
+    pub id: u64,
 }
 
 type Kv = Arc<dyn KvStore>;
 
-const LIVE: u64 = 0x5356_4d5f_5254_4c56; // "SVM_RTLV"
-
-/// An opaque runtime handle (a `Handle` inside).
-pub struct SvmRuntime {
-    _opaque: [u8; 0],
-}
-
-/// What an `SvmRuntime` pointer points to. `repr(C)` keeps the tag first,
-/// so checking a bogus handle reads only its first 8 bytes.
-#[repr(C)]
-struct Handle {
-    tag: u64,
+/// What a runtime handle stands for.
+struct RuntimeEntry {
     rt: Runtime<Kv>,
     kv_node: Option<Arc<KvNodeHost<Kv>>>,
     deploy_gas: u64,
 }
 
-/// An opaque receipt.
-pub struct SvmReceipt {
-    receipt: Receipt,
-}
+/// The most slots of one registry: indices are 32 bits.
+const MAX_SLOTS: usize = u32::MAX as usize;
+
+/// The live runtimes. A lookup clones the `Arc` and releases the lock, so a
+/// call never holds it while it runs.
+static RUNTIMES: RwLock<Registry<Arc<RuntimeEntry>>> =
+    RwLock::new(Registry::new(KIND_RUNTIME, MAX_SLOTS));
+
+/// The live receipts.
+static RECEIPTS: RwLock<Registry<Arc<Receipt>>> =
+    RwLock::new(Registry::new(KIND_RECEIPT, MAX_SLOTS));
+
+/// The live buffers.
+static BUFFERS: Mutex<Buffers> = Mutex::new(Buffers::new());
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -166,16 +214,45 @@ fn guard(f: impl FnOnce() -> SvmStatus) -> SvmStatus {
     }
 }
 
-unsafe fn runtime<'a>(rt: *const SvmRuntime) -> Result<&'a Handle, SvmStatus> {
-    if rt.is_null() {
-        return Err(fail(SvmStatus::NullPointer, "runtime is null"));
+// A panic is caught at the boundary, so a lock may be poisoned; the tables
+// are updated by single, non-panicking operations, so their data is sound
+// and the poison is ignored.
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lock<T>(l: &Mutex<T>) -> MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The runtime of a live handle; the `Arc` keeps it alive for the call.
+fn runtime(rt: SvmRuntime) -> Result<Arc<RuntimeEntry>, SvmStatus> {
+    if rt == 0 {
+        return Err(fail(SvmStatus::NullPointer, "runtime handle is 0"));
     }
-    // SAFETY: non-null; the caller passes a pointer from svm_runtime_create.
-    let r = unsafe { &*(rt as *const Handle) };
-    if r.tag != LIVE {
-        return Err(fail(SvmStatus::InvalidHandle, "not a live runtime handle"));
+    read(&RUNTIMES).get(rt).ok_or_else(|| {
+        fail(
+            SvmStatus::InvalidHandle,
+            format!("{rt:#x} is not a live runtime handle"),
+        )
+    })
+}
+
+/// The receipt of a live handle.
+fn receipt(r: SvmReceipt) -> Result<Arc<Receipt>, SvmStatus> {
+    if r == 0 {
+        return Err(fail(SvmStatus::NullPointer, "receipt handle is 0"));
     }
-    Ok(r)
+    read(&RECEIPTS).get(r).ok_or_else(|| {
+        fail(
+            SvmStatus::InvalidHandle,
+            format!("{r:#x} is not a live receipt handle"),
+        )
+    })
 }
 
 unsafe fn bytes<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [u8], SvmStatus> {
@@ -256,12 +333,15 @@ pub extern "C" fn svm_last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())
 }
 
-/// Creates a runtime from `config` into `*out`. Free it with
-/// [`svm_runtime_destroy`]. Thread-safe.
+/// Creates a runtime from `config` and writes its handle to `*out`. Destroy
+/// it with [`svm_runtime_destroy`]. Errors: `NULL_POINTER` (`config`, `out`
+/// or a needed `path` null), `INVALID_ARGUMENT` (unknown backend, `path`
+/// not UTF-8), `STORAGE` (the database cannot be opened),
+/// `TOO_MANY_HANDLES`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_runtime_create(
     config: *const SvmConfig,
-    out: *mut *mut SvmRuntime,
+    out: *mut SvmRuntime,
 ) -> SvmStatus {
     guard(|| {
         if config.is_null() || out.is_null() {
@@ -306,13 +386,13 @@ pub unsafe extern "C" fn svm_runtime_create(
         };
         let mut cfg = RuntimeConfig {
             module_cache: ModuleCacheConfig::default(),
+            allow_set_balance: c.allow_set_balance != 0,
             ..RuntimeConfig::default()
         };
         if c.module_cache_bytes > 0 {
             cfg.module_cache.memory_bytes = c.module_cache_bytes as usize;
         }
-        let handle = Box::new(Handle {
-            tag: LIVE,
+        let entry = Arc::new(RuntimeEntry {
             rt: Runtime::new(kv, node, cfg),
             kv_node,
             deploy_gas: if c.deploy_gas_limit == 0 {
@@ -321,37 +401,59 @@ pub unsafe extern "C" fn svm_runtime_create(
                 c.deploy_gas_limit
             },
         });
-        // SAFETY: `out` is non-null.
-        unsafe { *out = Box::into_raw(handle) as *mut SvmRuntime };
-        SvmStatus::Ok
+        let inserted = write(&RUNTIMES).insert(entry);
+        match inserted {
+            Ok(handle) => {
+                // SAFETY: `out` is non-null.
+                unsafe { *out = handle };
+                SvmStatus::Ok
+            }
+            Err(_) => fail(SvmStatus::TooManyHandles, "too many live runtimes"),
+        }
     })
 }
 
-/// Destroys a runtime (closing its database). The handle must not be used
-/// again. Not thread-safe with other calls on the same runtime.
+/// Destroys a runtime: its handle is dead from this call on (every later
+/// use, a second destroy included, gives `INVALID_HANDLE`). Calls already
+/// running on other threads finish normally; the database is closed when
+/// the last of them returns, which may be after this function returned (so
+/// reopening the same RocksDB or LevelDB directory can fail with `STORAGE`
+/// until then). Errors: `NULL_POINTER` (handle 0), `INVALID_HANDLE`.
+/// Thread-safe.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn svm_runtime_destroy(rt: *mut SvmRuntime) -> SvmStatus {
+pub extern "C" fn svm_runtime_destroy(rt: SvmRuntime) -> SvmStatus {
     guard(|| {
-        try_ffi!(unsafe { runtime(rt) });
-        // SAFETY: a live handle from svm_runtime_create, owned by the caller.
-        let mut b = unsafe { Box::from_raw(rt as *mut Handle) };
-        b.tag = 0;
-        drop(b);
-        SvmStatus::Ok
+        if rt == 0 {
+            return fail(SvmStatus::NullPointer, "runtime handle is 0");
+        }
+        let removed = write(&RUNTIMES).remove(rt);
+        match removed {
+            // Dropped here, outside the registry's lock: closing a database
+            // takes time.
+            Some(entry) => {
+                drop(entry);
+                SvmStatus::Ok
+            }
+            None => fail(
+                SvmStatus::InvalidHandle,
+                format!("{rt:#x} is not a live runtime handle"),
+            ),
+        }
     })
 }
 
-/// Runs the deploy gate over `code` without storing anything;
-/// `SVM_STATUS_REJECTED` with every finding in [`svm_last_error`].
+/// Runs the deploy gate over the `code_len` bytes of wasm at `code` without
+/// storing anything. Errors: `REJECTED` with every finding in
+/// [`svm_last_error`]; `NULL_POINTER`, `INVALID_HANDLE` for the runtime.
 /// Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_validate(
-    rt: *const SvmRuntime,
+    rt: SvmRuntime,
     code: *const u8,
     code_len: usize,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { runtime(rt) });
+        let r = try_ffi!(runtime(rt));
         let code = try_ffi!(unsafe { bytes(code, code_len, "code") });
         match r.rt.validate(code) {
             Ok(()) => SvmStatus::Ok,
@@ -360,13 +462,17 @@ pub unsafe extern "C" fn svm_validate(
     })
 }
 
-/// Deploys `code` by the 20-byte `author` with `nonce`; writes the new
-/// contract's 20-byte address to `out_address`. `name` may be null.
+/// Deploys the `code_len` bytes of wasm at `code` by the 20-byte `author`
+/// with `nonce` and the runtime's deploy gas limit; writes the new
+/// contract's 20-byte address to `out_address`. `name` (UTF-8,
+/// NUL-terminated) may be null. Errors: `REJECTED` (gate, size, gas,
+/// compile, an existing contract at the address), `STORAGE`,
+/// `NULL_POINTER`, `INVALID_ARGUMENT` (name not UTF-8), `INVALID_HANDLE`.
 /// Thread-safe.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn svm_deploy(
-    rt: *const SvmRuntime,
+    rt: SvmRuntime,
     author: *const u8,
     nonce: u64,
     name: *const c_char,
@@ -375,7 +481,7 @@ pub unsafe extern "C" fn svm_deploy(
     out_address: *mut u8,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { runtime(rt) });
+        let r = try_ffi!(runtime(rt));
         let author = try_ffi!(unsafe { address(author, "author") });
         let code = try_ffi!(unsafe { bytes(code, code_len, "code") });
         let name = if name.is_null() {
@@ -404,15 +510,20 @@ pub unsafe extern "C" fn svm_deploy(
     })
 }
 
-/// Calls `function` of the 20-byte `contract` as `sender` with `n_args`
-/// arguments, `calldata_len` bytes of call data and `gas_limit`, against
-/// the 32-byte `state` (null: the latest). A failed transaction is still
-/// `SVM_STATUS_OK` with a failed receipt in `*out`; free it with
-/// [`svm_receipt_free`]. Thread-safe.
+/// Calls `function` (UTF-8, NUL-terminated) of the 20-byte `contract` as the
+/// 20-byte `sender`, with the `n_args` values at `args`, the `calldata_len`
+/// bytes at `calldata`, `value` (the amount moved from the sender's balance
+/// to the contract's with the call, 0 for none) and at most `gas_limit` gas,
+/// against the 32-byte `state` (null: the contract's latest). Writes a
+/// receipt handle to `*out`; free it with [`svm_receipt_free`]. A failed
+/// transaction is still `SVM_STATUS_OK` with a failed receipt. Errors:
+/// `NULL_POINTER`, `INVALID_ARGUMENT` (bad value kind, function not UTF-8),
+/// `INVALID_HANDLE`, `TOO_MANY_HANDLES` (the transaction ran, but its
+/// receipt could not be registered). Thread-safe.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn svm_call(
-    rt: *const SvmRuntime,
+    rt: SvmRuntime,
     contract: *const u8,
     sender: *const u8,
     function: *const c_char,
@@ -420,13 +531,13 @@ pub unsafe extern "C" fn svm_call(
     n_args: usize,
     calldata: *const u8,
     calldata_len: usize,
-    gas_limit: u64,
     value: u64,
+    gas_limit: u64,
     state: *const u8,
-    out: *mut *mut SvmReceipt,
+    out: *mut SvmReceipt,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { runtime(rt) });
+        let r = try_ffi!(runtime(rt));
         let contract = try_ffi!(unsafe { address(contract, "contract") });
         let sender = try_ffi!(unsafe { address(sender, "sender") });
         let function = try_ffi!(unsafe { cstr(function, "function") });
@@ -466,34 +577,35 @@ pub unsafe extern "C" fn svm_call(
             gas_limit,
             state,
         });
-        // SAFETY: `out` is non-null.
-        unsafe { *out = Box::into_raw(Box::new(SvmReceipt { receipt })) };
-        SvmStatus::Ok
+        let inserted = write(&RECEIPTS).insert(Arc::new(receipt));
+        match inserted {
+            Ok(handle) => {
+                // SAFETY: `out` is non-null.
+                unsafe { *out = handle };
+                SvmStatus::Ok
+            }
+            Err(_) => fail(
+                SvmStatus::TooManyHandles,
+                "too many live receipts: the call ran, its receipt is lost",
+            ),
+        }
     })
-}
-
-unsafe fn receipt<'a>(r: *const SvmReceipt) -> Result<&'a Receipt, SvmStatus> {
-    if r.is_null() {
-        return Err(fail(SvmStatus::NullPointer, "receipt is null"));
-    }
-    // SAFETY: a receipt from svm_call.
-    Ok(unsafe { &(*r).receipt })
 }
 
 /// Writes whether the transaction succeeded, its error code (0 = none; the
 /// codes of `docs/wire-formats.md`), its gas used and its new 32-byte state
-/// root (any out-pointer may be null to skip it). Thread-safe for distinct
-/// receipts.
+/// root (any out-pointer may be null to skip it). Errors: `NULL_POINTER`
+/// (handle 0), `INVALID_HANDLE`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_receipt_summary(
-    r: *const SvmReceipt,
+    r: SvmReceipt,
     success: *mut bool,
     error_code: *mut u32,
     gas_used: *mut u64,
     new_state: *mut u8,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { receipt(r) });
+        let r = try_ffi!(receipt(r));
         // SAFETY: each non-null out-pointer is writable (32 bytes for the state).
         unsafe {
             if !success.is_null() {
@@ -514,17 +626,18 @@ pub unsafe extern "C" fn svm_receipt_summary(
 }
 
 /// Writes the number of returned values to `*count` and, when `index` is
-/// below it and `value` is non-null, that value to `*value`. Thread-safe
-/// for distinct receipts.
+/// below it and `value` is non-null, that value to `*value` (either pointer
+/// may be null). Errors: `NULL_POINTER` (handle 0), `INVALID_HANDLE`.
+/// Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_receipt_return(
-    r: *const SvmReceipt,
+    r: SvmReceipt,
     index: usize,
     count: *mut usize,
     value: *mut SvmValue,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { receipt(r) });
+        let r = try_ffi!(receipt(r));
         // SAFETY: non-null out-pointers are writable.
         unsafe {
             if !count.is_null() {
@@ -546,67 +659,121 @@ pub unsafe extern "C" fn svm_receipt_return(
     })
 }
 
-/// The receipt in its wire encoding (`docs/wire-formats.md`), into `*out`;
-/// free it with [`svm_buffer_free`]. Thread-safe for distinct receipts.
+/// Writes the receipt in its wire encoding (`docs/wire-formats.md`) to
+/// `*out`, a new buffer; free it with [`svm_buffer_free`]. Errors:
+/// `NULL_POINTER` (`out` null, handle 0), `INVALID_HANDLE`,
+/// `INVALID_ARGUMENT` (a field over its wire limit, e.g. more than 64
+/// returns), `TOO_MANY_HANDLES`. Thread-safe.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn svm_receipt_encode(
-    r: *const SvmReceipt,
-    out: *mut SvmBuffer,
-) -> SvmStatus {
+pub unsafe extern "C" fn svm_receipt_encode(r: SvmReceipt, out: *mut SvmBuffer) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { receipt(r) });
+        let r = try_ffi!(receipt(r));
         if out.is_null() {
             return fail(SvmStatus::NullPointer, "out is null");
         }
-        let mut bytes = match r.encode() {
-            Ok(b) => b.into_boxed_slice(),
+        let bytes = match r.encode() {
+            Ok(b) => b,
             Err(e) => return fail(SvmStatus::InvalidArgument, e.to_string()),
         };
-        let len = bytes.len();
-        let data = bytes.as_mut_ptr();
-        std::mem::forget(bytes);
+        let buf = try_ffi!(new_buffer(bytes));
         // SAFETY: `out` is non-null.
-        unsafe { *out = SvmBuffer { data, len } };
+        unsafe { *out = buf };
         SvmStatus::Ok
     })
 }
 
-/// Frees a receipt from [`svm_call`]; null is a no-op. The receipt must not
-/// be in use on another thread.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn svm_receipt_free(r: *mut SvmReceipt) -> SvmStatus {
-    guard(|| {
-        if !r.is_null() {
-            // SAFETY: a receipt from svm_call, freed once.
-            drop(unsafe { Box::from_raw(r) });
+/// Hands `bytes` to C as a registered buffer.
+fn new_buffer(bytes: Vec<u8>) -> Result<SvmBuffer, SvmStatus> {
+    if bytes.is_empty() {
+        return Ok(SvmBuffer {
+            data: std::ptr::null_mut(),
+            len: 0,
+            id: 0,
+        });
+    }
+    let len = bytes.len();
+    let data = Box::into_raw(bytes.into_boxed_slice()) as *mut u8;
+    let id = lock(&BUFFERS).insert(data as usize, len);
+    match id {
+        Ok(id) => Ok(SvmBuffer { data, len, id }),
+        Err(_) => {
+            // SAFETY: just leaked above, never handed out.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
+            Err(fail(SvmStatus::TooManyHandles, "buffer ids are used up"))
         }
-        SvmStatus::Ok
+    }
+}
+
+/// Frees a receipt from [`svm_call`]; its handle is dead from then on. The
+/// handle 0 is a no-op (`OK`); a receipt already freed, or any other value
+/// that is not a live receipt, gives `INVALID_HANDLE`. Thread-safe: a read
+/// running on another thread finishes normally.
+#[unsafe(no_mangle)]
+pub extern "C" fn svm_receipt_free(r: SvmReceipt) -> SvmStatus {
+    guard(|| {
+        if r == 0 {
+            return SvmStatus::Ok;
+        }
+        let removed = write(&RECEIPTS).remove(r);
+        match removed {
+            Some(receipt) => {
+                drop(receipt);
+                SvmStatus::Ok
+            }
+            None => fail(
+                SvmStatus::InvalidHandle,
+                format!("{r:#x} is not a live receipt handle"),
+            ),
+        }
     })
 }
 
-/// Frees a buffer from the library, once; an empty buffer is a no-op.
-/// Thread-safe for distinct buffers.
+/// Frees a buffer from the library, passed as the library wrote it. An
+/// empty buffer (null `data`) is a no-op (`OK`). A buffer already freed, or
+/// one the library did not allocate, gives `INVALID_HANDLE`; one whose `len`
+/// was changed gives `INVALID_ARGUMENT` and stays allocated. Neither reads
+/// nor writes the memory at `data` unless it is a live buffer of the
+/// library. Thread-safe.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn svm_buffer_free(buf: SvmBuffer) -> SvmStatus {
+pub extern "C" fn svm_buffer_free(buf: SvmBuffer) -> SvmStatus {
     guard(|| {
-        if !buf.data.is_null() {
-            // SAFETY: data/len come from a boxed slice of this library.
-            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buf.data, buf.len)) });
+        if buf.data.is_null() {
+            return SvmStatus::Ok;
         }
-        SvmStatus::Ok
+        let removed = lock(&BUFFERS).remove(buf.id, buf.data as usize, buf.len);
+        match removed {
+            Ok(()) => {
+                // SAFETY: a live buffer of this library (a leaked boxed slice
+                // of exactly `len` bytes at `data`), just unregistered, so
+                // freed once.
+                drop(unsafe {
+                    Box::from_raw(std::ptr::slice_from_raw_parts_mut(buf.data, buf.len))
+                });
+                SvmStatus::Ok
+            }
+            Err(BufferError::Unknown) => fail(
+                SvmStatus::InvalidHandle,
+                "not a live buffer of the library (freed already?)",
+            ),
+            Err(BufferError::WrongLength) => fail(
+                SvmStatus::InvalidArgument,
+                format!("buffer {} does not have length {}", buf.id, buf.len),
+            ),
+        }
     })
 }
 
 /// Writes the latest 32-byte state root of the 20-byte `contract` to
-/// `out_state`; `SVM_STATUS_NOT_FOUND` if no contract is there. Thread-safe.
+/// `out_state`. Errors: `NOT_FOUND` (no contract there), `STORAGE`,
+/// `NULL_POINTER`, `INVALID_HANDLE`. Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_contract_state(
-    rt: *const SvmRuntime,
+    rt: SvmRuntime,
     contract: *const u8,
     out_state: *mut u8,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { runtime(rt) });
+        let r = try_ffi!(runtime(rt));
         let a = try_ffi!(unsafe { address(contract, "contract") });
         if out_state.is_null() {
             return fail(SvmStatus::NullPointer, "out_state is null");
@@ -623,14 +790,15 @@ pub unsafe extern "C" fn svm_contract_state(
     })
 }
 
-/// Opens the 32-byte `state` of `contract` read-only and copies `len` bytes
-/// at `offset` of `page` into `out` (zeros where never written).
-/// `SVM_STATUS_NOT_FOUND` for a state never committed; `INVALID_ARGUMENT`
-/// for a slice outside its 4096-byte page. Thread-safe.
+/// Opens the 32-byte `state` of the 20-byte `contract` read-only and copies
+/// `len` bytes at byte `offset` of page `page` into `out` (zeros where never
+/// written). Errors: `NOT_FOUND` (a state never committed),
+/// `INVALID_ARGUMENT` (a slice outside its 4096-byte page), `NULL_POINTER`,
+/// `INVALID_HANDLE`. Thread-safe.
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn svm_read_slice(
-    rt: *const SvmRuntime,
+    rt: SvmRuntime,
     contract: *const u8,
     state: *const u8,
     page: u32,
@@ -639,7 +807,7 @@ pub unsafe extern "C" fn svm_read_slice(
     out: *mut u8,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { runtime(rt) });
+        let r = try_ffi!(runtime(rt));
         let a = try_ffi!(unsafe { address(contract, "contract") });
         let s = try_ffi!(unsafe { bytes(state, 32, "state") });
         let s = State::from_slice(s).unwrap_or_default();
@@ -661,16 +829,14 @@ pub unsafe extern "C" fn svm_read_slice(
     })
 }
 
-/// Sets the balance of a 20-byte account in the runtime's own KV (only when
-/// the runtime was created without balance callbacks). Thread-safe.
+/// Sets the balance of a 20-byte account in the runtime's own KV to
+/// `amount`. Errors: `INVALID_ARGUMENT` (the runtime was created with
+/// balance callbacks), `STORAGE`, `NULL_POINTER`, `INVALID_HANDLE`.
+/// Thread-safe.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn svm_fund(
-    rt: *const SvmRuntime,
-    account: *const u8,
-    amount: u64,
-) -> SvmStatus {
+pub unsafe extern "C" fn svm_fund(rt: SvmRuntime, account: *const u8, amount: u64) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { runtime(rt) });
+        let r = try_ffi!(runtime(rt));
         let a = try_ffi!(unsafe { address(account, "account") });
         match &r.kv_node {
             None => fail(
@@ -685,15 +851,18 @@ pub unsafe extern "C" fn svm_fund(
     })
 }
 
-/// Writes the balance of a 20-byte account to `*out`. Thread-safe.
+/// Writes the balance of a 20-byte account, kept in the runtime's own KV,
+/// to `*out`. Errors: `INVALID_ARGUMENT` (the runtime was created with
+/// balance callbacks), `STORAGE`, `NULL_POINTER`, `INVALID_HANDLE`.
+/// Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_balance(
-    rt: *const SvmRuntime,
+    rt: SvmRuntime,
     account: *const u8,
     out: *mut u64,
 ) -> SvmStatus {
     guard(|| {
-        let r = try_ffi!(unsafe { runtime(rt) });
+        let r = try_ffi!(runtime(rt));
         let a = try_ffi!(unsafe { address(account, "account") });
         if out.is_null() {
             return fail(SvmStatus::NullPointer, "out is null");
@@ -720,6 +889,8 @@ pub unsafe extern "C" fn svm_balance(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn header_is_current() {
         let generated = include_str!(concat!(env!("OUT_DIR"), "/svm.h"));
@@ -728,5 +899,198 @@ mod tests {
             generated == committed,
             "include/svm.h is stale: run scripts/ffi-header.sh and commit it"
         );
+    }
+
+    fn memory_config() -> SvmConfig {
+        SvmConfig {
+            backend: SvmBackend::Memory as u32,
+            path: std::ptr::null(),
+            module_cache_bytes: 0,
+            deploy_gas_limit: 0,
+            balance_get: None,
+            balance_apply: None,
+            callback_ctx: std::ptr::null_mut(),
+            allow_set_balance: 0,
+        }
+    }
+
+    fn create() -> SvmRuntime {
+        let mut rt = 0;
+        assert_eq!(
+            unsafe { svm_runtime_create(&memory_config(), &mut rt) },
+            SvmStatus::Ok
+        );
+        assert_ne!(rt, 0);
+        rt
+    }
+
+    fn balance(rt: SvmRuntime, account: &[u8; 20]) -> Result<u64, SvmStatus> {
+        let mut out = 0;
+        match unsafe { svm_balance(rt, account.as_ptr(), &mut out) } {
+            SvmStatus::Ok => Ok(out),
+            s => Err(s),
+        }
+    }
+
+    /// A call on a contract that does not exist: a failed receipt, no wasm
+    /// needed.
+    fn failed_call(rt: SvmRuntime) -> Result<SvmReceipt, SvmStatus> {
+        let (nobody, alice) = ([0x42u8; 20], [0xaau8; 20]);
+        let mut r = 0;
+        match unsafe {
+            svm_call(
+                rt,
+                nobody.as_ptr(),
+                alice.as_ptr(),
+                c"f".as_ptr(),
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                0,
+                1000,
+                std::ptr::null(),
+                &mut r,
+            )
+        } {
+            SvmStatus::Ok => Ok(r),
+            s => Err(s),
+        }
+    }
+
+    #[test]
+    fn a_destroyed_or_made_up_runtime_handle_is_invalid() {
+        let alice = [0xaau8; 20];
+        let rt = create();
+        assert_eq!(unsafe { svm_fund(rt, alice.as_ptr(), 5) }, SvmStatus::Ok);
+        assert_eq!(balance(rt, &alice), Ok(5));
+        assert_eq!(svm_runtime_destroy(rt), SvmStatus::Ok);
+        assert_eq!(balance(rt, &alice), Err(SvmStatus::InvalidHandle));
+        assert_eq!(svm_runtime_destroy(rt), SvmStatus::InvalidHandle);
+        for bogus in [12345, u64::MAX, rt ^ 1, rt + (1 << 32)] {
+            assert_eq!(balance(bogus, &alice), Err(SvmStatus::InvalidHandle));
+            assert_eq!(svm_runtime_destroy(bogus), SvmStatus::InvalidHandle);
+        }
+        assert_eq!(balance(0, &alice), Err(SvmStatus::NullPointer));
+        assert_eq!(svm_runtime_destroy(0), SvmStatus::NullPointer);
+        // A new runtime never takes over the old handle.
+        let rt2 = create();
+        assert_ne!(rt2, rt);
+        assert_eq!(balance(rt, &alice), Err(SvmStatus::InvalidHandle));
+        assert_eq!(balance(rt2, &alice), Ok(0));
+        assert_eq!(svm_runtime_destroy(rt2), SvmStatus::Ok);
+    }
+
+    #[test]
+    fn a_receipt_is_freed_once_and_is_no_runtime() {
+        let rt = create();
+        let r = failed_call(rt).unwrap();
+        let (mut ok, mut code) = (true, 0u32);
+        let summary = |r, ok: &mut bool, code: &mut u32| unsafe {
+            svm_receipt_summary(r, ok, code, std::ptr::null_mut(), std::ptr::null_mut())
+        };
+        assert_eq!(summary(r, &mut ok, &mut code), SvmStatus::Ok);
+        assert!(!ok);
+        assert_eq!(code, 1, "ContractNotFound");
+        // Each kind of handle is refused where the other is required.
+        assert_eq!(balance(r, &[0; 20]), Err(SvmStatus::InvalidHandle));
+        assert_eq!(summary(rt, &mut ok, &mut code), SvmStatus::InvalidHandle);
+        assert_eq!(svm_receipt_free(rt), SvmStatus::InvalidHandle);
+        assert_eq!(svm_receipt_free(r), SvmStatus::Ok);
+        assert_eq!(svm_receipt_free(r), SvmStatus::InvalidHandle);
+        assert_eq!(summary(r, &mut ok, &mut code), SvmStatus::InvalidHandle);
+        assert_eq!(svm_receipt_free(0), SvmStatus::Ok);
+        assert_eq!(svm_receipt_free(u64::MAX), SvmStatus::InvalidHandle);
+        // A receipt outlives its runtime.
+        let r2 = failed_call(rt).unwrap();
+        assert_eq!(svm_runtime_destroy(rt), SvmStatus::Ok);
+        assert_eq!(summary(r2, &mut ok, &mut code), SvmStatus::Ok);
+        assert_eq!(svm_receipt_free(r2), SvmStatus::Ok);
+        assert_eq!(failed_call(rt), Err(SvmStatus::InvalidHandle));
+    }
+
+    #[test]
+    fn a_buffer_is_freed_once_and_only_if_the_library_made_it() {
+        let rt = create();
+        let r = failed_call(rt).unwrap();
+        let mut buf = SvmBuffer {
+            data: std::ptr::null_mut(),
+            len: 0,
+            id: 0,
+        };
+        assert_eq!(unsafe { svm_receipt_encode(r, &mut buf) }, SvmStatus::Ok);
+        assert!(!buf.data.is_null() && buf.len > 0 && buf.id != 0);
+        let copy = |b: &SvmBuffer| SvmBuffer {
+            data: b.data,
+            len: b.len,
+            id: b.id,
+        };
+        // A changed length is refused and the buffer stays live.
+        let mut shorter = copy(&buf);
+        shorter.len -= 1;
+        assert_eq!(svm_buffer_free(shorter), SvmStatus::InvalidArgument);
+        assert_eq!(svm_buffer_free(copy(&buf)), SvmStatus::Ok);
+        assert_eq!(svm_buffer_free(copy(&buf)), SvmStatus::InvalidHandle);
+        // Memory the library never allocated is neither freed nor touched.
+        let mut mine = [7u8; 16];
+        let foreign = SvmBuffer {
+            data: mine.as_mut_ptr(),
+            len: mine.len(),
+            id: buf.id,
+        };
+        assert_eq!(svm_buffer_free(foreign), SvmStatus::InvalidHandle);
+        assert_eq!(mine, [7u8; 16]);
+        let empty = SvmBuffer {
+            data: std::ptr::null_mut(),
+            len: 0,
+            id: 0,
+        };
+        assert_eq!(svm_buffer_free(empty), SvmStatus::Ok);
+        assert_eq!(svm_receipt_free(r), SvmStatus::Ok);
+        assert_eq!(svm_runtime_destroy(rt), SvmStatus::Ok);
+    }
+
+    #[test]
+    fn destroying_a_runtime_in_use_on_other_threads_is_safe() {
+        let rt = create();
+        let used = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..4u8)
+                .map(|i| {
+                    let used = &used;
+                    s.spawn(move || {
+                        let account = [i; 20];
+                        let mut statuses = Vec::new();
+                        for n in 0..100_000u64 {
+                            let funded = unsafe { svm_fund(rt, account.as_ptr(), n) };
+                            let read = balance(rt, &account).err().unwrap_or(SvmStatus::Ok);
+                            let call = failed_call(rt).map(|r| svm_receipt_free(r));
+                            let call = call.unwrap_or_else(|s| s);
+                            statuses.extend([funded, read, call]);
+                            used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if funded == SvmStatus::InvalidHandle {
+                                break;
+                            }
+                        }
+                        statuses
+                    })
+                })
+                .collect();
+            while used.load(std::sync::atomic::Ordering::Relaxed) < 20 {
+                std::thread::yield_now();
+            }
+            assert_eq!(svm_runtime_destroy(rt), SvmStatus::Ok);
+            for w in workers {
+                let statuses = w.join().unwrap();
+                assert!(
+                    statuses
+                        .iter()
+                        .all(|s| matches!(s, SvmStatus::Ok | SvmStatus::InvalidHandle)),
+                    "{statuses:?}"
+                );
+                assert_eq!(statuses.last(), Some(&SvmStatus::InvalidHandle));
+            }
+        });
+        assert_eq!(balance(rt, &[0; 20]), Err(SvmStatus::InvalidHandle));
     }
 }

@@ -1,14 +1,21 @@
 /* The C API end to end: deploy the coin contract, run transfers, check the
- * receipts and the new state, and hit each error path. Prints one line per
- * check and "N passed, M failed"; exits non-zero on any failure.
+ * receipts and the new state, hit each error path (null pointers, dead and
+ * made-up handles, double frees), and use one runtime from several threads,
+ * one of which destroys it. Prints a line per failed check and
+ * "N passed, M failed"; exits non-zero on any failure.
  * Usage: test_svm path/to/coin.wasm */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "svm.h"
 
-static int passed = 0, failed = 0;
+/* Checks run on several threads. */
+static atomic_int passed = 0, failed = 0;
 
 #define CHECK(cond, what)                                          \
   do {                                                             \
@@ -47,13 +54,173 @@ static void cb_apply(void *ctx, const uint8_t *account, uint64_t balance) {
   node_balances[slot(account)] = balance;
 }
 
-static SvmReceipt *transfer(SvmRuntime *rt, const uint8_t *coin, const uint8_t *from,
-                            const uint8_t *to, int64_t amount, uint64_t gas) {
+static SvmReceipt transfer(SvmRuntime rt, const uint8_t *coin, const uint8_t *from,
+                           const uint8_t *to, int64_t amount, uint64_t gas) {
   SvmValue arg = {1, amount};
-  SvmReceipt *r = NULL;
-  SvmStatus s = svm_call(rt, coin, from, "transfer", &arg, 1, to, 20, gas, (uint64_t)(amount > 0 ? amount : 0), NULL, &r);
-  CHECK(s == SVM_STATUS_OK && r != NULL, "svm_call returns a receipt");
+  SvmReceipt r = 0;
+  SvmStatus s = svm_call(rt, coin, from, "transfer", &arg, 1, to, 20, (uint64_t)(amount > 0 ? amount : 0), gas,
+                          NULL, &r);
+  CHECK(s == SVM_STATUS_OK && r != 0, "svm_call returns a receipt");
   return r;
+}
+
+/* Several threads on one runtime, each deploying and calling its own coin
+ * contract, with accounts of its own. */
+#define N_USERS 4
+#define N_TRANSFERS 8
+struct user {
+  SvmRuntime rt;
+  const unsigned char *code;
+  size_t code_len;
+  int id;
+};
+
+static void *user_thread(void *arg) {
+  struct user *u = arg;
+  uint8_t author[20], from[20], to[20], coin[20];
+  memset(author, 0xc0 + u->id, 20); memset(from, 0x10 + u->id, 20); memset(to, 0x20 + u->id, 20);
+  CHECK(svm_deploy(u->rt, author, 0, "coin", u->code, u->code_len, coin) == SVM_STATUS_OK, "[thread] deploy");
+  CHECK(svm_fund(u->rt, from, 1000) == SVM_STATUS_OK, "[thread] fund");
+  uint64_t sent = 0;
+  for (int k = 0; k < N_TRANSFERS; k++) {
+    SvmReceipt r = transfer(u->rt, coin, from, to, k + 1, 1000000);
+    bool ok = false; uint32_t err = 99; uint8_t state[32], latest[32];
+    size_t count = 0; SvmValue v = {0, 0};
+    CHECK(svm_receipt_summary(r, &ok, &err, NULL, state) == SVM_STATUS_OK && ok && err == 0,
+          "[thread] the transfer succeeds");
+    CHECK(svm_receipt_return(r, 0, &count, &v) == SVM_STATUS_OK && count == 1 && v.value == k + 1,
+          "[thread] the transfer counter of its own contract");
+    CHECK(svm_contract_state(u->rt, coin, latest) == SVM_STATUS_OK && memcmp(state, latest, 32) == 0,
+          "[thread] the contract's state is the receipt's");
+    SvmBuffer enc = {0};
+    CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_OK && enc.len == 79, "[thread] encode");
+    CHECK(svm_buffer_free(enc) == SVM_STATUS_OK, "[thread] free the buffer");
+    CHECK(svm_receipt_free(r) == SVM_STATUS_OK, "[thread] free the receipt");
+    sent += (uint64_t)(k + 1);
+  }
+  uint64_t bf = 0, bt = 0;
+  CHECK(svm_balance(u->rt, from, &bf) == SVM_STATUS_OK && svm_balance(u->rt, to, &bt) == SVM_STATUS_OK &&
+            bf == 1000 - sent && bt == sent,
+        "[thread] the balances of its accounts");
+  return NULL;
+}
+
+static void threads_share_a_runtime(const unsigned char *code, size_t code_len) {
+  SvmConfig cfg = {0};
+  cfg.backend = SVM_BACKEND_MEMORY;
+  SvmRuntime rt = 0;
+  CHECK(svm_runtime_create(&cfg, &rt) == SVM_STATUS_OK, "create a shared runtime");
+  pthread_t t[N_USERS];
+  struct user u[N_USERS];
+  for (int i = 0; i < N_USERS; i++) {
+    u[i] = (struct user){rt, code, code_len, i};
+    CHECK(pthread_create(&t[i], NULL, user_thread, &u[i]) == 0, "pthread_create");
+  }
+  for (int i = 0; i < N_USERS; i++) pthread_join(t[i], NULL);
+  CHECK(svm_runtime_destroy(rt) == SVM_STATUS_OK, "destroy the shared runtime");
+}
+
+/* Workers call a runtime and read a shared receipt in a loop while another
+ * thread destroys the runtime and frees the receipt: each call gives OK or
+ * INVALID_HANDLE, never a crash, and every call after the destroy gives
+ * INVALID_HANDLE. */
+#define N_WORKERS 3
+#define MAX_ROUNDS 100000
+static atomic_int rounds_done = 0;
+struct worker {
+  SvmRuntime rt;
+  SvmReceipt shared;
+  uint8_t coin[20], from[20], to[20];
+  int ok_calls, refused_calls, other, receipt_ok, receipt_refused;
+};
+
+static void *worker_thread(void *arg) {
+  struct worker *w = arg;
+  bool runtime_dead = false, receipt_dead = false;
+  for (int i = 0; i < MAX_ROUNDS && !(runtime_dead && receipt_dead); i++) {
+    if (!runtime_dead) {
+      SvmValue amount = {1, 1};
+      SvmReceipt r = 0;
+      SvmStatus s = svm_call(w->rt, w->coin, w->from, "transfer", &amount, 1, w->to, 20, 1, 1000000, NULL, &r);
+      if (s == SVM_STATUS_OK) {
+        w->ok_calls++;
+        bool ok = false;
+        if (svm_receipt_summary(r, &ok, NULL, NULL, NULL) != SVM_STATUS_OK || !ok) w->other++;
+        if (svm_receipt_free(r) != SVM_STATUS_OK) w->other++;
+      } else if (s == SVM_STATUS_INVALID_HANDLE) {
+        w->refused_calls++;
+        runtime_dead = true;
+      } else {
+        w->other++;
+      }
+    }
+    if (!receipt_dead) {
+      uint64_t gas = 0;
+      SvmStatus s = svm_receipt_summary(w->shared, NULL, NULL, &gas, NULL);
+      if (s == SVM_STATUS_OK && gas > 0) {
+        w->receipt_ok++;
+      } else if (s == SVM_STATUS_INVALID_HANDLE) {
+        w->receipt_refused++;
+        receipt_dead = true;
+      } else {
+        w->other++;
+      }
+    }
+    atomic_fetch_add(&rounds_done, 1);
+  }
+  return NULL;
+}
+
+struct destroyer {
+  SvmRuntime rt;
+  SvmReceipt shared;
+  SvmStatus destroyed, freed;
+};
+
+static void *destroyer_thread(void *arg) {
+  struct destroyer *d = arg;
+  /* Let every worker get some calls in first. */
+  while (atomic_load(&rounds_done) < 2 * N_WORKERS) sched_yield();
+  d->destroyed = svm_runtime_destroy(d->rt);
+  d->freed = svm_receipt_free(d->shared);
+  return NULL;
+}
+
+static void destroy_while_in_use(const unsigned char *code, size_t code_len) {
+  SvmConfig cfg = {0};
+  cfg.backend = SVM_BACKEND_MEMORY;
+  SvmRuntime rt = 0;
+  CHECK(svm_runtime_create(&cfg, &rt) == SVM_STATUS_OK, "create a runtime to destroy");
+  struct worker w[N_WORKERS];
+  memset(w, 0, sizeof w);
+  uint8_t author[20];
+  for (int i = 0; i < N_WORKERS; i++) {
+    w[i].rt = rt;
+    memset(author, 0xd0 + i, 20); memset(w[i].from, 0x30 + i, 20); memset(w[i].to, 0x40 + i, 20);
+    CHECK(svm_deploy(rt, author, 0, "coin", code, code_len, w[i].coin) == SVM_STATUS_OK, "deploy (destroy test)");
+    CHECK(svm_fund(rt, w[i].from, MAX_ROUNDS) == SVM_STATUS_OK, "fund (destroy test)");
+  }
+  SvmReceipt shared = transfer(rt, w[0].coin, w[0].from, w[0].to, 1, 1000000);
+  for (int i = 0; i < N_WORKERS; i++) w[i].shared = shared;
+  struct destroyer d = {rt, shared, SVM_STATUS_PANIC, SVM_STATUS_PANIC};
+  pthread_t t[N_WORKERS], dt;
+  for (int i = 0; i < N_WORKERS; i++)
+    CHECK(pthread_create(&t[i], NULL, worker_thread, &w[i]) == 0, "pthread_create");
+  CHECK(pthread_create(&dt, NULL, destroyer_thread, &d) == 0, "pthread_create");
+  pthread_join(dt, NULL);
+  for (int i = 0; i < N_WORKERS; i++) pthread_join(t[i], NULL);
+  CHECK(d.destroyed == SVM_STATUS_OK && d.freed == SVM_STATUS_OK, "destroy and free while in use");
+  for (int i = 0; i < N_WORKERS; i++) {
+    CHECK(w[i].other == 0, "every call gave OK or INVALID_HANDLE");
+    CHECK(w[i].refused_calls == 1 && w[i].receipt_refused == 1, "each worker saw the handles die");
+  }
+  int calls = 0;
+  for (int i = 0; i < N_WORKERS; i++) calls += w[i].ok_calls;
+  CHECK(calls > 0, "calls went through before the destroy");
+  uint8_t state[32];
+  CHECK(svm_contract_state(rt, w[0].coin, state) == SVM_STATUS_INVALID_HANDLE, "the destroyed handle stays dead");
+  CHECK(svm_runtime_destroy(rt) == SVM_STATUS_INVALID_HANDLE, "a second destroy is refused");
+  CHECK(svm_receipt_free(shared) == SVM_STATUS_INVALID_HANDLE, "a second free is refused");
 }
 
 int main(int argc, char **argv) {
@@ -65,8 +232,8 @@ int main(int argc, char **argv) {
 
   SvmConfig cfg = {0};
   cfg.backend = SVM_BACKEND_MEMORY;
-  SvmRuntime *rt = NULL;
-  CHECK(svm_runtime_create(&cfg, &rt) == SVM_STATUS_OK && rt, "create runtime");
+  SvmRuntime rt = 0;
+  CHECK(svm_runtime_create(&cfg, &rt) == SVM_STATUS_OK && rt != 0, "create runtime");
 
   uint8_t author[20], alice[20], bob[20], coin[20];
   memset(author, 0xa1, 20); memset(alice, 0xaa, 20); memset(bob, 0xbb, 20);
@@ -77,7 +244,7 @@ int main(int argc, char **argv) {
   /* A transfer of 30: success, balances move, state changes. */
   uint8_t state0[32], state1[32];
   CHECK(svm_contract_state(rt, coin, state0) == SVM_STATUS_OK, "state before");
-  SvmReceipt *r = transfer(rt, coin, alice, bob, 30, 1000000);
+  SvmReceipt r = transfer(rt, coin, alice, bob, 30, 1000000);
   bool ok = false; uint32_t code_err = 99; uint64_t gas = 0; uint8_t new_state[32];
   CHECK(svm_receipt_summary(r, &ok, &code_err, &gas, new_state) == SVM_STATUS_OK, "summary");
   CHECK(ok && code_err == 0 && gas > 0, "transfer succeeded with gas");
@@ -87,8 +254,13 @@ int main(int argc, char **argv) {
   SvmBuffer enc = {0};
   CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_OK && enc.len == 79 && enc.data[0] == 1 && enc.data[1] == 1,
         "receipt encodes: 79 bytes, version 1, success");
-  svm_buffer_free(enc);
-  svm_receipt_free(r);
+  CHECK(svm_buffer_free(enc) == SVM_STATUS_OK, "free the encoding");
+  CHECK(svm_buffer_free(enc) == SVM_STATUS_INVALID_HANDLE, "a buffer freed twice is refused");
+  CHECK(svm_receipt_free(r) == SVM_STATUS_OK, "free the receipt");
+  CHECK(svm_receipt_free(r) == SVM_STATUS_INVALID_HANDLE, "a receipt freed twice is refused");
+  CHECK(svm_receipt_summary(r, &ok, NULL, NULL, NULL) == SVM_STATUS_INVALID_HANDLE,
+        "a freed receipt cannot be read");
+  CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_INVALID_HANDLE, "a freed receipt cannot be encoded");
   CHECK(svm_contract_state(rt, coin, state1) == SVM_STATUS_OK && memcmp(state1, new_state, 32) == 0 &&
             memcmp(state0, state1, 32) != 0,
         "the contract's state is the receipt's new state");
@@ -126,25 +298,75 @@ int main(int argc, char **argv) {
   /* Null pointers and bad handles. */
   CHECK(svm_runtime_create(NULL, &rt) == SVM_STATUS_NULL_POINTER, "null config");
   CHECK(svm_deploy(rt, NULL, 0, "x", code, code_len, coin) == SVM_STATUS_NULL_POINTER, "null author");
-  CHECK(svm_call(NULL, coin, alice, "transfer", NULL, 0, NULL, 0, 1, 0, NULL, &r) == SVM_STATUS_NULL_POINTER,
-        "null runtime");
-  CHECK(svm_call(rt, coin, alice, NULL, NULL, 0, NULL, 0, 1, 0, NULL, &r) == SVM_STATUS_NULL_POINTER,
+  CHECK(svm_call(0, coin, alice, "transfer", NULL, 0, NULL, 0, 0, 1, NULL, &r) == SVM_STATUS_NULL_POINTER,
+        "runtime handle 0");
+  CHECK(svm_call(rt, coin, alice, NULL, NULL, 0, NULL, 0, 0, 1, NULL, &r) == SVM_STATUS_NULL_POINTER,
         "null function");
-  CHECK(svm_receipt_summary(NULL, &ok, NULL, NULL, NULL) == SVM_STATUS_NULL_POINTER, "null receipt");
-  uint64_t not_a_runtime[8] = {0};
-  CHECK(svm_validate((SvmRuntime *)not_a_runtime, code, code_len) == SVM_STATUS_INVALID_HANDLE,
-        "a bogus handle is refused");
+  CHECK(svm_receipt_summary(0, &ok, NULL, NULL, NULL) == SVM_STATUS_NULL_POINTER, "receipt handle 0");
+  CHECK(svm_receipt_free(0) == SVM_STATUS_OK, "freeing receipt handle 0 is a no-op");
+  const uint64_t garbage[] = {12345, UINT64_MAX, 1, (uint64_t)1 << 63};
+  for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+    uint64_t h = garbage[i];
+    CHECK(svm_validate(h, code, code_len) == SVM_STATUS_INVALID_HANDLE, "a made-up runtime handle is refused");
+    CHECK(svm_call(h, coin, alice, "transfer", NULL, 0, NULL, 0, 0, 1, NULL, &r) == SVM_STATUS_INVALID_HANDLE,
+          "svm_call refuses a made-up runtime handle");
+    CHECK(svm_runtime_destroy(h) == SVM_STATUS_INVALID_HANDLE, "destroying a made-up handle is refused");
+    CHECK(svm_receipt_summary(h, &ok, NULL, NULL, NULL) == SVM_STATUS_INVALID_HANDLE,
+          "a made-up receipt handle is refused");
+    CHECK(svm_receipt_free(h) == SVM_STATUS_INVALID_HANDLE, "freeing a made-up receipt handle is refused");
+  }
+  /* The two kinds of handle are not interchangeable. */
+  r = transfer(rt, coin, alice, bob, 1, 1000000);
+  CHECK(svm_validate(r, code, code_len) == SVM_STATUS_INVALID_HANDLE, "a receipt is not a runtime");
+  CHECK(svm_receipt_free(rt) == SVM_STATUS_INVALID_HANDLE, "a runtime is not a receipt");
+  CHECK(svm_runtime_destroy(r) == SVM_STATUS_INVALID_HANDLE, "a receipt cannot be destroyed as a runtime");
+  CHECK(svm_receipt_free(r) == SVM_STATUS_OK, "free");
+  /* Buffers the library did not allocate, or whose length was changed. */
+  uint8_t mine[16];
+  memset(mine, 7, sizeof mine);
+  SvmBuffer foreign = {mine, sizeof mine, 1};
+  CHECK(svm_buffer_free(foreign) == SVM_STATUS_INVALID_HANDLE && mine[0] == 7 && mine[15] == 7,
+        "a foreign buffer is refused and left alone");
+  SvmBuffer empty = {0};
+  CHECK(svm_buffer_free(empty) == SVM_STATUS_OK, "an empty buffer frees as a no-op");
+  r = transfer(rt, coin, alice, bob, 1, 1000000);
+  CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_OK && enc.id != 0, "encode again");
+  SvmBuffer changed = enc;
+  changed.len = 3;
+  CHECK(svm_buffer_free(changed) == SVM_STATUS_INVALID_ARGUMENT, "a buffer with a changed length is refused");
+  CHECK(svm_buffer_free(enc) == SVM_STATUS_OK && svm_buffer_free(enc) == SVM_STATUS_INVALID_HANDLE,
+        "... and stays live until freed as it was handed out");
+  CHECK(svm_receipt_free(r) == SVM_STATUS_OK, "free");
   SvmValue bad_kind = {7, 0};
-  CHECK(svm_call(rt, coin, alice, "transfer", &bad_kind, 1, NULL, 0, 1, 0, NULL, &r) == SVM_STATUS_INVALID_ARGUMENT,
+  CHECK(svm_call(rt, coin, alice, "transfer", &bad_kind, 1, NULL, 0, 0, 1, NULL, &r) == SVM_STATUS_INVALID_ARGUMENT,
         "bad value kind");
   cfg.backend = 9;
-  SvmRuntime *other = NULL;
+  SvmRuntime other = 0;
   CHECK(svm_runtime_create(&cfg, &other) == SVM_STATUS_INVALID_ARGUMENT, "unknown backend");
   cfg.backend = SVM_BACKEND_ROCKS_DB;
   cfg.path = "/proc/version/not-a-dir";
   CHECK(svm_runtime_create(&cfg, &other) == SVM_STATUS_STORAGE, "unopenable path");
 
+  /* A receipt outlives its runtime; the runtime's handle dies with it. */
+  r = transfer(rt, coin, alice, bob, 1, 1000000);
   CHECK(svm_runtime_destroy(rt) == SVM_STATUS_OK, "destroy");
+  CHECK(svm_receipt_summary(r, &ok, NULL, NULL, NULL) == SVM_STATUS_OK && ok,
+        "a receipt is readable after its runtime was destroyed");
+  CHECK(svm_receipt_free(r) == SVM_STATUS_OK, "free");
+  CHECK(svm_validate(rt, code, code_len) == SVM_STATUS_INVALID_HANDLE, "a destroyed runtime is refused");
+  CHECK(svm_balance(rt, alice, &ba) == SVM_STATUS_INVALID_HANDLE, "svm_balance refuses a destroyed runtime");
+  CHECK(svm_runtime_destroy(rt) == SVM_STATUS_INVALID_HANDLE, "a runtime destroyed twice is refused");
+  SvmRuntime again = 0;
+  cfg.backend = SVM_BACKEND_MEMORY;
+  cfg.path = NULL;
+  cfg.allow_set_balance = 1;
+  CHECK(svm_runtime_create(&cfg, &again) == SVM_STATUS_OK && again != rt,
+        "a new runtime (allow_set_balance on) gets a new handle");
+  CHECK(svm_validate(rt, code, code_len) == SVM_STATUS_INVALID_HANDLE, "the old handle stays dead");
+  CHECK(svm_runtime_destroy(again) == SVM_STATUS_OK, "destroy the new runtime");
+
+  threads_share_a_runtime(code, code_len);
+  destroy_while_in_use(code, code_len);
 
   /* A runtime whose balances live in the embedder, through callbacks. */
   SvmConfig cb = {0};
