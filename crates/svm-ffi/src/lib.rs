@@ -967,7 +967,12 @@ mod tests {
         assert_eq!(svm_runtime_destroy(rt), SvmStatus::Ok);
         assert_eq!(balance(rt, &alice), Err(SvmStatus::InvalidHandle));
         assert_eq!(svm_runtime_destroy(rt), SvmStatus::InvalidHandle);
-        for bogus in [12345, u64::MAX, rt ^ 1, rt + (1 << 32)] {
+        // Other tests create runtimes concurrently in the same registry, so
+        // the made-up handles must be ones no test can be given: a slot
+        // index far past any test's, and the slot's last generation.
+        let far_slot = (rt & !0xffff_ffff) | 0xffff_fff0;
+        let last_generation = rt | (0xff_ffff << 32);
+        for bogus in [12345, u64::MAX, far_slot, last_generation] {
             assert_eq!(balance(bogus, &alice), Err(SvmStatus::InvalidHandle));
             assert_eq!(svm_runtime_destroy(bogus), SvmStatus::InvalidHandle);
         }
