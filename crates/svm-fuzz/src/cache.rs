@@ -151,7 +151,11 @@ pub fn page_cache(data: &[u8]) {
         stale.append(checkpoints);
     };
 
-    while let Ok(op) = op(&mut u) {
+    // `Unstructured` keeps answering (with minimums) once it is empty.
+    while !u.is_empty() {
+        let Ok(op) = op(&mut u) else {
+            break;
+        };
         match op {
             Op::Write { page, offset, data } => {
                 let p = working

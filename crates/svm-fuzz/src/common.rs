@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use svm_kv::{KvStore, MemKv};
+use svm_kv::{KvStore, MemKv, WriteBatch};
 use svm_runtime::{
     CallTx, Compiler, DeployTx, ErrorCode, KvNodeHost, Receipt, Runtime, RuntimeConfig, StateRef,
 };
@@ -93,12 +93,29 @@ pub fn checked_call(rt: &Rt, tx: &CallTx) -> Receipt {
     }
     // Determinism: the same call at the same state, on the same runtime
     // (now with a warm module cache and possibly a newer latest state).
+    // Balances live outside the contract's state: put them back first.
+    restore_balances(rt, &before);
     let again = rt.call(&CallTx {
         state: StateRef::At(base),
         ..tx.clone()
     });
     assert_eq!(again, r, "the same call at the same state differs");
     r
+}
+
+/// The namespace of balances in the KV (`svm_runtime::node` docs).
+const BALANCES: &[u8] = b"b";
+
+/// Puts the balances of `snapshot` back (deleting newer ones).
+fn restore_balances(rt: &Rt, snapshot: &[(Vec<u8>, Vec<u8>)]) {
+    let mut batch = WriteBatch::new();
+    for (k, _) in rt.kv().scan_prefix(BALANCES).expect("MemKv scans") {
+        batch.delete(k);
+    }
+    for (k, v) in snapshot.iter().filter(|(k, _)| k.starts_with(BALANCES)) {
+        batch.put(k.clone(), v.clone());
+    }
+    rt.kv().write(batch).expect("MemKv writes");
 }
 
 /// The properties of any receipt of `tx`.

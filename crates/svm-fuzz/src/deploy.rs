@@ -10,7 +10,7 @@ use wasm_encoder::{
 };
 
 use crate::common::{checked_call, compilers, runtime};
-use crate::gate::float_free;
+use crate::gate::{float_free, known_float_block_type};
 
 const AUTHOR: Address = Address([0xa1; 20]);
 const SENDER: Address = Address([0x5e; 20]);
@@ -141,48 +141,7 @@ impl Case {
             None
         };
 
-        let config = wasm_smith::Config {
-            exports: Some(exports_module(&sigs, min_pages, max_pages)),
-            available_imports: Some(imports_module()),
-            allow_floats: floats,
-            simd_enabled: floats,
-            relaxed_simd_enabled: false,
-            saturating_float_to_int_enabled: floats,
-            sign_extension_ops_enabled: true,
-            multi_value_enabled: true,
-            bulk_memory_enabled: true,
-            reference_types_enabled: true,
-            exceptions_enabled: false,
-            gc_enabled: false,
-            tail_call_enabled: false,
-            threads_enabled: false,
-            memory64_enabled: false,
-            wide_arithmetic_enabled: false,
-            extended_const_enabled: false,
-            custom_page_sizes_enabled: false,
-            compact_imports_enabled: false,
-            custom_descriptors_enabled: false,
-            shared_everything_threads_enabled: false,
-            disallow_traps: u.ratio(1, 3)?,
-            max_funcs: 10,
-            max_imports: 6,
-            max_types: 16,
-            max_globals: 8,
-            max_tables: 2,
-            max_table_elements: 64,
-            max_elements: 16,
-            max_element_segments: 4,
-            max_data_segments: 4,
-            max_memories: 1,
-            max_memory32_bytes: 4 << 16,
-            max_instructions: 64,
-            max_nesting_depth: 6,
-            max_type_size: 200,
-            max_values: 4,
-            ..wasm_smith::Config::default()
-        };
-        let code = wasm_smith::Module::new(config, u)?.to_bytes();
-
+        // The calls first: wasm-smith takes whatever bytes are left.
         let mut calls = Vec::new();
         for _ in 0..u.int_in_range(1..=4)? {
             let i = u.choose_index(sigs.len())?;
@@ -218,6 +177,50 @@ impl Case {
                 gas_limit,
             });
         }
+        let config = wasm_smith::Config {
+            exports: Some(exports_module(&sigs, min_pages, max_pages)),
+            available_imports: Some(imports_module()),
+            allow_floats: floats,
+            simd_enabled: floats,
+            relaxed_simd_enabled: false,
+            saturating_float_to_int_enabled: floats,
+            sign_extension_ops_enabled: true,
+            multi_value_enabled: true,
+            bulk_memory_enabled: true,
+            reference_types_enabled: true,
+            exceptions_enabled: false,
+            gc_enabled: false,
+            tail_call_enabled: false,
+            threads_enabled: false,
+            memory64_enabled: false,
+            wide_arithmetic_enabled: false,
+            extended_const_enabled: false,
+            custom_page_sizes_enabled: false,
+            compact_imports_enabled: false,
+            custom_descriptors_enabled: false,
+            shared_everything_threads_enabled: false,
+            disallow_traps: u.ratio(1, 3)?,
+            max_funcs: 10,
+            max_imports: 6,
+            max_types: 16,
+            max_globals: 8,
+            max_tables: 2,
+            max_table_elements: 64,
+            max_elements: 16,
+            max_element_segments: 4,
+            max_data_segments: 4,
+            // The required `memory` export is the one memory (it does not
+            // count against this limit).
+            max_memories: 0,
+            max_memory32_bytes: 4 << 16,
+            max_instructions: 64,
+            max_nesting_depth: 6,
+            max_type_size: 200,
+            max_values: 4,
+            ..wasm_smith::Config::default()
+        };
+        let code = wasm_smith::Module::new(config, u)?.to_bytes();
+
         Ok(Case {
             floats,
             code,
@@ -273,6 +276,7 @@ pub fn deploy_call(data: &[u8]) {
         };
         let deployed = match (rt.deploy(&tx), &clean) {
             (Err(DeployError::Gate(_)), Err(_)) => continue,
+            (Ok(d), Err(e)) if known_float_block_type(&case.code, e) => d,
             (Ok(_), Err(e)) => panic!("the gate accepted a float or SIMD module ({e})"),
             (Err(e), Ok(())) => panic!("{compiler:?}: a float-free module failed to deploy: {e}"),
             (Err(e), Err(_)) => panic!("{compiler:?}: a float module failed with {e:?}"),
@@ -307,8 +311,37 @@ pub fn deploy_call(data: &[u8]) {
         }
         runs.push((compiler, receipts));
     }
+    if std::env::var_os("SVM_FUZZ_DEBUG").is_some() {
+        let outcomes: Vec<String> = runs
+            .first()
+            .map(|(_, rs)| {
+                rs.iter()
+                    .map(|r| match &r.error {
+                        None => format!("ok {:?}", r.returns),
+                        Some(e) => format!("{:?}", e.code),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "deploy_call: floats {}, {} bytes, valid without floats: {}, calls: {outcomes:?}",
+            case.floats,
+            case.code.len(),
+            clean.is_ok()
+        );
+    }
+    // Known issue (crate docs): the depth at which the stack runs out
+    // depends on the compiler.
+    let stack = |r: &Receipt| {
+        r.error
+            .as_ref()
+            .is_some_and(|e| e.message.contains("call stack exhausted"))
+    };
     for (c, receipts) in runs.iter().skip(1) {
         for (i, (a, b)) in runs[0].1.iter().zip(receipts).enumerate() {
+            if !crate::strict() && (stack(a) || stack(b)) {
+                continue;
+            }
             assert_eq!(
                 a, b,
                 "call {i}: {:?} and {c:?} give different receipts",

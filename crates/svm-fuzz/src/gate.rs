@@ -19,13 +19,56 @@ pub(crate) fn float_free_features() -> wasmparser::WasmFeatures {
         | F::GC_TYPES
 }
 
+/// Why the independent validator rejected code.
+#[derive(Debug)]
+pub(crate) struct Invalid {
+    pub(crate) message: String,
+    pub(crate) offset: usize,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at offset {:#x})", self.message, self.offset)
+    }
+}
+
 /// Whether `code` is a valid module without any float or SIMD type or
 /// instruction, under the features the gate accepts.
-pub(crate) fn float_free(code: &[u8]) -> Result<(), String> {
+pub(crate) fn float_free(code: &[u8]) -> Result<(), Invalid> {
     wasmparser::Validator::new_with_features(float_free_features())
         .validate_all(code)
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| Invalid {
+            message: e.message().to_string(),
+            offset: usize::try_from(e.offset()).unwrap_or(usize::MAX),
+        })
+}
+
+/// Known issue (crate docs): the first float the validator found is the
+/// block type of a `block`, `loop` or `if`, which the gate lets through.
+pub(crate) fn known_float_block_type(code: &[u8], e: &Invalid) -> bool {
+    !crate::strict()
+        && e.message.starts_with("floating-point support is disabled")
+        && matches!(code.get(e.offset), Some(0x02..=0x04))
+        && matches!(code.get(e.offset + 1), Some(0x7c | 0x7d))
+}
+
+/// Known issue (crate docs): a module name with a NUL byte in the `name`
+/// section, on which wasmer's Singlepass panics.
+fn known_nul_module_name(code: &[u8]) -> bool {
+    use wasmparser::{KnownCustom, Name, Parser, Payload};
+    if crate::strict() {
+        return false;
+    }
+    Parser::new(0).parse_all(code).any(|p| match p {
+        Ok(Payload::CustomSection(c)) => match c.as_known() {
+            KnownCustom::Name(names) => names.into_iter().any(|n| {
+                matches!(n, Ok(Name::Module { name, .. }) if name.contains('\0'))
+            }),
+            _ => false,
+        },
+        _ => false,
+    })
 }
 
 /// Runs `data` through the gate, `Runtime::validate` and `Runtime::deploy`
@@ -46,6 +89,9 @@ pub fn gate_compile(data: &[u8]) {
         gas_limit: 50_000_000,
         code: data.to_vec(),
     };
+    if known_nul_module_name(data) {
+        return;
+    }
     let mut outcomes = Vec::new();
     for compiler in compilers() {
         let (rt, _) = runtime(compiler, false);
@@ -63,7 +109,9 @@ pub fn gate_compile(data: &[u8]) {
         match &outcome {
             Ok(d) => {
                 assert_eq!(validated, Ok(()), "deploy accepted what validate rejects");
-                if let Err(e) = float_free(data) {
+                if let Err(e) = float_free(data)
+                    && !known_float_block_type(data, &e)
+                {
                     panic!("the gate accepted code an independent validator rejects: {e}");
                 }
                 assert_eq!(latest(&rt, &d.address), d.state);

@@ -16,6 +16,27 @@
 //!
 //! With the feature `cranelift`, `gate_compile`, `deploy_call` and
 //! `vmcalls` also run everything under Cranelift and compare.
+//!
+//! # Known issues
+//!
+//! Bugs the fuzzers found that are not fixed yet would stop every fuzzing
+//! run at once. Unless [`STRICT`] is set (or the environment variable
+//! `SVM_FUZZ_STRICT` is), the targets step around exactly these, and only
+//! these (their inputs are in `fuzz/regressions/`):
+//!
+//! - **A `name` section whose module name contains a NUL byte** makes
+//!   wasmer 7.4.2's Singlepass panic while it compiles (gimli's
+//!   `!bytes.contains(&0)` in its DWARF writer), so `Runtime::deploy`
+//!   panics: `gate_compile` skips deploying such code.
+//! - **Stack exhaustion depends on the compiler**: deep recursion traps
+//!   with "call stack exhausted" after a native-stack-dependent depth, so
+//!   Singlepass and Cranelift give different receipts (a trap at one gas
+//!   figure, out of gas at another): `deploy_call` does not compare a call
+//!   where either compiler exhausted the stack.
+//! - **A float block type passes the gate** (`(block (result f64)
+//!   unreachable)`: no float instruction, local, global or function type):
+//!   `gate_compile` and `deploy_call` do not count a float *block type*
+//!   against the gate.
 
 mod cache;
 mod common;
@@ -29,6 +50,15 @@ pub use deploy::deploy_call;
 pub use gate::gate_compile;
 pub use vmcalls::vmcalls;
 pub use wire::wire_decode;
+
+/// Whether the targets also fail on the known issues (crate docs).
+/// Default: only when the environment variable `SVM_FUZZ_STRICT` is set.
+pub static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// [`STRICT`], or the environment variable `SVM_FUZZ_STRICT`.
+pub fn strict() -> bool {
+    STRICT.load(std::sync::atomic::Ordering::Relaxed) || std::env::var_os("SVM_FUZZ_STRICT").is_some()
+}
 
 /// A fuzz target body.
 pub type Target = fn(&[u8]);

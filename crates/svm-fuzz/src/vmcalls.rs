@@ -16,10 +16,11 @@
 //! values, otherwise 8 raw little-endian bytes follow.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use svm_cache::{CacheConfig, PageCache, PageSliceCache};
-use svm_kv::MemKv;
+use svm_kv::{KvStore, MemKv, WriteBatch};
 use svm_pages::{PageStore, empty_root};
 use svm_registers::{RegisterConfig, Registers};
 use svm_runtime::imports::{VMCALLS, ValKind};
@@ -27,7 +28,7 @@ use svm_runtime::vmcalls::{self as v, CallContext, GuestMemory, OutputLimits, Ve
 use svm_runtime::{CallTx, Compiler, DeployTx, ErrorCode, KvNodeHost, NodeHost, Receipt, StateRef};
 use svm_types::{Address, State};
 
-use crate::common::{checked_call, compilers, runtime};
+use crate::common::{Rt, checked_call, compilers, runtime};
 
 /// Bytes per script record: the vmcall byte and six `i64` arguments.
 pub const RECORD: usize = 1 + 6 * 8;
@@ -275,6 +276,42 @@ pub fn contract() -> &'static [u8] {
     CODE.get_or_init(|| wat::parse_str(contract_wat()).expect("the generic contract parses"))
 }
 
+type Node = Arc<KvNodeHost<Arc<MemKv>>>;
+
+/// Inputs a shared runtime serves before it is replaced (its KV grows).
+const SHARED_RUNS: u64 = 256;
+
+thread_local! {
+    /// One runtime per compiler, shared by successive inputs so that the
+    /// generic contract is compiled once: each input deploys it afresh
+    /// under a new nonce (a new address, a module-cache hit).
+    static SHARED: std::cell::RefCell<Vec<(Compiler, Rc<Rt>, Node, u64)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn shared(compiler: Compiler) -> (Rc<Rt>, Node, u64) {
+    SHARED.with(|s| {
+        let mut s = s.borrow_mut();
+        s.retain(|(_, _, _, n)| *n < SHARED_RUNS);
+        if !s.iter().any(|(c, ..)| *c == compiler) {
+            let (rt, node) = runtime(compiler, true);
+            s.push((compiler, Rc::new(rt), node, 0));
+        }
+        let e = s.iter_mut().find(|(c, ..)| *c == compiler).expect("just added");
+        e.3 += 1;
+        (e.1.clone(), e.2.clone(), e.3)
+    })
+}
+
+/// Deletes every balance (the `b` namespace of `KvNodeHost`).
+fn reset_balances(rt: &Rt) {
+    let mut batch = WriteBatch::new();
+    for (k, _) in rt.kv().scan_prefix(b"b").expect("MemKv scans") {
+        batch.delete(k);
+    }
+    rt.kv().write(batch).expect("MemKv writes");
+}
+
 /// What the model computed for a run.
 struct ModelRun {
     outcome: Result<(), VmCallError>,
@@ -409,11 +446,13 @@ pub fn vmcalls(data: &[u8]) {
     let calldata = script.calldata();
     let mut receipts: Vec<(Compiler, Receipt)> = Vec::new();
     for compiler in compilers() {
-        let (rt, node) = runtime(compiler, true);
+        let (rt, node, nonce) = shared(compiler);
+        // Balances from earlier inputs would make the model disagree.
+        reset_balances(&rt);
         let deployed = rt
             .deploy(&DeployTx {
                 author: AUTHOR,
-                nonce: 0,
+                nonce,
                 name: "generic".into(),
                 gas_limit: 50_000_000,
                 code: contract().to_vec(),

@@ -46,6 +46,8 @@ fn replay(name: &str) {
 #[test]
 #[ignore = "crashes not fixed yet: passes once they are"]
 fn regressions() {
+    // No stepping around the known issues here.
+    svm_fuzz::STRICT.store(true, std::sync::atomic::Ordering::Relaxed);
     for (name, _) in svm_fuzz::TARGETS {
         replay_dir("regressions", name);
     }
