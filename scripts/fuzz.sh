@@ -10,7 +10,8 @@
 # and grows a working corpus in fuzz/work/<target>/; crashes are written to
 # fuzz/artifacts/<target>/ (both ignored by git). Exits 1 when a target
 # crashed. Environment: SVM_FUZZ_SANITIZER (default none; address works
-# for the pure-Rust targets), SVM_FUZZ_TARGET_DIR.
+# for the pure-Rust targets), SVM_FUZZ_TARGET_DIR, SVM_FUZZ_STRICT (set: also
+# fail on the known issues of docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"

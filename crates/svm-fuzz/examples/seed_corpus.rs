@@ -130,8 +130,8 @@ fn gate() {
     let rust = std::fs::read(root().join("contracts/rust-counter/rust_counter.wasm"))
         .expect("rust_counter.wasm");
     write(t, "rust_counter.wasm", &rust);
-    let counter = std::fs::read_to_string(root().join("contracts/counter/counter.wat"))
-        .expect("counter.wat");
+    let counter =
+        std::fs::read_to_string(root().join("contracts/counter/counter.wat")).expect("counter.wat");
     write(t, "counter.wasm", &wat(&counter));
     write(t, "generic-vmcalls.wasm", contract());
     for (name, src) in GATE_WAT {
@@ -156,8 +156,8 @@ fn gate() {
 
 fn wire() {
     let t = "wire_decode";
-    let counter = std::fs::read_to_string(root().join("contracts/counter/counter.wat"))
-        .expect("counter.wat");
+    let counter =
+        std::fs::read_to_string(root().join("contracts/counter/counter.wat")).expect("counter.wat");
     let deploy = DeployTx {
         author: Address([0xa1; 20]),
         nonce: 3,
@@ -219,7 +219,11 @@ fn wire() {
     };
     write(t, "receipt-failure", &failed.encode());
     for i in 0..4 {
-        write(t, &format!("random-{i}"), &random(100 + i, 64 + 200 * i as usize));
+        write(
+            t,
+            &format!("random-{i}"),
+            &random(100 + i, 64 + 200 * i as usize),
+        );
     }
 }
 
@@ -243,7 +247,10 @@ fn vmcalls() {
     let t = "vmcalls";
     // One valid use of each vmcall, in the documented parameter order.
     let each: Vec<(&str, Vec<Op>)> = vec![
-        ("mem_to_reg_copy", vec![op("mem_to_reg_copy", &[0, 0, 8, 64, 0])]),
+        (
+            "mem_to_reg_copy",
+            vec![op("mem_to_reg_copy", &[0, 0, 8, 64, 0])],
+        ),
         (
             "reg_to_mem_copy",
             vec![
@@ -283,24 +290,45 @@ fn vmcalls() {
                 op("reg_read_be_i64", &[64, 0]),
             ],
         ),
-        ("calldata", vec![op("calldata_len", &[]), op("calldata_copy", &[2000, 0, 49])]),
+        (
+            "calldata",
+            vec![op("calldata_len", &[]), op("calldata_copy", &[2000, 0, 49])],
+        ),
         (
             "self_to_reg-get_balance",
-            vec![op("self_to_reg", &[256, 1]), op("vmcall_get_balance", &[256, 1])],
+            vec![
+                op("self_to_reg", &[256, 1]),
+                op("vmcall_get_balance", &[256, 1]),
+            ],
         ),
         (
             "transfer",
-            vec![op("sender_to_reg", &[160, 0]), op("transfer", &[160, 0, 250])],
+            vec![
+                op("sender_to_reg", &[160, 0]),
+                op("transfer", &[160, 0, 250]),
+            ],
         ),
         (
             "set_balance",
-            vec![op("sender_to_reg", &[512, 0]), op("vmcall_set_balance", &[77, 512, 0])],
+            vec![
+                op("sender_to_reg", &[512, 0]),
+                op("vmcall_set_balance", &[77, 512, 0]),
+            ],
         ),
         // Error paths: each ends the call with a HostCall receipt.
-        ("err-memory-index", vec![op("mem_to_reg_copy", &[1, 0, 8, 64, 0])]),
-        ("err-out-of-page", vec![op("storage_write_from_mem", &[0, 0, 8, 0, 0, 4090])]),
+        (
+            "err-memory-index",
+            vec![op("mem_to_reg_copy", &[1, 0, 8, 64, 0])],
+        ),
+        (
+            "err-out-of-page",
+            vec![op("storage_write_from_mem", &[0, 0, 8, 0, 0, 4090])],
+        ),
         ("err-register", vec![op("reg_read_be_i64", &[32, 0])]),
-        ("err-negative", vec![op("self_to_reg", &[160, 0]), op("transfer", &[160, 0, -1])]),
+        (
+            "err-negative",
+            vec![op("self_to_reg", &[160, 0]), op("transfer", &[160, 0, -1])],
+        ),
         ("err-return-data", vec![op("set_return_data", &[0, 65537])]),
         (
             "err-after-write",
@@ -334,13 +362,21 @@ fn vmcalls() {
         .to_fuzz(),
     );
     for i in 0..4 {
-        write(t, &format!("random-{i}"), &random(200 + i, 40 + 120 * i as usize));
+        write(
+            t,
+            &format!("random-{i}"),
+            &random(200 + i, 40 + 120 * i as usize),
+        );
     }
 }
 
 fn generated(t: &str, seed: u64, count: u64, min: usize, step: usize) {
     for i in 0..count {
-        write(t, &format!("random-{i:02}"), &random(seed + i, min + step * i as usize));
+        write(
+            t,
+            &format!("random-{i:02}"),
+            &random(seed + i, min + step * i as usize),
+        );
     }
 }
 
@@ -350,5 +386,8 @@ fn main() {
     vmcalls();
     generated("deploy_call", 300, 24, 200, 150);
     generated("page_cache", 400, 16, 50, 120);
-    println!("seeds written under {}", root().join("fuzz/corpus").display());
+    println!(
+        "seeds written under {}",
+        root().join("fuzz/corpus").display()
+    );
 }

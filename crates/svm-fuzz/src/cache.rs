@@ -18,9 +18,21 @@ const PAGES: [u32; 5] = [0, 1, 2, 77, u32::MAX];
 
 #[derive(Debug)]
 enum Op {
-    Write { page: u32, offset: u32, data: Vec<u8> },
-    Read { page: u32, offset: u32, len: u32 },
-    OutOfPage { page: u32, offset: u32, len: u32 },
+    Write {
+        page: u32,
+        offset: u32,
+        data: Vec<u8>,
+    },
+    Read {
+        page: u32,
+        offset: u32,
+        len: u32,
+    },
+    OutOfPage {
+        page: u32,
+        offset: u32,
+        len: u32,
+    },
     Checkpoint,
     Rollback(usize),
     Release(usize),
@@ -39,12 +51,16 @@ fn op(u: &mut Unstructured) -> Result<Op> {
             for _ in 0..n {
                 data.push(if u.ratio(1, 3)? { 0 } else { u.arbitrary()? });
             }
-            let offset = u.int_in_range(0..=PAGE_SIZE as u32)?.min((PAGE_SIZE - n) as u32);
+            let offset = u
+                .int_in_range(0..=PAGE_SIZE as u32)?
+                .min((PAGE_SIZE - n) as u32);
             Op::Write { page, offset, data }
         }
         6..=8 => {
             let len = u.int_in_range(0..=64u32)?;
-            let offset = u.int_in_range(0..=PAGE_SIZE as u32)?.min(PAGE_SIZE as u32 - len);
+            let offset = u
+                .int_in_range(0..=PAGE_SIZE as u32)?
+                .min(PAGE_SIZE as u32 - len);
             Op::Read { page, offset, len }
         }
         9 => {
@@ -141,7 +157,10 @@ pub fn page_cache(data: &[u8]) {
     let mut history: Vec<(State, Model)> = vec![(empty_root(), BTreeMap::new())];
     let mut run_loads_from = 0u64;
 
-    let end_run = |cache: &Cache, checkpoints: &mut Vec<Checkpoint>, stale: &mut Vec<Checkpoint>, from: u64| {
+    let end_run = |cache: &Cache,
+                   checkpoints: &mut Vec<Checkpoint>,
+                   stale: &mut Vec<Checkpoint>,
+                   from: u64| {
         let loads = cache.cache().stats().pages_loaded - from;
         assert!(
             loads <= cache.cache().touched_pages() as u64,

@@ -88,7 +88,11 @@ pub fn checked_call(rt: &Rt, tx: &CallTx) -> Receipt {
         assert_eq!(latest(rt, &tx.contract), r.new_state, "latest state moved");
     } else {
         assert_eq!(r.new_state, base, "a failed receipt names the base state");
-        assert_eq!(latest(rt, &tx.contract), base, "a failed call moved the root");
+        assert_eq!(
+            latest(rt, &tx.contract),
+            base,
+            "a failed call moved the root"
+        );
         assert!(snapshot(rt) == before, "a failed call wrote to the KV");
     }
     // Determinism: the same call at the same state, on the same runtime

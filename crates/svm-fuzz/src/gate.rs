@@ -62,9 +62,9 @@ fn known_nul_module_name(code: &[u8]) -> bool {
     }
     Parser::new(0).parse_all(code).any(|p| match p {
         Ok(Payload::CustomSection(c)) => match c.as_known() {
-            KnownCustom::Name(names) => names.into_iter().any(|n| {
-                matches!(n, Ok(Name::Module { name, .. }) if name.contains('\0'))
-            }),
+            KnownCustom::Name(names) => names
+                .into_iter()
+                .any(|n| matches!(n, Ok(Name::Module { name, .. }) if name.contains('\0'))),
             _ => false,
         },
         _ => false,

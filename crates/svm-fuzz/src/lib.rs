@@ -57,7 +57,8 @@ pub static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool
 
 /// [`STRICT`], or the environment variable `SVM_FUZZ_STRICT`.
 pub fn strict() -> bool {
-    STRICT.load(std::sync::atomic::Ordering::Relaxed) || std::env::var_os("SVM_FUZZ_STRICT").is_some()
+    STRICT.load(std::sync::atomic::Ordering::Relaxed)
+        || std::env::var_os("SVM_FUZZ_STRICT").is_some()
 }
 
 /// A fuzz target body.

@@ -24,7 +24,9 @@ use svm_kv::{KvStore, MemKv, WriteBatch};
 use svm_pages::{PageStore, empty_root};
 use svm_registers::{RegisterConfig, Registers};
 use svm_runtime::imports::{VMCALLS, ValKind};
-use svm_runtime::vmcalls::{self as v, CallContext, GuestMemory, OutputLimits, VecMemory, VmCallError};
+use svm_runtime::vmcalls::{
+    self as v, CallContext, GuestMemory, OutputLimits, VecMemory, VmCallError,
+};
 use svm_runtime::{CallTx, Compiler, DeployTx, ErrorCode, KvNodeHost, NodeHost, Receipt, StateRef};
 use svm_types::{Address, State};
 
@@ -239,10 +241,7 @@ pub fn contract_wat() -> String {
         w += &format!("      (block $c{i}\n");
     }
     let targets: Vec<_> = (0..=n).map(|i| format!("$c{i}")).collect();
-    w += &format!(
-        "      (br_table {} (local.get $op)))\n",
-        targets.join(" ")
-    );
+    w += &format!("      (br_table {} (local.get $op)))\n", targets.join(" "));
     for (i, v) in VMCALLS.iter().enumerate() {
         let args: Vec<_> = v
             .params
@@ -260,7 +259,10 @@ pub fn contract_wat() -> String {
             [ValKind::I32] => {
                 format!("(i64.store (i32.const {RESULT_AT}) (i64.extend_i32_u {call}))")
             }
-            other => panic!("vmcall {} returns {other:?}: extend the generic contract", v.name),
+            other => panic!(
+                "vmcall {} returns {other:?}: extend the generic contract",
+                v.name
+            ),
         };
         w += &format!("      {stmt} (br $next))\n");
     }
@@ -278,6 +280,10 @@ pub fn contract() -> &'static [u8] {
 
 type Node = Arc<KvNodeHost<Arc<MemKv>>>;
 
+/// A shared runtime: its compiler, the runtime, its node host and the
+/// inputs it has served.
+type Shared = (Compiler, Rc<Rt>, Node, u64);
+
 /// Inputs a shared runtime serves before it is replaced (its KV grows).
 const SHARED_RUNS: u64 = 256;
 
@@ -285,7 +291,7 @@ thread_local! {
     /// One runtime per compiler, shared by successive inputs so that the
     /// generic contract is compiled once: each input deploys it afresh
     /// under a new nonce (a new address, a module-cache hit).
-    static SHARED: std::cell::RefCell<Vec<(Compiler, Rc<Rt>, Node, u64)>> =
+    static SHARED: std::cell::RefCell<Vec<Shared>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -297,7 +303,10 @@ fn shared(compiler: Compiler) -> (Rc<Rt>, Node, u64) {
             let (rt, node) = runtime(compiler, true);
             s.push((compiler, Rc::new(rt), node, 0));
         }
-        let e = s.iter_mut().find(|(c, ..)| *c == compiler).expect("just added");
+        let e = s
+            .iter_mut()
+            .find(|(c, ..)| *c == compiler)
+            .expect("just added");
         e.3 += 1;
         (e.1.clone(), e.2.clone(), e.3)
     })
@@ -332,12 +341,62 @@ fn direct(
 ) -> Result<Option<i64>, VmCallError> {
     let none = |r: Result<(), VmCallError>| r.map(|()| None);
     match name {
-        "mem_to_reg_copy" => none(v::mem_to_reg_copy(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]))),
-        "reg_to_mem_copy" => none(v::reg_to_mem_copy(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]))),
-        "storage_read_to_reg" => none(v::storage_read_to_reg(c, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]), u(a[5]))),
-        "storage_read_to_mem" => none(v::storage_read_to_mem(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]), u(a[5]))),
-        "storage_write_from_mem" => none(v::storage_write_from_mem(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]), u(a[5]))),
-        "storage_write_from_reg" => none(v::storage_write_from_reg(c, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]), u(a[5]))),
+        "mem_to_reg_copy" => none(v::mem_to_reg_copy(
+            c,
+            m,
+            u(a[0]),
+            u(a[1]),
+            u(a[2]),
+            u(a[3]),
+            u(a[4]),
+        )),
+        "reg_to_mem_copy" => none(v::reg_to_mem_copy(
+            c,
+            m,
+            u(a[0]),
+            u(a[1]),
+            u(a[2]),
+            u(a[3]),
+            u(a[4]),
+        )),
+        "storage_read_to_reg" => none(v::storage_read_to_reg(
+            c,
+            u(a[0]),
+            u(a[1]),
+            u(a[2]),
+            u(a[3]),
+            u(a[4]),
+            u(a[5]),
+        )),
+        "storage_read_to_mem" => none(v::storage_read_to_mem(
+            c,
+            m,
+            u(a[0]),
+            u(a[1]),
+            u(a[2]),
+            u(a[3]),
+            u(a[4]),
+            u(a[5]),
+        )),
+        "storage_write_from_mem" => none(v::storage_write_from_mem(
+            c,
+            m,
+            u(a[0]),
+            u(a[1]),
+            u(a[2]),
+            u(a[3]),
+            u(a[4]),
+            u(a[5]),
+        )),
+        "storage_write_from_reg" => none(v::storage_write_from_reg(
+            c,
+            u(a[0]),
+            u(a[1]),
+            u(a[2]),
+            u(a[3]),
+            u(a[4]),
+            u(a[5]),
+        )),
         "reg_replace_byte" => none(v::reg_replace_byte(c, u(a[0]), u(a[1]), u(a[2]), u(a[3]))),
         "reg_read_be_i64" => v::reg_read_be_i64(c, u(a[0]), u(a[1])).map(Some),
         "reg_write_be_i64" => none(v::reg_write_be_i64(c, a[0], u(a[1]), u(a[2]))),
@@ -381,7 +440,8 @@ pub const MODELLED: &[&str] = &[
 fn model(contract: Address, calldata: &[u8]) -> ModelRun {
     let kv = Arc::new(MemKv::new());
     let node = KvNodeHost::new(kv.clone());
-    node.set_balance(&SENDER, SENDER_BALANCE).expect("MemKv writes");
+    node.set_balance(&SENDER, SENDER_BALANCE)
+        .expect("MemKv writes");
     node.set_balance(&contract, CONTRACT_BALANCE)
         .expect("MemKv writes");
     let node: Arc<dyn NodeHost> = Arc::new(node);
@@ -426,7 +486,8 @@ fn model(contract: Address, calldata: &[u8]) -> ModelRun {
                 *a = i64::from_le_bytes(record[at..at + 8].try_into().expect("8 bytes"));
             }
             if let Some(result) = direct(vmcall.name, &mut ctx, &mem, &args)? {
-                mem.write(RESULT_AT, &result.to_le_bytes()).expect("in bounds");
+                mem.write(RESULT_AT, &result.to_le_bytes())
+                    .expect("in bounds");
             }
         }
         Ok(())
@@ -459,7 +520,8 @@ pub fn vmcalls(data: &[u8]) {
             })
             .expect("the generic contract deploys");
         let contract = deployed.address;
-        node.set_balance(&SENDER, SENDER_BALANCE).expect("MemKv writes");
+        node.set_balance(&SENDER, SENDER_BALANCE)
+            .expect("MemKv writes");
         node.set_balance(&contract, CONTRACT_BALANCE)
             .expect("MemKv writes");
         let tx = CallTx {
@@ -479,7 +541,10 @@ pub fn vmcalls(data: &[u8]) {
                 "the generic contract failed with {e}"
             );
         }
-        let out_of_gas = r.error.as_ref().is_some_and(|e| e.code == ErrorCode::OutOfGas);
+        let out_of_gas = r
+            .error
+            .as_ref()
+            .is_some_and(|e| e.code == ErrorCode::OutOfGas);
         if !out_of_gas {
             let mut m = model(contract, &calldata);
             match &m.outcome {
@@ -488,7 +553,11 @@ pub fn vmcalls(data: &[u8]) {
                     assert_eq!(got, Some(&e.to_string()), "the model failed: {e}");
                 }
                 Ok(()) => {
-                    assert!(r.success, "the model succeeded, the run failed: {:?}", r.error);
+                    assert!(
+                        r.success,
+                        "the model succeeded, the run failed: {:?}",
+                        r.error
+                    );
                     assert_eq!(r.return_data, m.ctx.return_data, "return data");
                     assert_eq!(r.logs, m.ctx.logs, "logs");
                     let stats = m.ctx.storage.cache().stats();

@@ -55,11 +55,20 @@ fn regressions() {
 
 #[test]
 fn every_target_has_a_replay_test() {
-    let names = ["gate_compile", "deploy_call", "wire_decode", "vmcalls", "page_cache"];
+    let names = [
+        "gate_compile",
+        "deploy_call",
+        "wire_decode",
+        "vmcalls",
+        "page_cache",
+    ];
     for (n, _) in svm_fuzz::TARGETS {
         assert!(names.contains(n), "{n} has no replay test");
         assert!(
-            fuzz_dir().join("fuzz_targets").join(format!("{n}.rs")).is_file(),
+            fuzz_dir()
+                .join("fuzz_targets")
+                .join(format!("{n}.rs"))
+                .is_file(),
             "{n} has no cargo-fuzz target"
         );
     }
