@@ -137,13 +137,17 @@ fn gate() {
     for (name, src) in GATE_WAT {
         write(t, name, &wat(src));
     }
-    // wasmer's Singlepass panics on a module name with a NUL byte.
+    // wasmer's Singlepass panics on a module name with a NUL byte ...
     let mut nul = wat(r#"(module (memory (export "memory") 1) (func (export "f")))"#);
     let name = b"\x04name\x00\x04\x03a\x00b";
     nul.push(0);
     nul.push(name.len() as u8);
     nul.extend_from_slice(name);
     regression(t, "module-name-nul", &nul);
+    // ... and on an empty module name.
+    let mut empty = wat(r#"(module (memory (export "memory") 1) (func (export "f")))"#);
+    empty.extend_from_slice(b"\x00\x08\x04name\x00\x01\x00");
+    regression(t, "module-name-empty", &empty);
     // The gate accepts a float block type (no float instruction, type,
     // local or global): a float value type the gate's rule forbids.
     regression(

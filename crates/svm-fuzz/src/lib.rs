@@ -24,10 +24,12 @@
 //! `SVM_FUZZ_STRICT` is), the targets step around exactly these, and only
 //! these (their inputs are in `fuzz/regressions/`):
 //!
-//! - **A `name` section whose module name contains a NUL byte** makes
-//!   wasmer 7.4.2's Singlepass panic while it compiles (gimli's
-//!   `!bytes.contains(&0)` in its DWARF writer), so `Runtime::deploy`
-//!   panics: `gate_compile` skips deploying such code.
+//! - **A `name` section whose module name is empty or contains a NUL
+//!   byte** makes wasmer 7.4.2's Singlepass panic while it compiles
+//!   (gimli's `!val.is_empty()` or `!bytes.contains(&0)` in its DWARF
+//!   writer), so `Runtime::deploy` panics: `gate_compile` skips deploying
+//!   such code, and code whose `name` section is malformed (one such
+//!   input reaches the same panic).
 //! - **Stack exhaustion depends on the compiler**: deep recursion traps
 //!   with "call stack exhausted" after a native-stack-dependent depth, so
 //!   Singlepass and Cranelift give different receipts (a trap at one gas
