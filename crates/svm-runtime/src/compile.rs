@@ -1,9 +1,12 @@
 //! Compiling a module: a fresh engine per module with the metering
 //! middlewares and the limiting tunables.
 
+use std::borrow::Cow;
+use std::convert::Infallible;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
+use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasmer::sys::{CompilerConfig, EngineBuilder, NativeEngineExt, Singlepass};
 use wasmer::{Engine, Module};
 use wasmer_middlewares::Metering;
@@ -43,16 +46,104 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
         }
     };
     engine.set_tunables(config.tunables());
-    // A compiler panic (wasmer 7.4.2's Singlepass asserts that a module's
-    // name holds no NUL byte, in its DWARF setup) is a compile error, not
-    // a crash of the node: the engine is fresh and dropped with it.
-    let module =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Module::new(&engine, code)))
-            .map_err(|_| "the compiler failed on this code".to_string())?
-            .map_err(|e| e.to_string())?;
+    let code = executable_code(code)?;
+    // A compiler panic is a compile error, not a crash of the node: the
+    // engine is fresh and dropped with it. (The one panic known, wasmer
+    // 7.4.2's Singlepass on an empty or NUL module name in its DWARF
+    // setup, cannot happen any more: custom sections are gone by now.)
+    let module = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Module::new(&engine, &*code)
+    }))
+    .map_err(|_| "the compiler failed on this code".to_string())?
+    .map_err(|e| e.to_string())?;
     Ok(Compiled {
         engine,
         module,
         summary,
     })
+}
+
+/// A re-encoder that drops every custom section.
+struct WithoutCustomSections;
+
+impl Reencode for WithoutCustomSections {
+    type Error = Infallible;
+
+    fn parse_custom_section(
+        &mut self,
+        _module: &mut wasm_encoder::Module,
+        _section: wasmparser::CustomSectionReader<'_>,
+    ) -> Result<(), ReencodeError<Infallible>> {
+        Ok(())
+    }
+}
+
+/// The code wasmer compiles: `code` itself when it has no custom section,
+/// else `code` re-encoded (with `wasm-encoder`) without its custom sections.
+/// They carry no semantics (names, producers, debug info), and wasmer reads
+/// the `name` section for its debug info, where malformed names have made
+/// it panic. The stored code, its hash and the contract address are those
+/// of the original bytes.
+///
+/// # Errors
+/// The re-encoder's message when `code` does not parse (the gate has
+/// accepted it before, so this is not expected).
+pub(crate) fn executable_code(code: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    use wasmparser::{Parser, Payload};
+    let has_custom = Parser::new(0)
+        .parse_all(code)
+        .any(|p| matches!(p, Ok(Payload::CustomSection(_))));
+    if !has_custom {
+        return Ok(Cow::Borrowed(code));
+    }
+    let mut module = wasm_encoder::Module::new();
+    WithoutCustomSections
+        .parse_core_module(&mut module, Parser::new(0), code)
+        .map_err(|e| format!("cannot re-encode the code without its custom sections: {e}"))?;
+    Ok(Cow::Owned(module.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::executable_code;
+
+    fn wasm(text: &str) -> Vec<u8> {
+        wat::parse_str(text).unwrap()
+    }
+
+    #[test]
+    fn code_without_custom_sections_is_compiled_as_it_is() {
+        let code = wasm("(module (memory (export \"memory\") 1) (func (export \"f\")))");
+        assert!(matches!(
+            executable_code(&code),
+            Ok(std::borrow::Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn custom_sections_are_dropped_and_nothing_else() {
+        let plain = wasm(
+            "(module (memory (export \"memory\") 1) (func (export \"f\") (result i32) i32.const 7))",
+        );
+        let named = wasm(
+            "(module $m (@custom \"x\" \"data\") (memory (export \"memory\") 1) \
+             (func $f (export \"f\") (result i32) i32.const 7))",
+        );
+        assert_ne!(plain, named);
+        let stripped = executable_code(&named).unwrap().into_owned();
+        assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn an_empty_or_nul_module_name_is_dropped() {
+        // `(module $...)` names come from the text; build the name section by
+        // hand: id 0, size, "name", subsection 0 (module name) of length 0.
+        let mut code = wasm("(module (memory (export \"memory\") 1))");
+        code.extend_from_slice(&[0, 8, 4, b'n', b'a', b'm', b'e', 0, 1, 0]);
+        let stripped = executable_code(&code).unwrap();
+        assert_eq!(
+            &*stripped,
+            &wasm("(module (memory (export \"memory\") 1))")[..]
+        );
+    }
 }
