@@ -264,6 +264,9 @@ fn finding_json(f: &GateError) -> Value {
         } => json!({"rule": rule, "instruction": instruction, "offset": offset}),
         GateError::UnknownImports(names) => json!({"rule": "imports", "unknown": names}),
         GateError::MissingMemory => json!({"rule": "memory", "message": f.to_string()}),
+        GateError::ReservedExport(name) => {
+            json!({"rule": "exports", "name": name, "message": f.to_string()})
+        }
         GateError::StartFunction(func) => {
             json!({"rule": "start", "function": func, "message": f.to_string()})
         }

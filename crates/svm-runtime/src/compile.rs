@@ -63,10 +63,54 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
     })
 }
 
-/// A re-encoder that drops every custom section.
-struct WithoutCustomSections;
+/// The re-encoder of [`executable_code`]: drops every custom section and,
+/// when `add_memory_export`, exports memory 0 as
+/// [`gate::RESERVED_MEMORY_EXPORT`] (in the module's export section, or in
+/// one of its own at the export section's place when there is none).
+struct Executable {
+    add_memory_export: bool,
+    exported: bool,
+}
 
-impl Reencode for WithoutCustomSections {
+impl Executable {
+    fn reserved_export(&mut self, exports: &mut wasm_encoder::ExportSection) {
+        if self.add_memory_export && !self.exported {
+            exports.export(
+                gate::RESERVED_MEMORY_EXPORT,
+                wasm_encoder::ExportKind::Memory,
+                0,
+            );
+            self.exported = true;
+        }
+    }
+}
+
+/// The place of a section in the module order of the spec (binary format,
+/// "modules"): type, import, function, table, memory, tag, global, export,
+/// start, element, data count, code, data.
+fn order(id: wasm_encoder::SectionId) -> u8 {
+    use wasm_encoder::SectionId as S;
+    match id {
+        S::Type => 1,
+        S::Import => 2,
+        S::Function => 3,
+        S::Table => 4,
+        S::Memory => 5,
+        S::Tag => 6,
+        S::Global => 7,
+        S::Export => 8,
+        S::Start => 9,
+        S::Element => 10,
+        S::DataCount => 11,
+        S::Code => 12,
+        S::Data => 13,
+        // Custom sections (dropped here) and component-model sections (not
+        // in a core module) never decide where the export section goes.
+        _ => 0,
+    }
+}
+
+impl Reencode for Executable {
     type Error = Infallible;
 
     fn parse_custom_section(
@@ -76,30 +120,74 @@ impl Reencode for WithoutCustomSections {
     ) -> Result<(), ReencodeError<Infallible>> {
         Ok(())
     }
+
+    fn parse_export_section(
+        &mut self,
+        exports: &mut wasm_encoder::ExportSection,
+        section: wasmparser::ExportSectionReader<'_>,
+    ) -> Result<(), ReencodeError<Infallible>> {
+        wasm_encoder::reencode::utils::parse_export_section(self, exports, section)?;
+        self.reserved_export(exports);
+        Ok(())
+    }
+
+    fn intersperse_section_hook(
+        &mut self,
+        module: &mut wasm_encoder::Module,
+        after: Option<wasm_encoder::SectionId>,
+        before: Option<wasm_encoder::SectionId>,
+    ) -> Result<(), ReencodeError<Infallible>> {
+        let export = order(wasm_encoder::SectionId::Export);
+        let after = after.map_or(0, order);
+        let before = before.map_or(u8::MAX, order);
+        if after < export && before > export && self.add_memory_export && !self.exported {
+            let mut exports = wasm_encoder::ExportSection::new();
+            self.reserved_export(&mut exports);
+            module.section(&exports);
+        }
+        Ok(())
+    }
 }
 
-/// The code wasmer compiles: `code` itself when it has no custom section,
-/// else `code` re-encoded (with `wasm-encoder`) without its custom sections.
-/// They carry no semantics (names, producers, debug info), and wasmer reads
-/// the `name` section for its debug info, where malformed names have made
-/// it panic. The stored code, its hash and the contract address are those
-/// of the original bytes.
+/// The code wasmer compiles: `code` itself when it has no custom section
+/// and exports its memory as `memory`; else `code` re-encoded with
+/// `wasm-encoder` without its custom sections and, when its memory is not
+/// exported as `memory` (SVM milestone-1 contracts), with memory 0 exported
+/// as [`gate::RESERVED_MEMORY_EXPORT`], where the vmcalls find it. Custom
+/// sections carry no semantics (names, producers, debug info), and wasmer
+/// reads the `name` section for its debug info, where malformed names have
+/// made it panic. The stored code, its hash and the contract address are
+/// those of the original bytes.
 ///
 /// # Errors
 /// The re-encoder's message when `code` does not parse (the gate has
 /// accepted it before, so this is not expected).
 pub(crate) fn executable_code(code: &[u8]) -> Result<Cow<'_, [u8]>, String> {
-    use wasmparser::{Parser, Payload};
-    let has_custom = Parser::new(0)
-        .parse_all(code)
-        .any(|p| matches!(p, Ok(Payload::CustomSection(_))));
-    if !has_custom {
+    use wasmparser::{ExternalKind, Parser, Payload};
+    let mut has_custom = false;
+    let mut exports_memory = false;
+    for payload in Parser::new(0).parse_all(code) {
+        match payload {
+            Ok(Payload::CustomSection(_)) => has_custom = true,
+            Ok(Payload::ExportSection(r)) => {
+                exports_memory = r
+                    .into_iter()
+                    .flatten()
+                    .any(|e| e.name == "memory" && e.kind == ExternalKind::Memory);
+            }
+            _ => {}
+        }
+    }
+    if !has_custom && exports_memory {
         return Ok(Cow::Borrowed(code));
     }
     let mut module = wasm_encoder::Module::new();
-    WithoutCustomSections
-        .parse_core_module(&mut module, Parser::new(0), code)
-        .map_err(|e| format!("cannot re-encode the code without its custom sections: {e}"))?;
+    Executable {
+        add_memory_export: !exports_memory,
+        exported: false,
+    }
+    .parse_core_module(&mut module, Parser::new(0), code)
+    .map_err(|e| format!("cannot re-encode the code for the compiler: {e}"))?;
     Ok(Cow::Owned(module.finish()))
 }
 
@@ -132,6 +220,30 @@ mod tests {
         assert_ne!(plain, named);
         let stripped = executable_code(&named).unwrap().into_owned();
         assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn an_unexported_memory_is_exported_under_the_reserved_name() {
+        let with = |exports: &str| {
+            wasm(&format!(
+                "(module (memory 1) (func (export \"f\")) {exports} (data (i32.const 0) \"x\"))"
+            ))
+        };
+        let stripped = executable_code(&with("")).unwrap().into_owned();
+        assert_eq!(
+            stripped,
+            with("(export \"svm:memory\" (memory 0))"),
+            "added to the export section"
+        );
+        // No export section at all: one is made at its place.
+        let bare = wasm("(module (memory 1) (data (i32.const 0) \"x\"))");
+        let stripped = executable_code(&bare).unwrap().into_owned();
+        assert_eq!(
+            stripped,
+            wasm(
+                "(module (memory 1) (export \"svm:memory\" (memory 0)) (data (i32.const 0) \"x\"))"
+            )
+        );
     }
 
     #[test]

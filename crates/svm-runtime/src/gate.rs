@@ -9,8 +9,10 @@
 //!    memories, tail calls and GC are not accepted.
 //! 2. **Imports:** only functions of the import object ([`VMCALLS`]), each
 //!    with its exact signature. All unknown imports are named at once.
-//! 3. **Memory:** the module defines its own memory (one) and exports it as
-//!    `memory`.
+//! 3. **Memory:** the module defines its own memory (exactly one). It may
+//!    export it as `memory` or not at all, as SVM milestone-1 contracts do
+//!    (the compiler then adds an export under [`RESERVED_MEMORY_EXPORT`],
+//!    a name no module may export itself).
 //! 4. **Limits** ([`Limits`]): functions, locals per function, imports,
 //!    exports, table elements, initial memory pages.
 //! 5. **Deterministic:** no float value type or float instruction
@@ -29,6 +31,12 @@ use wasmer::wasmparser::{
 };
 
 use crate::imports::{VMCALLS, ValKind};
+
+/// The export name under which the compiler exposes a module's memory when
+/// the module does not export it as `memory` (SVM milestone-1 contracts
+/// declare `(memory 1)` without an export). The gate rejects modules that
+/// export this name themselves ([`GateError::ReservedExport`]).
+pub const RESERVED_MEMORY_EXPORT: &str = "svm:memory";
 
 /// Why code was rejected at deploy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,9 +63,13 @@ pub enum GateError {
     /// `module.name: (params) -> (results)`.
     #[error("unknown imports: {}", .0.join(", "))]
     UnknownImports(Vec<String>),
-    /// The module defines no memory exported as `memory`.
-    #[error("the module must define one memory and export it as \"memory\"")]
+    /// The module does not define exactly one memory of its own.
+    #[error("the module must define exactly one memory (exported as \"memory\" or not exported)")]
     MissingMemory,
+    /// The module exports a name reserved for the runtime
+    /// ([`RESERVED_MEMORY_EXPORT`]).
+    #[error("the export name \"{0}\" is reserved for the runtime")]
+    ReservedExport(String),
     /// The module has a start function (instantiation would run it before
     /// the call's gas is set).
     #[error("start functions are not supported (function {0})")]
@@ -278,7 +290,7 @@ pub fn findings_with(
     let mut types: Vec<Option<FuncType>> = Vec::new();
     let mut unknown = Vec::new();
     let mut memories = 0u32;
-    let mut exports_memory = false;
+    let mut reserved_export = None;
     // A float type is reported only when no float instruction is found:
     // the first float instruction, in code order, names the problem best.
     let mut float_type: Option<GateError> = None;
@@ -388,8 +400,8 @@ pub fn findings_with(
                 );
                 for e in r {
                     let e = e.map_err(malformed)?;
-                    if e.name == "memory" && e.kind == ExternalKind::Memory && e.index == 0 {
-                        exports_memory = true;
+                    if e.name == RESERVED_MEMORY_EXPORT && reserved_export.is_none() {
+                        reserved_export = Some(GateError::ReservedExport(e.name.to_string()));
                     }
                 }
             }
@@ -449,9 +461,10 @@ pub fn findings_with(
         findings.push(GateError::UnknownImports(unknown));
     }
     findings.extend(disabled);
-    if memories != 1 || !exports_memory {
+    if memories != 1 {
         findings.push(GateError::MissingMemory);
     }
+    findings.extend(reserved_export);
     findings.extend(start.map(GateError::StartFunction));
     findings.extend(limit_findings);
     if let Some(e) = float_instr.or(float_type) {

@@ -227,11 +227,18 @@ fn deploy_rejects_bad_code_with_a_named_problem() {
         )),
         GateError::MissingMemory
     );
+    let two = first(deploy_err(
+        wat::parse_str(r#"(module (memory 1) (memory 1))"#).unwrap(),
+    ));
+    assert!(
+        matches!(&two, GateError::Malformed { message, .. } if message.contains("multiple memories")),
+        "two memories are malformed under the accepted features: {two}"
+    );
     assert_eq!(
         first(deploy_err(
-            wat::parse_str(r#"(module (memory 1))"#).unwrap()
+            wat::parse_str(r#"(module (memory (export "svm:memory") 1))"#).unwrap()
         )),
-        GateError::MissingMemory
+        GateError::ReservedExport("svm:memory".into())
     );
     match first(deploy_err(
         wat::parse_str(

@@ -83,7 +83,14 @@ impl<K: KvStore + 'static> Runtime<K> {
             }
         };
         set_remaining_points(&mut store, &instance, tx.gas_limit - used);
-        let memory = match instance.exports.get_memory("memory") {
+        // Memory 0, exported as `memory` or, for a module that does not
+        // export it (SVM milestone-1 style), under the reserved name the
+        // compiler added.
+        let memory = match instance.exports.get_memory("memory").or_else(|_| {
+            instance
+                .exports
+                .get_memory(crate::gate::RESERVED_MEMORY_EXPORT)
+        }) {
             Ok(m) => m.clone(),
             Err(_) => {
                 return Err(Failure::new(
