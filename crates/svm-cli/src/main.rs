@@ -5,7 +5,7 @@
 //! runs), prints a readable result or, with `--json`, one JSON object, and
 //! on any error prints one line `error: …` and exits with status 1.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,7 +21,10 @@ use svm_runtime::{
 };
 use svm_types::{Address, State};
 
+mod code;
 mod demo;
+
+use code::load_code;
 
 type Kv = Arc<dyn KvStore>;
 type Rt = Runtime<Kv>;
@@ -110,7 +113,8 @@ enum Cmd {
         #[arg(long)]
         state: Option<String>,
     },
-    /// Set a node account's balance.
+    /// Add to a node account's balance (fails, changing nothing, if the
+    /// sum would exceed u64::MAX).
     Fund { account: String, amount: u64 },
     /// Show a node account's balance.
     Balance { account: String },
@@ -184,18 +188,6 @@ pub(crate) fn address(s: &str) -> Result<Address, String> {
 
 fn state(s: &str) -> Result<State, String> {
     s.parse().map_err(|e| format!("bad state root {s:?}: {e}"))
-}
-
-/// The wasm of a .wat or .wasm file.
-fn load_code(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "wat") {
-        wat::parse_bytes(&bytes)
-            .map(|c| c.into_owned())
-            .map_err(|e| format!("{}: {e}", path.display()))
-    } else {
-        Ok(bytes)
-    }
 }
 
 impl Env {
@@ -420,12 +412,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Cmd::Fund { account, amount } => {
             let a = address(&account)?;
+            let before = env.node.balance(&a).map_err(|e| e.to_string())?;
+            let balance = before
+                .checked_add(amount)
+                .ok_or_else(|| format!("{a} holds {before}: adding {amount} exceeds u64::MAX"))?;
             env.node
-                .set_balance(&a, amount)
+                .set_balance(&a, balance)
                 .map_err(|e| e.to_string())?;
             env.print(
-                format!("{a} balance {amount}"),
-                json!({"account": a.to_string(), "balance": amount}),
+                format!("{a} balance {balance} (+{amount})"),
+                json!({"account": a.to_string(), "added": amount, "balance": balance}),
             );
         }
         Cmd::Balance { account } => {
@@ -543,6 +539,8 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
+            // One line, whatever a library put in the message.
+            let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }

@@ -61,6 +61,12 @@ fn deploy_call_inspect_restart_inspect() {
 #[test]
 fn errors_are_one_line_and_a_nonzero_exit() {
     let dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let random = files.path().join("random.bin");
+    std::fs::write(&random, b"hello, these bytes are no wasm at all").unwrap();
+    let broken = files.path().join("broken.wat");
+    std::fs::write(&broken, "(module\n  (func (result i32)\n    i32.bogus))").unwrap();
+    let (random, broken) = (random.display().to_string(), broken.display().to_string());
     for args in [
         vec!["inspect", "zz"],
         vec!["inspect", "0000000000000000000000000000000000000009"],
@@ -71,10 +77,20 @@ fn errors_are_one_line_and_a_nonzero_exit() {
             "f32:1",
         ],
         vec!["deploy", "/nonexistent.wasm"],
+        vec!["deploy", &random],
+        vec!["deploy", &broken],
+        vec!["validate", &random],
     ] {
         let out = svm(dir.path(), &args);
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
+        if args[0] == "validate" {
+            // validate reports on stdout, a line per finding.
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(text.trim_end().lines().count(), 2, "{text}");
+            assert!(text.contains("expected=[0x0, 0x61, 0x73, 0x6d]"), "{text}");
+            continue;
+        }
         assert!(err.starts_with("error: "), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(!err.contains("panicked"));
@@ -170,4 +186,70 @@ fn a_small_demo_runs_and_verifies_after_restart() {
     let again = json(other.path(), &leveldb);
     assert_eq!(again["coin_state"], run["coin_state"]);
     assert_eq!(again["balances_hash"], run["balances_hash"]);
+}
+
+#[test]
+fn pre_standard_instruction_names_are_renamed_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("old.wat");
+    std::fs::write(
+        &file,
+        r#"(module (memory 1)
+  (func (export "twice") (param i64) (result i64)
+    get_local 0
+    get_local 0
+    i64.add))"#,
+    )
+    .unwrap();
+    let out = svm(dir.path(), &["deploy", &file.display().to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("renamed pre-standard instruction names: get_local -> local.get (2x)"),
+        "{err}"
+    );
+    let address = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("address").map(|a| a.trim().to_string()))
+        .expect("an address line");
+    let r = json(dir.path(), &["call", &address, "twice", "i64:21"]);
+    assert_eq!(r["success"], true, "{r}");
+    assert_eq!(r["returns"][0], "i64:42", "{r}");
+}
+
+#[test]
+fn fund_adds_to_the_balance() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    assert_eq!(json(dir.path(), &["fund", a, "5"])["balance"], 5);
+    assert_eq!(json(dir.path(), &["fund", a, "7"])["balance"], 12);
+    assert_eq!(json(dir.path(), &["balance", a])["balance"], 12);
+    let out = svm(dir.path(), &["fund", a, &u64::MAX.to_string()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exceeds u64::MAX"));
+    assert_eq!(json(dir.path(), &["balance", a])["balance"], 12);
+}
+
+#[test]
+fn every_backend_creates_missing_directories() {
+    for backend in ["rocksdb", "leveldb"] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("new").join("dir");
+        let out = Command::new(env!("CARGO_BIN_EXE_svm"))
+            .args(["--backend", backend, "--data-dir"])
+            .arg(&data)
+            .args(["fund", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "1"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{backend}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(data.is_dir(), "{backend}");
+    }
 }

@@ -275,6 +275,19 @@ pub fn reopen_keeps_data<S: KvStore>(open: impl Fn(&Path) -> Result<S, KvError>,
     assert_eq!(kv.scan_prefix(b"").unwrap().len(), 100);
 }
 
+/// Opening a path whose parent directories do not exist creates them
+/// (with `create_if_missing`, the default), and the store works.
+pub fn missing_parent_directories_are_created<S: KvStore>(
+    open: impl Fn(&Path) -> Result<S, KvError>,
+    dir: &Path,
+) {
+    let path = dir.join("new").join("nested").join("db");
+    let kv = open(&path).unwrap();
+    kv.put(b"k", b"v").unwrap();
+    assert_eq!(kv.get(b"k").unwrap(), Some(b(b"v")));
+    assert!(path.is_dir(), "{} was not created", path.display());
+}
+
 /// Opening a path that is a regular file gives an `Err`, not a panic.
 pub fn regular_file_path_is_err<S: KvStore>(
     open: impl Fn(&Path) -> Result<S, KvError>,
@@ -322,6 +335,11 @@ macro_rules! kv_conformance_tests {
             fn reopen_keeps_data() {
                 let dir = ::tempfile::tempdir().unwrap();
                 $crate::conformance::reopen_keeps_data($open, dir.path());
+            }
+            #[test]
+            fn missing_parent_directories_are_created() {
+                let dir = ::tempfile::tempdir().unwrap();
+                $crate::conformance::missing_parent_directories_are_created($open, dir.path());
             }
             #[test]
             fn regular_file_path_is_err() {

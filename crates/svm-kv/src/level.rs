@@ -41,7 +41,8 @@ pub struct LevelConfig {
     /// a batch survives a crash of the process but may be lost on a power
     /// loss of the machine.
     pub sync_writes: bool,
-    /// Whether to create the database when the path holds none. Default: true.
+    /// Whether to create the database (and its directory, with any missing
+    /// parents) when the path holds none. Default: true.
     pub create_if_missing: bool,
 }
 
@@ -107,6 +108,11 @@ impl LevelKv {
             None => return Err(open_err("path is not valid UTF-8".into())),
             Some(s) if s.contains('\0') => return Err(open_err("path holds a NUL byte".into())),
             Some(_) => {}
+        }
+        if config.create_if_missing {
+            // LevelDB creates no directory at all: create it and its parents.
+            std::fs::create_dir_all(&path)
+                .map_err(|e| open_err(format!("cannot create the directory: {e}")))?;
         }
         let mut opts = Options::new();
         opts.create_if_missing = config.create_if_missing;

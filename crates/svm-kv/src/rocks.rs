@@ -26,7 +26,8 @@ pub struct RocksConfig {
     /// process but may be lost if the machine itself loses power; with `true`
     /// it survives both, at the cost of one `fsync` per batch.
     pub sync_writes: bool,
-    /// Whether to create the database when the path holds none. Default: true.
+    /// Whether to create the database (and its directory, with any missing
+    /// parents) when the path holds none. Default: true.
     pub create_if_missing: bool,
 }
 
@@ -82,6 +83,14 @@ impl RocksKv {
     /// As [`RocksKv::open`].
     pub fn open_with(path: impl AsRef<Path>, config: &RocksConfig) -> Result<Self, KvError> {
         let path = path.as_ref().to_path_buf();
+        if config.create_if_missing {
+            // RocksDB creates only the last directory; create the parents too.
+            std::fs::create_dir_all(&path).map_err(|e| KvError::Open {
+                backend: BACKEND,
+                path: path.clone(),
+                message: format!("cannot create the directory: {e}"),
+            })?;
+        }
         let mut opts = Options::default();
         opts.create_if_missing(config.create_if_missing);
         opts.set_compression_type(DBCompressionType::Lz4);

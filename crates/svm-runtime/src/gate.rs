@@ -26,8 +26,8 @@
 //! The gate never panics and never executes code.
 
 use wasmer::wasmparser::{
-    CompositeInnerType, ExternalKind, FuncType, Operator, Parser, Payload, TypeRef, ValType,
-    Validator, WasmFeatures,
+    CompositeInnerType, FuncType, Operator, Parser, Payload, TypeRef, ValType, Validator,
+    WasmFeatures,
 };
 
 use crate::imports::{VMCALLS, ValKind};
@@ -217,8 +217,20 @@ fn float_block(op: &Operator) -> Option<String> {
 fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
     GateError::Malformed {
         offset: e.offset(),
-        message: e.message().to_string(),
+        message: one_line(e.message()),
     }
+}
+
+/// `message` on one line: wasmparser formats some messages with `{:#?}`
+/// (the bad magic number as a multi-line byte array). Runs of whitespace
+/// become one space, and `[ a, b, ]` becomes `[a, b]`.
+fn one_line(message: &str) -> String {
+    message
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("[ ", "[")
+        .replace(", ]", "]")
 }
 
 /// Every reason a deploy was rejected: one or more [`GateError`]s, in the
@@ -553,4 +565,23 @@ pub fn summary(code: &[u8]) -> Result<ModuleSummary, GateError> {
         }
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_messages_are_one_line() {
+        let e = check(b"hello, this is no wasm", &Limits::default()).unwrap_err();
+        let GateError::Malformed { message, offset } = &e.0[0] else {
+            panic!("{e:?}");
+        };
+        assert_eq!(*offset, 0);
+        assert!(!message.contains('\n'), "{message:?}");
+        assert!(
+            message.contains("expected=[0x0, 0x61, 0x73, 0x6d] actual=[0x68, 0x65, 0x6c, 0x6c]"),
+            "{message:?}"
+        );
+    }
 }
