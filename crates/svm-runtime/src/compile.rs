@@ -16,24 +16,30 @@ use crate::config::{Compiler, RuntimeConfig};
 use crate::gas::operator_cost;
 use crate::gate;
 use crate::module_cache::Compiled;
+use crate::stack_limit::StackLimit;
 
 /// Compiles `code` with a fresh engine (one `Metering` middleware can
 /// instrument only one module): per-operator metering, then the
-/// size-proportional charges of [`crate::bulk_gas`], capped by `config`'s
-/// memory, table and stack limits.
+/// size-proportional charges of [`crate::bulk_gas`], then the call-stack
+/// limit of [`crate::stack_limit`], capped by `config`'s memory, table and
+/// stack limits.
 ///
 /// # Errors
 /// The summary's or wasmer's message when the code does not compile.
 pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, String> {
     let summary = gate::summary(code).map_err(|e| e.to_string())?;
+    let code = executable_code(code)?;
+    let frames = crate::stack_limit::frame_slots(&code).map_err(|e| e.to_string())?;
     let metering = Arc::new(Metering::new(0, operator_cost));
     let bulk = Arc::new(BulkGas::default());
+    let stack = Arc::new(StackLimit::new(config.max_stack_slots, frames));
     let mut engine: Engine = match config.compiler {
         Compiler::Singlepass => {
             let mut c = Singlepass::new();
             c.num_threads(NonZeroUsize::MIN);
             c.push_middleware(metering);
             c.push_middleware(bulk);
+            c.push_middleware(stack);
             EngineBuilder::new(c).engine().into()
         }
         #[cfg(feature = "cranelift")]
@@ -42,11 +48,11 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
             c.num_threads(NonZeroUsize::MIN);
             c.push_middleware(metering);
             c.push_middleware(bulk);
+            c.push_middleware(stack);
             EngineBuilder::new(c).engine().into()
         }
     };
     engine.set_tunables(config.tunables());
-    let code = executable_code(code)?;
     // A compiler panic is a compile error, not a crash of the node: the
     // engine is fresh and dropped with it. (The one panic known, wasmer
     // 7.4.2's Singlepass on an empty or NUL module name in its DWARF

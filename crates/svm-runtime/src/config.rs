@@ -52,9 +52,14 @@ pub struct RuntimeConfig {
     /// `limits.max_memory_pages` and tables past
     /// `limits.max_table_elements` either.
     pub limits: Limits,
-    /// The native stack wasm runs on, in bytes: it bounds the call-stack
-    /// depth (deep recursion traps with a stack overflow). Default: 1 MiB.
-    pub max_stack_bytes: usize,
+    /// The wasm call stack, in slots (one per value: parameters, locals,
+    /// operands, plus a frame overhead; [`crate::stack_limit`]): a call
+    /// that would pass it traps with "call stack exhausted", at the same
+    /// depth and gas on every compiler. The native stack is sized from it
+    /// ([`RuntimeConfig::native_stack_bytes`]). Default: 32 768 slots
+    /// (e.g. 4 096 frames of a function with one parameter and three
+    /// operands).
+    pub max_stack_slots: u32,
     /// The compiled-module cache.
     pub module_cache: ModuleCacheConfig,
     /// Whether contracts may import `node.vmcall_set_balance`, which sets
@@ -79,7 +84,7 @@ impl Default for RuntimeConfig {
             outputs: OutputLimits::default(),
             max_code_bytes: 512 << 10,
             limits: Limits::default(),
-            max_stack_bytes: 1 << 20,
+            max_stack_slots: 32_768,
             module_cache: ModuleCacheConfig::default(),
             allow_set_balance: false,
             max_tx_gas: 100_000_000,
@@ -95,12 +100,19 @@ impl RuntimeConfig {
         }
     }
 
+    /// The native stack a call runs on, in bytes: room for
+    /// `max_stack_slots` plus the largest frame, with a margin, so that the
+    /// slot limit always traps first (default: 2.1 MiB).
+    pub fn native_stack_bytes(&self) -> usize {
+        crate::stack_limit::native_stack_bytes(self.max_stack_slots, self.limits.max_frame_slots)
+    }
+
     /// The wasmer tunables that cap memory, tables and stack.
     pub(crate) fn tunables(&self) -> Limiting {
         Limiting::new(
             u32::try_from(self.limits.max_memory_pages).unwrap_or(u32::MAX),
             u32::try_from(self.limits.max_table_elements).unwrap_or(u32::MAX),
-            self.max_stack_bytes,
+            self.native_stack_bytes(),
         )
     }
 }

@@ -26,7 +26,7 @@
 //! The gate never panics and never executes code.
 
 use wasmer::wasmparser::{
-    CompositeInnerType, FuncType, Operator, Parser, Payload, TypeRef, ValType, Validator,
+    CompositeInnerType, FuncType, Operator, Parser, Payload, TypeRef, ValType,
     WasmFeatures,
 };
 
@@ -108,6 +108,10 @@ pub struct Limits {
     /// Initial pages (64 KiB each) of the memory; at run time the memory
     /// cannot grow past this either. Default: 256 (16 MiB).
     pub max_memory_pages: u64,
+    /// Stack slots of one function's frame: parameters, locals, the
+    /// highest operand stack, plus overhead ([`crate::stack_limit`]).
+    /// Default: 4 096.
+    pub max_frame_slots: u32,
 }
 
 impl Default for Limits {
@@ -119,6 +123,7 @@ impl Default for Limits {
             max_exports: 256,
             max_table_elements: 4_096,
             max_memory_pages: 256,
+            max_frame_slots: 4_096,
         }
     }
 }
@@ -214,7 +219,7 @@ fn float_block(op: &Operator) -> Option<String> {
     is_float(&ty).then(|| format!("{op:?}"))
 }
 
-fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
+pub(crate) fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
     GateError::Malformed {
         offset: e.offset(),
         message: one_line(e.message()),
@@ -295,9 +300,8 @@ pub fn findings_with(
     limits: &Limits,
     policy: &Policy,
 ) -> Result<Vec<GateError>, GateError> {
-    Validator::new_with_features(accepted_features())
-        .validate_all(code)
-        .map_err(malformed)?;
+    // Validates the whole module, and sizes each function's frame.
+    let frames = crate::stack_limit::frame_slots(code)?;
 
     let mut types: Vec<Option<FuncType>> = Vec::new();
     let mut unknown = Vec::new();
@@ -478,6 +482,14 @@ pub fn findings_with(
     }
     findings.extend(reserved_export);
     findings.extend(start.map(GateError::StartFunction));
+    if let Some(&largest) = frames.iter().max() {
+        over(
+            &mut limit_findings,
+            "stack slots of one function frame",
+            largest.into(),
+            limits.max_frame_slots.into(),
+        );
+    }
     findings.extend(limit_findings);
     if let Some(e) = float_instr.or(float_type) {
         findings.push(e);

@@ -68,6 +68,7 @@ pub mod module_cache;
 pub mod node;
 mod receipt;
 mod runtime;
+pub mod stack_limit;
 mod tunables;
 mod tx;
 pub mod vmcalls;

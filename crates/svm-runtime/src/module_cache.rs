@@ -45,7 +45,7 @@ use crate::gas::schedule_hash;
 use crate::gate::ModuleSummary;
 
 /// The version of the disk format and key derivation.
-pub const CACHE_FORMAT_VERSION: u32 = 2;
+pub const CACHE_FORMAT_VERSION: u32 = 3;
 
 /// The wasmer version whose artifacts the disk tier holds.
 pub const WASMER_VERSION: &str = "7.4.2";
@@ -107,6 +107,8 @@ pub(crate) struct ArtifactKind {
     pub(crate) max_memory_pages: u64,
     pub(crate) max_table_elements: u64,
     pub(crate) stack_bytes: usize,
+    pub(crate) max_stack_slots: u32,
+    pub(crate) max_frame_slots: u32,
 }
 
 pub(crate) struct ModuleCache {
@@ -146,6 +148,8 @@ impl ModuleCache {
         h.update(&self.kind.max_memory_pages.to_be_bytes());
         h.update(&self.kind.max_table_elements.to_be_bytes());
         h.update(&(self.kind.stack_bytes as u64).to_be_bytes());
+        h.update(&self.kind.max_stack_slots.to_be_bytes());
+        h.update(&self.kind.max_frame_slots.to_be_bytes());
         *h.finalize().as_bytes()
     }
 

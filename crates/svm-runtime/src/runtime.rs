@@ -55,7 +55,9 @@ impl<K: KvStore + 'static> Runtime<K> {
             compiler: config.compiler.name(),
             max_memory_pages: config.limits.max_memory_pages,
             max_table_elements: config.limits.max_table_elements,
-            stack_bytes: config.max_stack_bytes,
+            stack_bytes: config.native_stack_bytes(),
+            max_stack_slots: config.max_stack_slots,
+            max_frame_slots: config.limits.max_frame_slots,
         };
         Self {
             pages: PageStore::new(kv),

@@ -117,7 +117,8 @@ fn the_stack_is_bounded() {
         (ErrorCode::Trap, "call stack exhausted")
     );
     assert!(r.gas_used < MAX, "the stack limit comes first");
-    assert_eq!(RuntimeConfig::default().max_stack_bytes, 1 << 20);
+    assert_eq!(RuntimeConfig::default().max_stack_slots, 32_768);
+    assert!(RuntimeConfig::default().native_stack_bytes() <= 4 << 20);
 }
 
 #[test]

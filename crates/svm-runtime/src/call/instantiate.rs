@@ -24,6 +24,8 @@ pub(crate) struct Instantiated<K> {
     pub(crate) instance: Instance,
     pub(crate) record: ContractRecord,
     pub(crate) query: bool,
+    /// The call-stack limit, in slots, the code was compiled with.
+    pub(crate) max_stack_slots: u32,
 }
 
 impl<K: KvStore + 'static> Runtime<K> {
@@ -108,6 +110,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             instance,
             record: loaded.record,
             query: loaded.query,
+            max_stack_slots: self.config.max_stack_slots,
         })
     }
 }

@@ -13,6 +13,7 @@ use wasmer_types::TrapCode;
 use super::Failure;
 use super::instantiate::Instantiated;
 use crate::runtime::{storage_error, tx_error};
+use crate::stack_limit::STACK_SLOTS_EXPORT;
 use crate::vmcalls::VmCallError;
 use crate::wire::{CallTx, ErrorCode, MAX_VALUES, TxError, WasmValue};
 
@@ -63,6 +64,18 @@ pub(crate) fn trap_error(e: &RuntimeError, exhausted: bool) -> TxError {
     match e.clone().to_trap() {
         Some(code) => tx_error(ErrorCode::Trap, trap_message(code)),
         None => tx_error(ErrorCode::Trap, "trap"),
+    }
+}
+
+/// Whether the call-stack limit ([`crate::stack_limit`]) made the trap:
+/// the slots in use are past the limit only then.
+fn stack_exhausted<K: KvStore + 'static>(inst: &mut Instantiated<K>) -> bool {
+    let Ok(global) = inst.instance.exports.get_global(STACK_SLOTS_EXPORT) else {
+        return false;
+    };
+    match global.get(&mut inst.store) {
+        Value::I32(used) => used as u32 > inst.max_stack_slots,
+        _ => false,
     }
 }
 
@@ -144,7 +157,11 @@ pub(crate) fn run<K: KvStore + 'static>(
     let values = match result {
         Ok(v) => v,
         Err(e) => {
-            let error = trap_error(&e, exhausted);
+            let error = if !exhausted && stack_exhausted(inst) {
+                tx_error(ErrorCode::Trap, "call stack exhausted")
+            } else {
+                trap_error(&e, exhausted)
+            };
             return Err(fail(inst, error));
         }
     };
