@@ -20,20 +20,16 @@
 //! # Known issues
 //!
 //! Bugs the fuzzers found that are not fixed yet would stop every fuzzing
-//! run at once. Unless [`STRICT`] is set (or the environment variable
-//! `SVM_FUZZ_STRICT` is), the targets step around exactly these, and only
-//! these (inputs that still reproduce one go to `fuzz/regressions/`):
-//!
-//! - **Stack exhaustion depends on the compiler**: deep recursion traps
-//!   with "call stack exhausted" after a native-stack-dependent depth, so
-//!   Singlepass and Cranelift give different receipts (a trap at one gas
-//!   figure, out of gas at another): `deploy_call` does not compare a call
-//!   where either compiler exhausted the stack.
+//! run at once; unless [`STRICT`] is set (or the environment variable
+//! `SVM_FUZZ_STRICT` is), the targets would step around exactly those (their
+//! inputs go to `fuzz/regressions/`). There are none at present.
 //!
 //! Fixed since, their inputs now in the corpus (`regression-*`): wasmer's
 //! Singlepass panicked on an empty or NUL module name (the runtime now
 //! compiles code without its custom sections, and a compiler panic is a
-//! compile error), and a float block type passed the gate (now rejected).
+//! compile error); a float block type passed the gate (now rejected); the
+//! depth at which deep recursion trapped depended on the compiler's native
+//! frames (now a slot-counting limit, `svm_runtime::stack_limit`).
 
 mod cache;
 mod common;
