@@ -118,6 +118,9 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
     let mut rng = SplitMix64(o.seed);
     let (mut failed, mut gas, mut done) = (0u64, 0u64, 0u32);
     let mut blocks = Vec::new();
+    // Every receipt's consensus hash, in order: the same on every backend
+    // and compiler.
+    let mut receipts = blake3::Hasher::new();
     let started = crate::now();
     while done < o.transfers {
         let n = o.block.min(o.transfers - done);
@@ -138,6 +141,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
                 state: StateRef::Latest,
             });
             gas += r.gas_used;
+            receipts.update(&r.consensus_hash().map_err(|e| e.to_string())?);
             if !r.success {
                 block_failed += 1;
             }
@@ -155,6 +159,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         if !bump.success {
             return Err(format!("counter failed: {:?}", bump.error));
         }
+        receipts.update(&bump.consensus_hash().map_err(|e| e.to_string())?);
         let secs = t0.elapsed().as_secs_f64();
         let tps = f64::from(n) / secs.max(1e-9);
         failed += block_failed;
@@ -199,6 +204,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         "blocks": blocks.len(),
         "failed": failed,
         "gas_used": gas,
+        "receipts_hash": receipts.finalize().to_hex().to_string(),
         "balances_hash": balances_hash(env, o.accounts)?,
     });
     kv.put(SUMMARY_KEY, summary.to_string().as_bytes())

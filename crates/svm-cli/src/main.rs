@@ -16,8 +16,8 @@ use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
 use svm_pages::PageIndex;
 use svm_runtime::gate::{GateError, Rejection};
 use svm_runtime::{
-    CallTx, DeployError, DeployTx, KvNodeHost, ModuleCacheConfig, NodeHost, Receipt, Runtime,
-    RuntimeConfig, StateRef, WasmValue,
+    CallTx, Compiler, DeployError, DeployTx, KvNodeHost, ModuleCacheConfig, NodeHost, Receipt,
+    Runtime, RuntimeConfig, StateRef, WasmValue,
 };
 use svm_types::{Address, State};
 
@@ -50,8 +50,32 @@ struct Cli {
     /// untrusted code, off by default).
     #[arg(long, global = true)]
     allow_set_balance: bool,
+    /// The wasm compiler. Receipts, gas and state roots are the same under
+    /// both; the module cache keeps each compiler's artifacts apart.
+    #[arg(long, global = true, value_enum, default_value_t = CompilerArg::Singlepass)]
+    compiler: CompilerArg,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CompilerArg {
+    Singlepass,
+    Cranelift,
+}
+
+impl CompilerArg {
+    fn compiler(self) -> Result<Compiler, String> {
+        match self {
+            CompilerArg::Singlepass => Ok(Compiler::Singlepass),
+            #[cfg(feature = "cranelift")]
+            CompilerArg::Cranelift => Ok(Compiler::Cranelift),
+            #[cfg(not(feature = "cranelift"))]
+            CompilerArg::Cranelift => {
+                Err("this svm was built without the `cranelift` feature".into())
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -172,6 +196,7 @@ fn open(cli: &Cli) -> Result<Env, String> {
             ..ModuleCacheConfig::default()
         },
         allow_set_balance: cli.allow_set_balance,
+        compiler: cli.compiler.compiler()?,
         ..RuntimeConfig::default()
     };
     let rt = Runtime::new(kv, node.clone(), config);
@@ -281,6 +306,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Arc::new(KvNodeHost::new(kv)),
                 RuntimeConfig {
                     allow_set_balance: cli.allow_set_balance,
+                    compiler: cli.compiler.compiler()?,
                     ..RuntimeConfig::default()
                 },
             ),

@@ -186,6 +186,35 @@ fn a_small_demo_runs_and_verifies_after_restart() {
     let again = json(other.path(), &leveldb);
     assert_eq!(again["coin_state"], run["coin_state"]);
     assert_eq!(again["balances_hash"], run["balances_hash"]);
+    assert_eq!(again["receipts_hash"], run["receipts_hash"]);
+    assert_eq!(again["gas_used"], run["gas_used"]);
+}
+
+#[test]
+fn the_demo_is_the_same_under_both_compilers() {
+    let run = |compiler: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["--backend", "memory", "--compiler", compiler];
+        args.extend_from_slice(&SMALL_DEMO);
+        json(dir.path(), &args)
+    };
+    let singlepass = run("singlepass");
+    let cranelift = run("cranelift");
+    for field in [
+        "coin_state",
+        "counter_state",
+        "receipts_hash",
+        "gas_used",
+        "failed",
+        "balances_hash",
+    ] {
+        assert_eq!(singlepass[field], cranelift[field], "{field}");
+    }
+    assert!(
+        singlepass["receipts_hash"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64)
+    );
 }
 
 #[test]

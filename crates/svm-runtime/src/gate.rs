@@ -26,8 +26,7 @@
 //! The gate never panics and never executes code.
 
 use wasmer::wasmparser::{
-    CompositeInnerType, FuncType, Operator, Parser, Payload, TypeRef, ValType,
-    WasmFeatures,
+    CompositeInnerType, FuncType, Operator, Parser, Payload, TypeRef, ValType, WasmFeatures,
 };
 
 use crate::imports::{VMCALLS, ValKind};

@@ -83,8 +83,7 @@ pub fn frame_slots(code: &[u8]) -> Result<Vec<u32>, GateError> {
             for _ in 0..locals.get_count() {
                 let offset = locals.original_position();
                 let (count, ty) = locals.read().map_err(malformed)?;
-                v.define_locals(offset, count, ty)
-                    .map_err(malformed)?;
+                v.define_locals(offset, count, ty).map_err(malformed)?;
             }
             let mut ops = body.get_operators_reader().map_err(malformed)?;
             let mut highest = 0u32;
@@ -180,10 +179,9 @@ impl<'a> FunctionMiddleware<'a> for FunctionStackLimit {
         state: &mut MiddlewareReaderState<'a>,
     ) -> Result<(), MiddlewareError> {
         let counted = match operator {
-            Operator::Call { function_index } => {
-                self.globals
-                    .is_some_and(|g| function_index >= g.imported_functions)
-            }
+            Operator::Call { function_index } => self
+                .globals
+                .is_some_and(|g| function_index >= g.imported_functions),
             Operator::CallIndirect { .. } => true,
             _ => false,
         };
@@ -191,9 +189,10 @@ impl<'a> FunctionMiddleware<'a> for FunctionStackLimit {
             state.push_operator(operator);
             return Ok(());
         }
-        let (g, frame) = self.globals.zip(self.frame).ok_or_else(|| {
-            MiddlewareError::new("StackLimit", "module info was not transformed")
-        })?;
+        let (g, frame) = self
+            .globals
+            .zip(self.frame)
+            .ok_or_else(|| MiddlewareError::new("StackLimit", "module info was not transformed"))?;
         let frame = frame as i32;
         let used = g.used;
         state.extend(&[

@@ -82,8 +82,10 @@ fn recursion_stops_at_the_same_depth_and_gas_on_every_compiler() {
     for locals in [0, 64, 1_000] {
         let wat = recursive(locals);
         for f in ["down", "down_indirect"] {
-            let receipts: Vec<Receipt> =
-                compilers().into_iter().map(|c| run(c, &wat, f, 0)).collect();
+            let receipts: Vec<Receipt> = compilers()
+                .into_iter()
+                .map(|c| run(c, &wat, f, 0))
+                .collect();
             exhausted(&receipts[0]);
             for r in &receipts[1..] {
                 assert_eq!(r, &receipts[0], "{f} with {locals} locals");
@@ -101,7 +103,10 @@ fn the_depth_follows_the_frame_size() {
     let deep = run(Compiler::Singlepass, &recursive(0), "down", 0);
     exhausted(&shallow);
     exhausted(&deep);
-    assert!(deep.gas_used > 50 * shallow.gas_used / 1_000, "{deep:?} {shallow:?}");
+    assert!(
+        deep.gas_used > 50 * shallow.gas_used / 1_000,
+        "{deep:?} {shallow:?}"
+    );
 }
 
 #[test]
