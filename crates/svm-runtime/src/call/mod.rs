@@ -76,7 +76,9 @@ impl<K: KvStore + 'static> Runtime<K> {
     ///   nothing, balances included; its receipt carries the state it ran
     ///   at and `pages_written == 0`.
     /// - On any failure nothing is written and the receipt carries the
-    ///   state the call ran against (see the module docs for the gas).
+    ///   state the call ran against (see the module docs for the gas), or
+    ///   `State::ZERO` when the call was refused before any state was
+    ///   loaded: a gas limit over `max_tx_gas`, or below the intrinsic gas.
     pub fn call(&self, tx: &CallTx) -> Receipt {
         if tx.gas_limit > self.config.max_tx_gas {
             let e = tx_error(
