@@ -12,9 +12,10 @@
 //!   from the disk tier (a fresh runtime, artifact on disk), or found in
 //!   the memory tier. Goals: disk ≥ 50× faster than compiling, memory
 //!   ≥ 500× faster.
-//! - `metering/cpu_loop/{metered,unmetered}`: a 1 000 000-iteration integer
-//!   loop compiled by Singlepass with and without the `Metering` middleware.
-//!   Goal: at most 25% overhead.
+//! - `metering/{int_loop,memory_loop,call_loop}/{metered,unmetered}`: three
+//!   kernels (a tight integer loop, loads and stores over 1 MiB, a small
+//!   function called 1 000 000 times) compiled by Singlepass as the runtime
+//!   compiles them and with no middleware. Goal: at most 25% overhead each.
 //!
 //! Run: `cargo bench -p svm-runtime --bench compile [--features cranelift]`.
 
@@ -146,33 +147,82 @@ fn deploy_without_compile(rt: &Runtime<Arc<MemKv>>, code: &[u8]) {
         .unwrap();
 }
 
+/// The three metering kernels: each exports `run(n: i64) -> i64`.
+const KERNELS: &[(&str, &str, i64)] = &[
+    // A tight integer loop: 1 000 000 iterations of add, xor, sub, compare.
+    (
+        "int_loop",
+        r#"(module (memory (export "memory") 1)
+             (func (export "run") (param i64) (result i64) (local i64)
+               (loop $l (local.set 1 (i64.add (local.get 1) (i64.xor (local.get 0) (i64.const 7))))
+                 (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+                 (br_if $l (i64.gt_s (local.get 0) (i64.const 0))))
+               (local.get 1)))"#,
+        1_000_000,
+    ),
+    // Loads and stores over 1 MiB: n passes of 131 072 words, each loaded,
+    // incremented and stored back.
+    (
+        "memory_loop",
+        r#"(module (memory (export "memory") 17)
+             (func (export "run") (param i64) (result i64) (local i32)
+               (loop $pass
+                 (local.set 1 (i32.const 0))
+                 (loop $word
+                   (i64.store (local.get 1) (i64.add (i64.load (local.get 1)) (i64.const 3)))
+                   (local.set 1 (i32.add (local.get 1) (i32.const 8)))
+                   (br_if $word (i32.lt_u (local.get 1) (i32.const 1048576))))
+                 (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+                 (br_if $pass (i64.gt_s (local.get 0) (i64.const 0))))
+               (i64.load (i32.const 8))))"#,
+        8,
+    ),
+    // A small function called 1 000 000 times.
+    (
+        "call_loop",
+        r#"(module (memory (export "memory") 1)
+             (func $step (param i64 i64) (result i64)
+               (i64.add (i64.mul (local.get 0) (i64.const 3)) (local.get 1)))
+             (func (export "run") (param i64) (result i64) (local i64)
+               (loop $l (local.set 1 (call $step (local.get 1) (local.get 0)))
+                 (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+                 (br_if $l (i64.gt_s (local.get 0) (i64.const 0))))
+               (local.get 1)))"#,
+        1_000_000,
+    ),
+];
+
+/// `metering/<kernel>/{metered,unmetered}`: each kernel compiled by
+/// Singlepass exactly as the runtime compiles it (`Metering`, bulk gas and
+/// the stack limit: [`svm_runtime::compile_module`]) and with no middleware
+/// at all. Goal: metered at most 1.25 × unmetered.
 fn metering(c: &mut Criterion) {
-    let code = wat::parse_str(
-        r#"(module (func (export "run") (param i64) (result i64) (local i64)
-             (loop $l (local.set 1 (i64.add (local.get 1) (i64.xor (local.get 0) (i64.const 7))))
-               (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
-               (br_if $l (i64.gt_s (local.get 0) (i64.const 0))))
-             (local.get 1)))"#,
-    )
-    .unwrap();
-    let mut group = c.benchmark_group("metering/cpu_loop");
-    group.sample_size(20);
-    for (name, metered) in [("metered", true), ("unmetered", false)] {
-        let engine = singlepass(metered);
-        let module = Module::new(&engine, &code).unwrap();
-        let mut store = Store::new(engine);
-        let instance = Instance::new(&mut store, &module, &imports! {}).unwrap();
-        let run = instance.exports.get_function("run").unwrap().clone();
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                if metered {
-                    set_remaining_points(&mut store, &instance, u64::MAX);
-                }
-                black_box(run.call(&mut store, &[Value::I64(1_000_000)]).unwrap())
-            })
-        });
+    for (kernel, wat, n) in KERNELS {
+        let code = wat::parse_str(wat).unwrap();
+        let mut group = c.benchmark_group(format!("metering/{kernel}"));
+        group.sample_size(20);
+        for (name, metered) in [("metered", true), ("unmetered", false)] {
+            let (engine, module) = if metered {
+                svm_runtime::compile_module(&code, &RuntimeConfig::default()).unwrap()
+            } else {
+                let engine = singlepass(false);
+                let module = Module::new(&engine, &code).unwrap();
+                (engine, module)
+            };
+            let mut store = Store::new(engine);
+            let instance = Instance::new(&mut store, &module, &imports! {}).unwrap();
+            let run = instance.exports.get_function("run").unwrap().clone();
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    if metered {
+                        set_remaining_points(&mut store, &instance, u64::MAX);
+                    }
+                    black_box(run.call(&mut store, &[Value::I64(*n)]).unwrap())
+                })
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group! {

@@ -69,6 +69,20 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
     })
 }
 
+/// `code` compiled exactly as the runtime compiles it for `config`
+/// (re-encoding, `Metering`, bulk gas, the stack limit, the tunables), as
+/// an engine and a module, for benchmarks and tools that instantiate it
+/// themselves. The code is not put through the deploy gate: check it with
+/// [`crate::gate::check`] first when it is untrusted. Set the gas with
+/// `wasmer_middlewares::metering::set_remaining_points` after
+/// instantiating.
+///
+/// # Errors
+/// The compiler's message when the code does not compile.
+pub fn compile_module(code: &[u8], config: &RuntimeConfig) -> Result<(Engine, Module), String> {
+    compile(code, config).map(|c| (c.engine, c.module))
+}
+
 /// The re-encoder of [`executable_code`]: drops every custom section and,
 /// when `add_memory_export`, exports memory 0 as
 /// [`gate::RESERVED_MEMORY_EXPORT`] (in the module's export section, or in

@@ -74,6 +74,7 @@ mod tx;
 pub mod vmcalls;
 pub mod wire;
 
+pub use compile::compile_module;
 pub use config::{Compiler, RuntimeConfig};
 pub use deploy::{DeployError, Deployed};
 pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
