@@ -82,8 +82,15 @@ fn big_module(n: usize) -> Vec<u8> {
     wat::parse_str(&wat).unwrap()
 }
 
-fn runtime(dir: Option<&std::path::Path>) -> Runtime<Arc<MemKv>> {
+/// A runtime over a fresh `MemKv` holding `secret` (the module cache's MAC
+/// key of another database, so that its disk artifacts load here), with
+/// a disk tier in `dir`.
+fn runtime(dir: Option<&std::path::Path>, secret: Option<&[u8]>) -> Runtime<Arc<MemKv>> {
+    use svm_kv::KvStore;
     let kv = Arc::new(MemKv::new());
+    if let Some(s) = secret {
+        kv.put(svm_runtime::MODULE_SECRET_KEY, s).unwrap();
+    }
     let config = RuntimeConfig {
         module_cache: ModuleCacheConfig {
             memory_bytes: 256 << 20,
@@ -101,7 +108,7 @@ fn module_cache(c: &mut Criterion) {
             author: Address([1; 20]),
             nonce: 0,
             name: "big".into(),
-            gas_limit: u64::MAX,
+            gas_limit: RuntimeConfig::default().max_tx_gas,
             code: code.clone(),
         })
         .unwrap()
@@ -109,17 +116,23 @@ fn module_cache(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("module_cache");
     group.sample_size(10);
+    // As the runtime compiles it: re-encoding check, Metering, bulk gas,
+    // the stack limit.
     group.bench_function("compile", |b| {
-        b.iter(|| black_box(Module::new(&singlepass(true), &code).unwrap()))
+        b.iter(|| black_box(svm_runtime::compile_module(&code, &RuntimeConfig::default()).unwrap()))
     });
     let dir = tempfile::tempdir().unwrap();
-    let warm = runtime(Some(dir.path()));
+    let warm = runtime(Some(dir.path()), None);
     let hash = deploy(&warm);
+    let secret = {
+        use svm_kv::KvStore;
+        warm.kv().get(svm_runtime::MODULE_SECRET_KEY).unwrap().unwrap()
+    };
     // A fresh runtime over a KV holding the same code: only the disk tier.
     group.bench_function("disk_tier", |b| {
         b.iter_batched(
             || {
-                let rt = runtime(Some(dir.path()));
+                let rt = runtime(Some(dir.path()), Some(&secret));
                 deploy_without_compile(&rt, &code);
                 rt
             },

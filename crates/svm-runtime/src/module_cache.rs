@@ -278,14 +278,18 @@ impl ModuleCache {
         // the cache key (code hash, wasmer version, compiler, gas schedule,
         // limits) and the artifact: only this runtime, which wrote it with
         // `Module::serialize` under the same key, could have produced it.
-        match unsafe { Module::deserialize(&engine, &file[HEADER..]) } {
+        // Handed over as `Bytes` (a view of the file), so wasmer does not
+        // copy the artifact again.
+        let len = file.len();
+        let artifact = bytes::Bytes::from(file).slice(HEADER..);
+        match unsafe { Module::deserialize(&engine, artifact) } {
             Ok(module) => Some((
                 Compiled {
                     engine,
                     module,
                     summary,
                 },
-                file.len() - HEADER,
+                len - HEADER,
             )),
             Err(_) => {
                 self.stats.lock().disk_corrupt += 1;
