@@ -22,7 +22,7 @@ pub const LEGACY_NAMES: &[(&str, &str)] = &[
 /// for text that does not parse.
 pub fn load_code(path: &Path) -> Result<Vec<u8>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !path.extension().is_some_and(|e| e == "wat") {
+    if path.extension().is_none_or(|e| e != "wat") {
         return Ok(bytes);
     }
     let text =

@@ -126,7 +126,10 @@ fn module_cache(c: &mut Criterion) {
     let hash = deploy(&warm);
     let secret = {
         use svm_kv::KvStore;
-        warm.kv().get(svm_runtime::MODULE_SECRET_KEY).unwrap().unwrap()
+        warm.kv()
+            .get(svm_runtime::MODULE_SECRET_KEY)
+            .unwrap()
+            .unwrap()
     };
     // A fresh runtime over a KV holding the same code: only the disk tier.
     group.bench_function("disk_tier", |b| {
