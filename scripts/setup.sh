@@ -4,6 +4,7 @@
 # - clang, cmake: the LevelDB build (leveldb-sys); Debian's gcc rejects its flags.
 # - lld: wasm-ld, for rebuilding the C example contracts.
 # - valgrind: the FFI leak check.
+# - golang-go: the Go binding's tests (bindings/go, cgo).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v wasm-ld >/dev/null 2>&1 || need+=(lld)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -9,3 +9,5 @@ cargo test --workspace --all-features --locked
 # The C API from C: a gcc-built program against the static and the dynamic
 # library (under valgrind too when SVM_VALGRIND=1, as CI sets it).
 bash scripts/ffi-test.sh
+# The Go binding (bindings/go) over the same library: go vet and go test.
+SVM_GO_SKIP_BUILD=1 bash scripts/go-test.sh

@@ -1,0 +1,3 @@
+module github.com/svm-vm/svm/bindings/go
+
+go 1.19
