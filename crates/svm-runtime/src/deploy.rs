@@ -110,15 +110,17 @@ impl<K: KvStore + 'static> Runtime<K> {
         let hash = code_hash(&tx.code);
         let address = contract_address(&tx.author, tx.nonce, &hash);
         let kv = self.kv();
+        // Precompile: the module is cached (and compile errors with it).
+        // Outside the writers' lock: compiling may take long.
+        self.compiled(&hash, || Ok(tx.code.clone()))
+            .map_err(DeployError::Compile)?;
+        let _writer = self.writers.lock();
         if kv
             .contains(&record_key(&address))
             .map_err(|e| DeployError::Storage(e.to_string()))?
         {
             return Err(DeployError::AlreadyDeployed(address));
         }
-        // Precompile: the module is cached (and compile errors with it).
-        self.compiled(&hash, || Ok(tx.code.clone()))
-            .map_err(DeployError::Compile)?;
         let record = ContractRecord {
             author: tx.author,
             nonce: tx.nonce,

@@ -35,6 +35,12 @@ pub struct Runtime<K> {
     /// first disk-tier lookup; `None` when that failed (the disk tier is
     /// then off).
     secret: OnceLock<Option<[u8; 32]>>,
+    /// Serializes the transactions that write: deploys and calls at the
+    /// latest state. Each reads the latest state (the contract's record,
+    /// the balances) and commits on top of it, so two at once would lose
+    /// one's update, or spend one balance twice. Queries (calls at an
+    /// explicit state) run alongside; compiling happens outside it.
+    pub(crate) writers: parking_lot::Mutex<()>,
 }
 
 pub(crate) fn tx_error(code: ErrorCode, message: impl Into<String>) -> TxError {
@@ -65,6 +71,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             modules: ModuleCache::new(config.module_cache.clone(), kind),
             config,
             secret: OnceLock::new(),
+            writers: parking_lot::Mutex::new(()),
         }
     }
 

@@ -30,7 +30,7 @@ use svm_types::State;
 
 use crate::gas;
 use crate::runtime::{Runtime, tx_error};
-use crate::wire::{CallTx, ErrorCode, Receipt, TxError};
+use crate::wire::{CallTx, ErrorCode, Receipt, StateRef, TxError};
 
 /// A failed stage: why, and what it cost.
 pub(crate) struct Failure {
@@ -75,6 +75,9 @@ impl<K: KvStore + 'static> Runtime<K> {
     ///   read-only query: it runs and pays like any call, but commits
     ///   nothing, balances included; its receipt carries the state it ran
     ///   at and `pages_written == 0`.
+    /// - Committing calls and deploys of one runtime run one at a time
+    ///   (from reading the latest state to the commit); queries run in
+    ///   parallel with them.
     /// - On any failure nothing is written and the receipt carries the
     ///   state the call ran against (see the module docs for the gas), or
     ///   `State::ZERO` when the call was refused before any state was
@@ -98,6 +101,18 @@ impl<K: KvStore + 'static> Runtime<K> {
             );
             return failed(Failure::new(e, tx.gas_limit), State::ZERO, tx.gas_limit);
         }
+        // A committing call holds the writers' lock from reading the latest
+        // state to its commit; its module is compiled (or found) first,
+        // outside the lock. Gas does not depend on the module cache.
+        let _writer = match tx.state {
+            StateRef::Latest => {
+                if let Ok(Some(record)) = self.contract(&tx.contract) {
+                    let _ = self.module(&record.code_hash);
+                }
+                Some(self.writers.lock())
+            }
+            StateRef::At(_) => None,
+        };
         let loaded = match self.load(tx, intrinsic) {
             Ok(l) => l,
             Err((f, state)) => return failed(f, state, tx.gas_limit),
