@@ -4,7 +4,7 @@
 use svm_cache::{CacheError, PageCache};
 use svm_kv::KvStore;
 use svm_pages::{PageStore, PagesError};
-use svm_types::State;
+use svm_types::{CodeHash, State};
 
 use super::Failure;
 use crate::contracts::ContractRecord;
@@ -30,9 +30,15 @@ pub(crate) struct Loaded<K> {
 }
 
 impl<K: KvStore + 'static> Runtime<K> {
-    /// Loads what `tx` runs on, having used `gas_used` gas already. A
-    /// failure carries the state for its receipt.
-    pub(crate) fn load(&self, tx: &CallTx, gas_used: u64) -> Result<Loaded<K>, (Failure, State)> {
+    /// Loads what `tx` runs on, having used `gas_used` gas already; the
+    /// module comes from `warmed` when it was looked up already for the
+    /// same code. A failure carries the state for its receipt.
+    pub(crate) fn load(
+        &self,
+        tx: &CallTx,
+        gas_used: u64,
+        warmed: Option<(CodeHash, Compiled)>,
+    ) -> Result<Loaded<K>, (Failure, State)> {
         let record = match self.contract(&tx.contract) {
             Ok(Some(r)) => r,
             Ok(None) => {
@@ -60,9 +66,12 @@ impl<K: KvStore + 'static> Runtime<K> {
             }
             Err(e) => return fail(storage_error(e)),
         };
-        let compiled = match self.module(&record.code_hash) {
-            Ok(c) => c,
-            Err(e) => return fail(e),
+        let compiled = match warmed {
+            Some((hash, c)) if hash == record.code_hash => c,
+            _ => match self.module(&record.code_hash) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            },
         };
         let s = compiled.summary;
         let needed = gas_used.saturating_add(gas::instantiate(

@@ -104,16 +104,18 @@ impl<K: KvStore + 'static> Runtime<K> {
         // A committing call holds the writers' lock from reading the latest
         // state to its commit; its module is compiled (or found) first,
         // outside the lock. Gas does not depend on the module cache.
-        let _writer = match tx.state {
+        let (_writer, warmed) = match tx.state {
             StateRef::Latest => {
-                if let Ok(Some(record)) = self.contract(&tx.contract) {
-                    let _ = self.module(&record.code_hash);
-                }
-                Some(self.writers.lock())
+                let warmed = self
+                    .contract(&tx.contract)
+                    .ok()
+                    .flatten()
+                    .and_then(|r| self.module(&r.code_hash).ok().map(|c| (r.code_hash, c)));
+                (Some(self.writers.lock()), warmed)
             }
-            StateRef::At(_) => None,
+            StateRef::At(_) => (None, None),
         };
-        let loaded = match self.load(tx, intrinsic) {
+        let loaded = match self.load(tx, intrinsic, warmed) {
             Ok(l) => l,
             Err((f, state)) => return failed(f, state, tx.gas_limit),
         };
