@@ -1,154 +1,103 @@
-// Package svm runs WebAssembly smart contracts with the svm runtime, from Go.
-//
-// It is a cgo binding over the C API of crates/svm-ffi (include/svm.h and
-// the static library libsvm_ffi.a). Everything it returns is Go memory:
-// receipts are copied out of the library and freed before a call returns,
-// errors are Go errors (*Error, with the library's status and message),
-// and no C type appears in the API. A Runtime is safe for concurrent use;
-// Close it when done.
-//
-// Link flags: the package does not know where the static library is built;
-// set CGO_LDFLAGS to "/path/to/libsvm_ffi.a -lstdc++ -lgcc_s -lpthread -lm
-// -ldl -lrt" (scripts/go-test.sh does).
 package svm
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../../crates/svm-ffi/include
+#cgo LDFLAGS: -lsvm_ffi -lstdc++ -lgcc_s -lpthread -lm -ldl -lrt
+#include <stdint.h>
 #include <stdlib.h>
 #include "svm.h"
 
-extern int32_t svmGoBalanceGet(void *ctx, uint8_t *account, uint64_t *out);
-extern void svmGoBalanceApply(void *ctx, uint8_t *account, uint64_t balance);
+// The exported Go callbacks (callbacks.go), reached through these C
+// functions of the SvmBalanceGet and SvmBalanceApply types; the context
+// is a runtime/cgo.Handle.
+extern int32_t svmGoBalanceGet(uintptr_t ctx, uint8_t *account, uint64_t *out);
+extern void svmGoBalanceApply(uintptr_t ctx, uint8_t *account, uint64_t balance);
 
-static void svm_go_callbacks(SvmConfig *c, void *ctx) {
-	c->balance_get = (SvmBalanceGet)svmGoBalanceGet;
-	c->balance_apply = (SvmBalanceApply)svmGoBalanceApply;
-	c->callback_ctx = ctx;
+static int32_t svm_go_balance_get(void *ctx, const uint8_t *account, uint64_t *out) {
+	return svmGoBalanceGet((uintptr_t)ctx, (uint8_t *)account, out);
+}
+
+static void svm_go_balance_apply(void *ctx, const uint8_t *account, uint64_t balance) {
+	svmGoBalanceApply((uintptr_t)ctx, (uint8_t *)account, balance);
+}
+
+static void svm_go_set_callbacks(SvmConfig *cfg, uintptr_t ctx) {
+	cfg->balance_get = svm_go_balance_get;
+	cfg->balance_apply = svm_go_balance_apply;
+	cfg->callback_ctx = (void *)ctx;
 }
 */
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"runtime/cgo"
+	"strings"
 	"sync"
 	"unsafe"
 )
 
-// Address is a 20-byte account or contract address.
-type Address [20]byte
-
-// State is a 32-byte contract state root.
-type State [32]byte
-
-// Backend is where a runtime keeps its data.
-type Backend uint32
-
-const (
-	// Memory keeps everything in memory; nothing persists.
-	Memory Backend = 0
-	// RocksDB keeps the data in a RocksDB database in Config.Path.
-	RocksDB Backend = 1
-	// LevelDB keeps the data in a LevelDB database in Config.Path.
-	LevelDB Backend = 2
-)
-
-// Status is the library's status code of a failed function (the
-// SvmStatus values of svm.h).
-type Status int
-
-// The statuses an *Error carries.
-const (
-	StatusNullPointer     Status = 1 // a required value was missing
-	StatusInvalidHandle   Status = 2 // a closed runtime or freed receipt
-	StatusInvalidArgument Status = 3 // bad UTF-8, backend, value kind, slice
-	StatusStorage         Status = 4 // the database failed
-	StatusRejected        Status = 5 // the code was rejected at deploy
-	StatusNotFound        Status = 6 // no such contract or state
-	StatusPanic           Status = 7 // a bug inside the library
-	StatusTooManyHandles  Status = 8 // too many live runtimes or receipts
-)
-
-// Error is a failed library call: its status and the library's one-line
-// message.
-type Error struct {
-	Status  Status
-	Message string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("svm: %s (status %d)", e.Message, int(e.Status))
-}
-
-// ErrClosed is returned by every method of a closed Runtime.
-var ErrClosed = errors.New("svm: the runtime is closed")
-
-// BalanceHost serves the node's account balances to the `node` vmcalls
-// when a full node keeps them itself (Config.Balances). Both methods may
-// be called from several goroutines at once.
-type BalanceHost interface {
-	// Balance is the balance of account; an error fails the call.
-	Balance(account Address) (uint64, error)
-	// Apply receives one final balance of a successful call, after the
-	// contract's state was committed.
-	Apply(account Address, balance uint64)
-}
-
-// Config is how to create a runtime; the zero value is an in-memory
-// runtime with the defaults.
-type Config struct {
-	// Backend is where the data lives. Default: Memory.
-	Backend Backend
-	// Path is the database directory (created with its parents when
-	// missing); ignored for Memory.
-	Path string
-	// ModuleCacheBytes is the memory budget of the compiled-module cache,
-	// in bytes (0: 256 MiB).
-	ModuleCacheBytes uint64
-	// DeployGasLimit is the gas every deploy gets (0: 100 000 000).
-	DeployGasLimit uint64
-	// Balances, when set, serves and receives the node's balances; when
-	// nil they live in the runtime's own database (Fund and Balance).
-	Balances BalanceHost
-	// AllowSetBalance lets contracts import node.vmcall_set_balance,
-	// which sets any account's balance (SVM milestone-1 compatibility;
-	// unsafe for untrusted code). Default: false.
-	AllowSetBalance bool
-}
-
-// Runtime is a running svm: deploy contracts and call them. Safe for
-// concurrent use.
-type Runtime struct {
-	mu     sync.RWMutex
-	handle C.SvmRuntime
-	ctx    unsafe.Pointer // C memory holding the cgo.Handle of Balances
-	host   cgo.Handle
-}
-
-// call runs f on a locked OS thread and turns a status into an error with
-// the library's message (kept per thread).
-func call(f func() C.enum_SvmStatus) error {
+// ccall runs f, a call into the library, on a locked OS thread, and turns
+// a failed status into an *Error with the thread's svm_last_error message.
+func ccall(op string, f func() C.enum_SvmStatus) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	s := f()
 	if s == C.SVM_STATUS_OK {
 		return nil
 	}
-	return &Error{Status: Status(s), Message: C.GoString(C.svm_last_error())}
+	return &Error{Op: op, Status: Status(s), Message: C.GoString(C.svm_last_error())}
 }
 
-func cBytes(b []byte) *C.uint8_t {
+// cstring is s as a C string to free with C.free, or an
+// StatusInvalidArgument error when s holds a NUL byte (which C would take
+// for its end).
+func cstring(op, what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, &Error{Op: op, Status: StatusInvalidArgument, Message: what + " contains a NUL byte"}
+	}
+	return C.CString(s), nil
+}
+
+// bytePtr is a pointer to the first byte of b for the duration of a C
+// call, or nil when b is empty.
+func bytePtr(b []byte) *C.uint8_t {
 	if len(b) == 0 {
 		return nil
 	}
 	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
 }
 
-// New creates a runtime. Errors: StatusInvalidArgument (unknown backend,
-// bad path), StatusStorage (the database cannot be opened).
-func New(cfg Config) (*Runtime, error) {
+// Runtime is a runtime of the C library: a storage backend, the deployed
+// contracts and a module cache. Its methods are safe for concurrent use:
+// calls on different contracts run in parallel (the caller orders calls
+// on one contract). Close it when done: until then it keeps its database
+// open (there is no finalizer). A nil or zero Runtime gives
+// StatusNullPointer; a closed one gives StatusInvalidHandle. Do not copy a
+// Runtime; share the pointer.
+type Runtime struct {
+	handle uint64 // the library's SvmRuntime
+
+	mu     sync.Mutex
+	closed bool
+	calls  int        // library calls in progress
+	host   cgo.Handle // the *host of Config.Balances; 0 if none
+}
+
+// host is what a runtime's callback context stands for.
+type host struct {
+	h BalanceHost
+	// panics holds a panic of a BalanceHost method by the OS thread that
+	// ran it, for the Call on that thread to raise again.
+	panics sync.Map // int (thread id) -> interface{}
+}
+
+// NewRuntime opens a runtime. Errors: StatusInvalidArgument (an unknown
+// backend, a path with a NUL byte or not UTF-8), StatusStorage (the
+// database cannot be opened, e.g. it is open in another runtime),
+// StatusTooManyHandles.
+func NewRuntime(cfg Config) (*Runtime, error) {
 	var c C.SvmConfig
 	c.backend = C.uint32_t(cfg.Backend)
 	c.module_cache_bytes = C.uint64_t(cfg.ModuleCacheBytes)
@@ -156,217 +105,308 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.AllowSetBalance {
 		c.allow_set_balance = 1
 	}
-	if cfg.Path != "" {
-		p := C.CString(cfg.Path)
+	if cfg.Backend != BackendMemory {
+		p, err := cstring("open", "path", cfg.Path)
+		if err != nil {
+			return nil, err
+		}
 		defer C.free(unsafe.Pointer(p))
 		c.path = p
 	}
-	r := &Runtime{}
+	var hh cgo.Handle
 	if cfg.Balances != nil {
-		r.host = cgo.NewHandle(cfg.Balances)
-		r.ctx = C.malloc(C.size_t(unsafe.Sizeof(C.uintptr_t(0))))
-		*(*C.uintptr_t)(r.ctx) = C.uintptr_t(r.host)
-		C.svm_go_callbacks(&c, r.ctx)
+		hh = cgo.NewHandle(&host{h: cfg.Balances})
+		C.svm_go_set_callbacks(&c, C.uintptr_t(hh))
 	}
 	var h C.SvmRuntime
-	if err := call(func() C.enum_SvmStatus { return C.svm_runtime_create(&c, &h) }); err != nil {
-		r.release()
+	err := ccall("open", func() C.enum_SvmStatus { return C.svm_runtime_create(&c, &h) })
+	if err != nil {
+		if hh != 0 {
+			hh.Delete()
+		}
 		return nil, err
 	}
-	r.handle = h
-	return r, nil
+	return &Runtime{handle: uint64(h), host: hh}, nil
 }
 
-func (r *Runtime) release() {
-	if r.ctx != nil {
-		C.free(r.ctx)
-		r.ctx = nil
-		r.host.Delete()
+// enter registers a library call on rt and gives its handle; leave ends
+// it. The callback context outlives every call that may use it.
+func (rt *Runtime) enter(op string) (C.SvmRuntime, error) {
+	if rt == nil {
+		return 0, &Error{Op: op, Status: StatusNullPointer, Message: "nil runtime"}
+	}
+	rt.mu.Lock()
+	rt.calls++
+	rt.mu.Unlock()
+	return C.SvmRuntime(rt.handle), nil
+}
+
+func (rt *Runtime) leave() {
+	rt.mu.Lock()
+	rt.calls--
+	rt.release()
+	rt.mu.Unlock()
+}
+
+// release drops the callback context of a closed runtime once no call is
+// in progress. rt.mu is held.
+func (rt *Runtime) release() {
+	if rt.closed && rt.calls == 0 && rt.host != 0 {
+		rt.host.Delete()
+		rt.host = 0
 	}
 }
 
-// Close destroys the runtime and closes its database; later calls give
-// ErrClosed (Close too).
-func (r *Runtime) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.handle == 0 {
-		return ErrClosed
+// Close destroys the runtime; every later use of it, a second Close
+// included, gives StatusInvalidHandle. Calls in progress on other
+// goroutines finish normally, and the database is closed when the last of
+// them returns (until then, opening the same directory again can fail
+// with StatusStorage). Errors: StatusInvalidHandle (closed already),
+// StatusNullPointer (a nil or zero Runtime).
+func (rt *Runtime) Close() error {
+	h, err := rt.enter("close")
+	if err != nil {
+		return err
 	}
-	err := call(func() C.enum_SvmStatus { return C.svm_runtime_destroy(r.handle) })
-	r.handle = 0
-	r.release()
+	defer rt.leave()
+	err = ccall("close", func() C.enum_SvmStatus { return C.svm_runtime_destroy(h) })
+	rt.mu.Lock()
+	rt.closed = true
+	rt.mu.Unlock()
 	return err
 }
 
-// with runs f with the live handle, holding the runtime open meanwhile.
-func (r *Runtime) with(f func(h C.SvmRuntime) C.enum_SvmStatus) error {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.handle == 0 {
-		return ErrClosed
+// Validate runs the deploy gate over code (a wasm binary) without storing
+// anything. Errors: StatusRejected with every finding in the message.
+func (rt *Runtime) Validate(code []byte) error {
+	h, err := rt.enter("validate")
+	if err != nil {
+		return err
 	}
-	return call(func() C.enum_SvmStatus { return f(r.handle) })
-}
-
-// Validate runs the deploy gate over code without deploying it; a
-// rejection is StatusRejected with every finding in the message.
-func (r *Runtime) Validate(code []byte) error {
-	return r.with(func(h C.SvmRuntime) C.enum_SvmStatus {
-		return C.svm_validate(h, cBytes(code), C.uintptr_t(len(code)))
+	defer rt.leave()
+	return ccall("validate", func() C.enum_SvmStatus {
+		return C.svm_validate(h, bytePtr(code), C.uintptr_t(len(code)))
 	})
 }
 
-// Deploy stores code as a new contract of author with nonce and returns
-// its address (derived from author, nonce and the code). Errors:
-// StatusRejected (gate, size, gas, compile, already deployed),
-// StatusStorage.
-func (r *Runtime) Deploy(author Address, nonce uint64, name string, code []byte) (Address, error) {
+// Deploy deploys code (a wasm binary) by author with nonce, under name
+// (may be empty), with the runtime's deploy gas limit, and gives the new
+// contract's address, which depends on author, nonce and code only.
+// Errors: StatusRejected (the deploy gate, size, gas, compile, an existing
+// contract at the address), StatusStorage, StatusInvalidArgument (name
+// with a NUL byte or not UTF-8).
+func (rt *Runtime) Deploy(author Address, nonce uint64, name string, code []byte) (Address, error) {
 	var out Address
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	err := r.with(func(h C.SvmRuntime) C.enum_SvmStatus {
-		return C.svm_deploy(h, (*C.uint8_t)(&author[0]), C.uint64_t(nonce), cname,
-			cBytes(code), C.uintptr_t(len(code)), (*C.uint8_t)(&out[0]))
+	h, err := rt.enter("deploy")
+	if err != nil {
+		return out, err
+	}
+	defer rt.leave()
+	n, err := cstring("deploy", "name", name)
+	if err != nil {
+		return out, err
+	}
+	defer C.free(unsafe.Pointer(n))
+	err = ccall("deploy", func() C.enum_SvmStatus {
+		return C.svm_deploy(h, bytePtr(author[:]), C.uint64_t(nonce), n,
+			bytePtr(code), C.uintptr_t(len(code)), bytePtr(out[:]))
 	})
 	return out, err
 }
 
-// Kind is the wasm type of a Value.
-type Kind uint8
-
-const (
-	// I32 is a 32-bit integer.
-	I32 Kind = 0
-	// I64 is a 64-bit integer.
-	I64 Kind = 1
-)
-
-// Value is a wasm argument or result: its kind and its value (an i32 is
-// sign-extended).
-type Value struct {
-	Kind Kind
-	Int  int64
+// Call runs a transaction and gives its receipt. A failed transaction
+// (unknown contract, trap, out of gas, insufficient balance, ...) is not
+// an error: its receipt says why (Receipt.Err). Errors:
+// StatusInvalidArgument (a bad value kind, a function name with a NUL byte
+// or not UTF-8), StatusTooManyHandles (the transaction ran, but its
+// receipt was lost). A panic of the runtime's BalanceHost is raised again
+// here.
+func (rt *Runtime) Call(call Call) (*Receipt, error) {
+	r, err := rt.call(call)
+	if err != nil {
+		return nil, err
+	}
+	defer freeReceipt(r)
+	return readReceipt(r)
 }
 
-// Int32 is an i32 value.
-func Int32(v int32) Value { return Value{Kind: I32, Int: int64(v)} }
-
-// Int64 is an i64 value.
-func Int64(v int64) Value { return Value{Kind: I64, Int: v} }
-
-// Call is a call transaction.
-type Call struct {
-	Contract Address
-	Sender   Address
-	Function string
-	Args     []Value
-	Calldata []byte
-	// Value is moved from the sender's balance to the contract's with the
-	// call (returned if it fails).
-	Value uint64
-	// GasLimit is the most gas the call may use.
-	GasLimit uint64
-	// State, when set, makes the call a read-only query at that state
-	// root; nil runs at the latest state and commits on success.
-	State *State
-}
-
-// Receipt is the outcome of a call, copied out of the library.
-type Receipt struct {
-	Success bool
-	// ErrorCode is 0 on success, else a code of docs/wire-formats.md
-	// (e.g. 6 out of gas, 11 insufficient balance).
-	ErrorCode uint32
-	GasUsed   uint64
-	// NewState is the contract's state root after the call.
-	NewState State
-	Returns  []Value
-	// Wire is the receipt's wire encoding.
-	Wire []byte
-}
-
-// Call runs a call transaction. A failed transaction is a Receipt with
-// Success false, not an error; errors are for calls that could not be
-// made (StatusInvalidArgument: a bad value kind or function name).
-func (r *Runtime) Call(c Call) (Receipt, error) {
-	var rec Receipt
-	fn := C.CString(c.Function)
+// call runs a transaction and gives the library's receipt handle, to free
+// with freeReceipt.
+func (rt *Runtime) call(call Call) (uint64, error) {
+	h, err := rt.enter("call")
+	if err != nil {
+		return 0, err
+	}
+	defer rt.leave()
+	fn, err := cstring("call", "function", call.Function)
+	if err != nil {
+		return 0, err
+	}
 	defer C.free(unsafe.Pointer(fn))
-	var args *C.SvmValue
-	if len(c.Args) > 0 {
-		args = (*C.SvmValue)(C.malloc(C.size_t(len(c.Args)) * C.size_t(unsafe.Sizeof(C.SvmValue{}))))
-		defer C.free(unsafe.Pointer(args))
-		slots := unsafe.Slice(args, len(c.Args))
-		for i, a := range c.Args {
-			slots[i].kind = C.uint8_t(a.Kind)
-			slots[i].value = C.int64_t(a.Int)
-		}
+	args := make([]C.SvmValue, len(call.Args))
+	for i, a := range call.Args {
+		args[i].kind = C.uint8_t(a.Kind)
+		args[i].value = C.int64_t(a.Int)
+	}
+	var argp *C.SvmValue
+	if len(args) > 0 {
+		argp = &args[0]
 	}
 	var state *C.uint8_t
-	if c.State != nil {
-		state = (*C.uint8_t)(&c.State[0])
+	var st State
+	if call.State != nil {
+		st = *call.State
+		state = bytePtr(st[:])
 	}
-	err := r.with(func(h C.SvmRuntime) C.enum_SvmStatus {
-		var receipt C.SvmReceipt
-		s := C.svm_call(h, (*C.uint8_t)(&c.Contract[0]), (*C.uint8_t)(&c.Sender[0]), fn,
-			args, C.uintptr_t(len(c.Args)), cBytes(c.Calldata), C.uintptr_t(len(c.Calldata)),
-			C.uint64_t(c.Value), C.uint64_t(c.GasLimit), state, &receipt)
-		if s != C.SVM_STATUS_OK {
-			return s
-		}
-		defer C.svm_receipt_free(receipt)
-		return copyReceipt(receipt, &rec)
+	var r C.SvmReceipt
+	var raised interface{}
+	err = ccall("call", func() C.enum_SvmStatus {
+		s := C.svm_call(h, bytePtr(call.Contract[:]), bytePtr(call.Sender[:]), fn, argp,
+			C.uintptr_t(len(args)), bytePtr(call.Calldata), C.uintptr_t(len(call.Calldata)),
+			C.uint64_t(call.Value), C.uint64_t(call.GasLimit), state, &r)
+		raised = rt.takePanic()
+		return s
 	})
-	return rec, err
-}
-
-func copyReceipt(r C.SvmReceipt, out *Receipt) C.enum_SvmStatus {
-	var ok C.bool
-	var code C.uint32_t
-	var gas C.uint64_t
-	if s := C.svm_receipt_summary(r, &ok, &code, &gas, (*C.uint8_t)(&out.NewState[0])); s != C.SVM_STATUS_OK {
-		return s
-	}
-	out.Success, out.ErrorCode, out.GasUsed = bool(ok), uint32(code), uint64(gas)
-	var n C.uintptr_t
-	if s := C.svm_receipt_return(r, 0, &n, nil); s != C.SVM_STATUS_OK {
-		return s
-	}
-	for i := C.uintptr_t(0); i < n; i++ {
-		var v C.SvmValue
-		if s := C.svm_receipt_return(r, i, &n, &v); s != C.SVM_STATUS_OK {
-			return s
+	if raised != nil {
+		if err == nil {
+			_ = freeReceipt(uint64(r))
 		}
-		out.Returns = append(out.Returns, Value{Kind: Kind(v.kind), Int: int64(v.value)})
+		panic(raised)
 	}
-	var buf C.SvmBuffer
-	if s := C.svm_receipt_encode(r, &buf); s != C.SVM_STATUS_OK {
-		return s
-	}
-	out.Wire = C.GoBytes(unsafe.Pointer(buf.data), C.int(buf.len))
-	return C.svm_buffer_free(buf)
+	return uint64(r), err
 }
 
-// ContractState is the latest state root of contract. Errors:
+// takePanic gives (and forgets) a panic of the runtime's BalanceHost on
+// the current OS thread, or nil. The thread is locked.
+func (rt *Runtime) takePanic() interface{} {
+	rt.mu.Lock()
+	hh := rt.host
+	rt.mu.Unlock()
+	if hh == 0 {
+		return nil
+	}
+	p, _ := hh.Value().(*host).panics.LoadAndDelete(threadID())
+	return p
+}
+
+// readReceipt copies the receipt r out of the library.
+func readReceipt(handle uint64) (*Receipt, error) {
+	r := C.SvmReceipt(handle)
+	var (
+		ok    C.bool
+		code  C.uint32_t
+		gas   C.uint64_t
+		state State
+		count C.uintptr_t
+	)
+	err := ccall("receipt", func() C.enum_SvmStatus {
+		return C.svm_receipt_summary(r, &ok, &code, &gas, bytePtr(state[:]))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := ccall("receipt", func() C.enum_SvmStatus {
+		return C.svm_receipt_return(r, 0, &count, nil)
+	}); err != nil {
+		return nil, err
+	}
+	returns := make([]Value, 0, int(count))
+	for i := 0; i < int(count); i++ {
+		var v C.SvmValue
+		if err := ccall("receipt", func() C.enum_SvmStatus {
+			return C.svm_receipt_return(r, C.uintptr_t(i), nil, &v)
+		}); err != nil {
+			return nil, err
+		}
+		returns = append(returns, Value{Kind: Kind(v.kind), Int: int64(v.value)})
+	}
+	rec := &Receipt{}
+	enc, err := encodeReceipt(handle)
+	switch {
+	case err == nil:
+		if rec, err = DecodeReceipt(enc); err != nil {
+			return nil, fmt.Errorf("svm: call: the library's receipt encoding does not decode: %w", err)
+		}
+	case err.(*Error).Status != StatusInvalidArgument: // InvalidArgument: over a wire limit
+		return nil, err
+	}
+	rec.Success = bool(ok)
+	rec.ErrorCode = ErrorCode(code)
+	rec.GasUsed = uint64(gas)
+	rec.NewState = state
+	rec.Returns = returns
+	if len(returns) == 0 {
+		rec.Returns = nil
+	}
+	return rec, nil
+}
+
+// encodeReceipt gives the transport encoding of the receipt r, copied out
+// of the library's buffer, which it frees.
+func encodeReceipt(r uint64) ([]byte, error) {
+	buf, err := encodeBuffer(r)
+	if err != nil {
+		return nil, err
+	}
+	b := C.GoBytes(unsafe.Pointer(buf.data), C.int(buf.len))
+	if err := freeBuffer(buf); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// encodeBuffer gives the transport encoding of the receipt r in a buffer
+// of the library, to free with freeBuffer.
+func encodeBuffer(r uint64) (C.SvmBuffer, error) {
+	var buf C.SvmBuffer
+	err := ccall("receipt", func() C.enum_SvmStatus { return C.svm_receipt_encode(C.SvmReceipt(r), &buf) })
+	return buf, err
+}
+
+// freeReceipt frees the receipt r.
+func freeReceipt(r uint64) error {
+	return ccall("receipt", func() C.enum_SvmStatus { return C.svm_receipt_free(C.SvmReceipt(r)) })
+}
+
+// freeBuffer frees a buffer of the library.
+func freeBuffer(b C.SvmBuffer) error {
+	return ccall("buffer", func() C.enum_SvmStatus { return C.svm_buffer_free(b) })
+}
+
+// ContractState gives the latest state root of contract. Errors:
 // StatusNotFound (no contract there), StatusStorage.
-func (r *Runtime) ContractState(contract Address) (State, error) {
+func (rt *Runtime) ContractState(contract Address) (State, error) {
 	var out State
-	err := r.with(func(h C.SvmRuntime) C.enum_SvmStatus {
-		return C.svm_contract_state(h, (*C.uint8_t)(&contract[0]), (*C.uint8_t)(&out[0]))
+	h, err := rt.enter("contract state")
+	if err != nil {
+		return out, err
+	}
+	defer rt.leave()
+	err = ccall("contract state", func() C.enum_SvmStatus {
+		return C.svm_contract_state(h, bytePtr(contract[:]), bytePtr(out[:]))
 	})
 	return out, err
 }
 
-// ReadSlice reads length bytes at offset of page (4096 bytes) of contract
-// at any committed state (zeros where never written). Errors:
-// StatusNotFound (a state never committed), StatusInvalidArgument (the
-// slice leaves its page).
-func (r *Runtime) ReadSlice(contract Address, state State, page, offset, length uint32) ([]byte, error) {
+// ReadSlice reads length bytes at byte offset of page page of contract's
+// storage, as of the committed state root state, read-only (zeros where
+// never written). The slice must lie within its PageSize-byte page.
+// Errors: StatusNotFound (a state the contract never committed),
+// StatusInvalidArgument (a slice outside its page).
+func (rt *Runtime) ReadSlice(contract Address, state State, page, offset, length uint32) ([]byte, error) {
+	h, err := rt.enter("read slice")
+	if err != nil {
+		return nil, err
+	}
+	defer rt.leave()
+	if length > PageSize { // no slice is longer: refused before allocating
+		return nil, &Error{Op: "read slice", Status: StatusInvalidArgument,
+			Message: fmt.Sprintf("a slice of %d bytes is longer than a page (%d bytes)", length, PageSize)}
+	}
 	out := make([]byte, length)
-	err := r.with(func(h C.SvmRuntime) C.enum_SvmStatus {
-		return C.svm_read_slice(h, (*C.uint8_t)(&contract[0]), (*C.uint8_t)(&state[0]),
-			C.uint32_t(page), C.uint32_t(offset), C.uint32_t(length), cBytes(out))
+	err = ccall("read slice", func() C.enum_SvmStatus {
+		return C.svm_read_slice(h, bytePtr(contract[:]), bytePtr(state[:]), C.uint32_t(page),
+			C.uint32_t(offset), C.uint32_t(length), bytePtr(out))
 	})
 	if err != nil {
 		return nil, err
@@ -374,20 +414,32 @@ func (r *Runtime) ReadSlice(contract Address, state State, page, offset, length 
 	return out, nil
 }
 
-// Fund sets the balance of account in the runtime's own database (not
-// available with Config.Balances: StatusInvalidArgument).
-func (r *Runtime) Fund(account Address, amount uint64) error {
-	return r.with(func(h C.SvmRuntime) C.enum_SvmStatus {
-		return C.svm_fund(h, (*C.uint8_t)(&account[0]), C.uint64_t(amount))
+// Fund sets the balance of account, kept in the runtime's own store, to
+// amount. Errors: StatusInvalidArgument (the runtime has a BalanceHost),
+// StatusStorage.
+func (rt *Runtime) Fund(account Address, amount uint64) error {
+	h, err := rt.enter("fund")
+	if err != nil {
+		return err
+	}
+	defer rt.leave()
+	return ccall("fund", func() C.enum_SvmStatus {
+		return C.svm_fund(h, bytePtr(account[:]), C.uint64_t(amount))
 	})
 }
 
-// Balance is the balance of account in the runtime's own database (not
-// available with Config.Balances: StatusInvalidArgument).
-func (r *Runtime) Balance(account Address) (uint64, error) {
+// Balance gives the balance of account, kept in the runtime's own store.
+// Errors: StatusInvalidArgument (the runtime has a BalanceHost: ask it),
+// StatusStorage.
+func (rt *Runtime) Balance(account Address) (uint64, error) {
+	h, err := rt.enter("balance")
+	if err != nil {
+		return 0, err
+	}
+	defer rt.leave()
 	var out C.uint64_t
-	err := r.with(func(h C.SvmRuntime) C.enum_SvmStatus {
-		return C.svm_balance(h, (*C.uint8_t)(&account[0]), &out)
+	err = ccall("balance", func() C.enum_SvmStatus {
+		return C.svm_balance(h, bytePtr(account[:]), &out)
 	})
 	return uint64(out), err
 }
