@@ -11,7 +11,7 @@
 //! | [`gate_compile`] | the deploy gate and compile on arbitrary bytes | no panic; accepted code compiles, has no float and passes an independent validator; validate and deploy agree; (with `cranelift`) both compilers agree |
 //! | [`deploy_call`] | deploy + calls of `wasm-smith` modules | float/SIMD code is rejected; float-free code deploys; a failed receipt changes nothing; a call repeated at the same state gives the same receipt; (with `cranelift`) Singlepass and Cranelift give the same receipts |
 //! | [`wire_decode`] | the decoders of deploy, call and receipt | no panic; decode ∘ encode is the identity; decoded bytes re-encode to themselves |
-//! | [`vmcalls`] | every vmcall with random arguments through one generic contract | the run agrees with the vmcall functions called directly; only `HostCall`/`OutOfGas` failures; a failed receipt changes nothing; determinism |
+//! | [`vmcalls()`] | every vmcall with random arguments through one generic contract | the run agrees with the vmcall functions called directly; only `HostCall`/`OutOfGas` failures; a failed receipt changes nothing; determinism |
 //! | [`page_cache`] | the page-slice cache | matches a `BTreeMap` model through writes, reads, checkpoints, rollbacks, commits, discards and resets; roots depend only on content |
 //!
 //! With the feature `cranelift`, `gate_compile`, `deploy_call` and

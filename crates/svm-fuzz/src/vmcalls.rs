@@ -414,7 +414,7 @@ fn direct(
     }
 }
 
-/// The names [`direct`] models: a test checks it covers [`VMCALLS`].
+/// The names the private `direct` models: a test checks it covers [`VMCALLS`].
 pub const MODELLED: &[&str] = &[
     "mem_to_reg_copy",
     "reg_to_mem_copy",
@@ -506,7 +506,7 @@ fn model(contract: Address, calldata: &[u8]) -> ModelRun {
 /// outcome (success or the same `HostCall` error; return data, logs, pages
 /// read and written, the new state root, balances), unless the call ran out
 /// of gas; the only failures are `HostCall` and `OutOfGas`; plus every
-/// property of [`checked_call`] (a failed call changes nothing, the same
+/// property of `checked_call` (a failed call changes nothing, the same
 /// call gives the same receipt).
 pub fn vmcalls(data: &[u8]) {
     let script = Script::from_fuzz(data);

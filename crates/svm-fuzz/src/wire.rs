@@ -135,7 +135,7 @@ fn round_trips(u: &mut Unstructured) -> Result<()> {
     Ok(())
 }
 
-/// Decodes `data` as a deploy, a call and a receipt (see [`check`]; a
+/// Decodes `data` as a deploy, a call and a receipt (see `check`; a
 /// receipt's error message is dropped with error code 0, so only its
 /// round trip is checked), then reads structured values from the same
 /// bytes and checks that each round-trips through its encoding.
