@@ -56,18 +56,6 @@ fn bytes(u: &mut Unstructured) -> Result<Vec<u8>> {
     Ok(u.bytes(n)?.to_vec())
 }
 
-const CODES: [ErrorCode; 9] = [
-    ErrorCode::ContractNotFound,
-    ErrorCode::FunctionNotFound,
-    ErrorCode::WrongArguments,
-    ErrorCode::Trap,
-    ErrorCode::HostCall,
-    ErrorCode::OutOfGas,
-    ErrorCode::UnknownState,
-    ErrorCode::InvalidCode,
-    ErrorCode::Storage,
-];
-
 /// Structured values from `u`: each must survive encode then decode.
 fn round_trips(u: &mut Unstructured) -> Result<()> {
     let deploy = DeployTx {
@@ -105,7 +93,7 @@ fn round_trips(u: &mut Unstructured) -> Result<()> {
     );
     let error = if u.arbitrary()? {
         Some(TxError {
-            code: *u.choose(&CODES)?,
+            code: *u.choose(&ErrorCode::ALL)?,
             message: u.arbitrary()?,
         })
     } else {

@@ -177,7 +177,9 @@ impl ModuleCache {
         }
     }
 
-    fn memory_hit(&self, hash: &CodeHash) -> Option<Result<Compiled, String>> {
+    /// The memory tier's entry for `hash` (a module or its compile error),
+    /// counted as a memory hit.
+    pub(crate) fn memory_hit(&self, hash: &CodeHash) -> Option<Result<Compiled, String>> {
         let compiled = self.memory.lock().0.get(hash)?.compiled.clone();
         self.stats.lock().memory_hits += 1;
         Some(compiled)

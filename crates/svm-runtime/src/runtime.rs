@@ -143,6 +143,12 @@ impl<K: KvStore + 'static> Runtime<K> {
         self.modules.stats()
     }
 
+    /// The compiled module of stored code `hash` if the memory tier holds
+    /// it (compiled without error): no disk access, no compile.
+    pub(crate) fn module_in_memory(&self, hash: &CodeHash) -> Option<Compiled> {
+        self.modules.memory_hit(hash).and_then(Result::ok)
+    }
+
     /// The compiled module of stored code `hash`.
     pub(crate) fn module(&self, hash: &CodeHash) -> Result<Compiled, TxError> {
         let kv = self.kv();

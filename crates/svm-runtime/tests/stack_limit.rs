@@ -98,13 +98,16 @@ fn recursion_stops_at_the_same_depth_and_gas_on_every_compiler() {
 fn the_depth_follows_the_frame_size() {
     // Frames: `down` with 0 extra locals holds 1 param + 3 operands + 4 =
     // 8 slots, so 32 768 / 8 = 4 096 calls fit; with 1 000 locals, 1 008
-    // slots and 32 calls. Gas grows with the depth reached.
+    // slots and 32 calls.
     let shallow = run(Compiler::Singlepass, &recursive(1_000), "down", 0);
     let deep = run(Compiler::Singlepass, &recursive(0), "down", 0);
     exhausted(&shallow);
     exhausted(&deep);
+    // 4 096 against 32 calls of the same ~19 gas on top of the same
+    // intrinsic and instantiation gas: 82 110 against 3 077 gas. Were the
+    // frames not sized, both would stop at the same depth (ratio ~1).
     assert!(
-        deep.gas_used > 50 * shallow.gas_used / 1_000,
+        deep.gas_used > 20 * shallow.gas_used,
         "{deep:?} {shallow:?}"
     );
 }

@@ -4,7 +4,7 @@
 use svm_cache::{CacheError, PageCache};
 use svm_kv::KvStore;
 use svm_pages::{PageStore, PagesError};
-use svm_types::{CodeHash, State};
+use svm_types::State;
 
 use super::Failure;
 use crate::contracts::ContractRecord;
@@ -31,15 +31,20 @@ pub(crate) struct Loaded<K> {
 
 impl<K: KvStore + 'static> Runtime<K> {
     /// Loads what `tx` runs on, having used `gas_used` gas already; the
-    /// module comes from `warmed` when it was looked up already for the
-    /// same code. A failure carries the state for its receipt.
+    /// record and module come from `prefetched` when the caller read them
+    /// already (under the writers' lock). A failure carries the state for
+    /// its receipt.
     pub(crate) fn load(
         &self,
         tx: &CallTx,
         gas_used: u64,
-        warmed: Option<(CodeHash, Compiled)>,
+        prefetched: Option<(ContractRecord, Compiled)>,
     ) -> Result<Loaded<K>, (Failure, State)> {
-        let record = match self.contract(&tx.contract) {
+        let (record, warmed) = match prefetched {
+            Some((r, c)) => (Some(r), Some(c)),
+            None => (None, None),
+        };
+        let record = match record.map_or_else(|| self.contract(&tx.contract), |r| Ok(Some(r))) {
             Ok(Some(r)) => r,
             Ok(None) => {
                 let e = tx_error(
@@ -67,8 +72,8 @@ impl<K: KvStore + 'static> Runtime<K> {
             Err(e) => return fail(storage_error(e)),
         };
         let compiled = match warmed {
-            Some((hash, c)) if hash == record.code_hash => c,
-            _ => match self.module(&record.code_hash) {
+            Some(c) => c,
+            None => match self.module(&record.code_hash) {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             },

@@ -28,7 +28,11 @@ mod settle;
 use svm_kv::KvStore;
 use svm_types::State;
 
+use parking_lot::MutexGuard;
+
+use crate::contracts::ContractRecord;
 use crate::gas;
+use crate::module_cache::Compiled;
 use crate::runtime::{Runtime, tx_error};
 use crate::wire::{CallTx, ErrorCode, Receipt, StateRef, TxError};
 
@@ -102,20 +106,15 @@ impl<K: KvStore + 'static> Runtime<K> {
             return failed(Failure::new(e, tx.gas_limit), State::ZERO, tx.gas_limit);
         }
         // A committing call holds the writers' lock from reading the latest
-        // state to its commit; its module is compiled (or found) first,
-        // outside the lock. Gas does not depend on the module cache.
-        let (_writer, warmed) = match tx.state {
+        // state to its commit. Gas does not depend on the module cache.
+        let (_writer, prefetched) = match tx.state {
             StateRef::Latest => {
-                let warmed = self
-                    .contract(&tx.contract)
-                    .ok()
-                    .flatten()
-                    .and_then(|r| self.module(&r.code_hash).ok().map(|c| (r.code_hash, c)));
-                (Some(self.writers.lock()), warmed)
+                let (guard, prefetched) = self.lock_latest(&tx.contract);
+                (Some(guard), prefetched)
             }
             StateRef::At(_) => (None, None),
         };
-        let loaded = match self.load(tx, intrinsic, warmed) {
+        let loaded = match self.load(tx, intrinsic, prefetched) {
             Ok(l) => l,
             Err((f, state)) => return failed(f, state, tx.gas_limit),
         };
@@ -132,5 +131,35 @@ impl<K: KvStore + 'static> Runtime<K> {
             Ok(r) => r,
             Err(f) => failed(f, base, tx.gas_limit),
         }
+    }
+}
+
+impl<K: KvStore + 'static> Runtime<K> {
+    /// Takes the writers' lock and reads `contract`'s record under it, with
+    /// its module when the memory tier has it (the usual case: one record
+    /// read, no compile under the lock). A module not in memory is loaded
+    /// or compiled with the lock released, then the lock is taken again and
+    /// the record read again (another writer may have moved the state).
+    /// `None` when there is no record or module to prefetch: the load stage
+    /// then reads and reports as usual.
+    fn lock_latest(
+        &self,
+        contract: &svm_types::Address,
+    ) -> (MutexGuard<'_, ()>, Option<(ContractRecord, Compiled)>) {
+        let guard = self.writers.lock();
+        let Ok(Some(record)) = self.contract(contract) else {
+            return (guard, None);
+        };
+        if let Some(compiled) = self.module_in_memory(&record.code_hash) {
+            return (guard, Some((record, compiled)));
+        }
+        drop(guard);
+        let compiled = self.module(&record.code_hash).ok();
+        let guard = self.writers.lock();
+        let prefetched = match (compiled, self.contract(contract)) {
+            (Some(c), Ok(Some(r))) => Some((r, c)),
+            _ => None,
+        };
+        (guard, prefetched)
     }
 }
