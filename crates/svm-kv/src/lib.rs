@@ -186,6 +186,12 @@ impl WriteBatch {
             .sum()
     }
 
+    /// Appends every operation of `other`, in order, after this batch's.
+    pub fn append(&mut self, other: WriteBatch) -> &mut Self {
+        self.ops.extend(other.ops);
+        self
+    }
+
     /// Consumes the batch, giving its operations in order.
     pub fn into_ops(self) -> Vec<BatchOp> {
         self.ops

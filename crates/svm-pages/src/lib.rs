@@ -81,12 +81,18 @@ use svm_kv::{Bytes, KvError, KvStore, WriteBatch};
 pub use svm_types::{Address, PageHash, State};
 
 pub mod hash;
+mod overlay;
 mod proof;
+mod prune;
+mod tree;
 
 pub use hash::{empty_root, page_hash};
+pub use overlay::{Flush, PageOverlay};
 pub use proof::{PageProof, verify_page};
+pub use prune::Pruned;
 
-use hash::{Hash, TREE_DEPTH, empty_hashes, leaf_hash, node_hash};
+use hash::{Hash, empty_hashes, leaf_hash};
+use tree::{NodeSource, Stored};
 
 /// The size of one page, in bytes.
 pub const PAGE_SIZE: usize = 4096;
@@ -248,7 +254,7 @@ impl Default for PageStoreConfig {
 
 struct Inner<K> {
     kv: K,
-    nodes: Mutex<LruCache<Hash, (Hash, Hash)>>,
+    nodes: Mutex<LruCache<Hash, Stored>>,
 }
 
 /// The page storage of every contract, over one KV backend `K`.
@@ -392,112 +398,113 @@ impl<K: KvStore> PageStore<K> {
         index: PageIndex,
     ) -> Result<PageProof, PagesError> {
         if !self.has_state(address, state)? {
-            return Err(PagesError::UnknownState {
-                address: *address,
-                state: *state,
-            });
+            return Err(unknown(address, state));
         }
-        let mut siblings = [[0u8; 32]; TREE_DEPTH];
-        let mut cur = state.0;
-        for h in (1..=TREE_DEPTH).rev() {
-            let (l, r) = self.children(h, &cur, address, state)?;
-            if (index.0 >> (h - 1)) & 1 == 0 {
-                siblings[h - 1] = r;
-                cur = l;
-            } else {
-                siblings[h - 1] = l;
-                cur = r;
-            }
-        }
+        let siblings = tree::siblings(self, &state.0, index, &|| unknown(address, state))?;
         Ok(PageProof { siblings })
     }
 
-    /// The children of the node `node` at height `h` (1..=32).
-    fn children(
+    /// The KV keys (`N` records and `P` pages) the tree of `state`
+    /// reaches, and their key and value bytes: what a pruned store must
+    /// keep for this state. Walks the whole tree.
+    ///
+    /// # Errors
+    /// [`PagesError::UnknownState`], [`PagesError::Corrupt`],
+    /// [`PagesError::Kv`].
+    pub fn reachable(
         &self,
-        h: usize,
-        node: &Hash,
         address: &Address,
         state: &State,
-    ) -> Result<(Hash, Hash), PagesError> {
+    ) -> Result<std::collections::BTreeSet<Vec<u8>>, PagesError> {
+        if !self.has_state(address, state)? {
+            return Err(unknown(address, state));
+        }
         let empty = empty_hashes();
-        if *node == empty[h] {
-            return Ok((empty[h - 1], empty[h - 1]));
+        let mut keys = std::collections::BTreeSet::new();
+        let mut stack = vec![(state.0, hash::TREE_DEPTH)];
+        while let Some((h, height)) = stack.pop() {
+            if height == 0 {
+                keys.insert(page_key(&h).to_vec());
+                continue;
+            }
+            if h == empty[height] {
+                continue;
+            }
+            let record = self.record(&h, height)?.ok_or_else(|| {
+                PagesError::Corrupt(format!(
+                    "node {} at height {height} is missing",
+                    PageHash(h)
+                ))
+            })?;
+            keys.insert(node_key(&h).to_vec());
+            stack.extend(record.children(height));
         }
-        if let Some(c) = self.inner.nodes.lock().get(node) {
-            return Ok(*c);
-        }
-        let Some(v) = self.inner.kv.get(&node_key(node))? else {
-            return Err(if h == TREE_DEPTH {
-                PagesError::UnknownState {
-                    address: *address,
-                    state: *state,
-                }
-            } else {
-                PagesError::Corrupt(format!("node {} at height {h} is missing", PageHash(*node)))
-            });
-        };
-        if v.len() != 64 {
-            return Err(PagesError::Corrupt(format!(
-                "node {} is {} bytes, not 64",
-                PageHash(*node),
-                v.len()
-            )));
-        }
-        let mut l = [0u8; 32];
-        let mut r = [0u8; 32];
-        l.copy_from_slice(&v[..32]);
-        r.copy_from_slice(&v[32..]);
-        let children = (l, r);
-        self.inner.nodes.lock().put(*node, children);
-        Ok(children)
+        Ok(keys)
     }
 
-    /// Rebuilds the subtree `node` at height `h` with `updates` (leaves of
-    /// this subtree, ascending), adding new nodes to `batch`.
-    #[allow(clippy::too_many_arguments)]
-    fn update(
+    /// The content of the page whose page hash is `leaf`.
+    pub(crate) fn page_content(
         &self,
-        h: usize,
-        node: Hash,
-        updates: &[(PageIndex, Hash)],
-        batch: &mut WriteBatch,
-        new_nodes: &mut Vec<(Hash, (Hash, Hash))>,
-        count_delta: &mut i64,
-        ctx: (&Address, &State),
-    ) -> Result<Hash, PagesError> {
-        let empty = empty_hashes();
-        if h == 0 {
-            let new = updates[0].1;
-            *count_delta += i64::from(new != empty[0]) - i64::from(node != empty[0]);
-            return Ok(new);
+        address: &Address,
+        index: PageIndex,
+        leaf: &Hash,
+    ) -> Result<Bytes, PagesError> {
+        let page = self.inner.kv.get(&page_key(leaf))?.ok_or_else(|| {
+            PagesError::Corrupt(format!(
+                "{index} of {address} ({}) is missing",
+                PageHash(*leaf)
+            ))
+        })?;
+        if page.len() != PAGE_SIZE {
+            return Err(PagesError::Corrupt(format!(
+                "{index} of {address} is {} bytes, not {PAGE_SIZE}",
+                page.len()
+            )));
         }
-        let (l, r) = self.children(h, &node, ctx.0, ctx.1)?;
-        let bit = 1u32 << (h - 1);
-        let split = updates.partition_point(|(i, _)| i.0 & bit == 0);
-        let (lu, ru) = updates.split_at(split);
-        let nl = if lu.is_empty() {
-            l
-        } else {
-            self.update(h - 1, l, lu, batch, new_nodes, count_delta, ctx)?
+        Ok(page)
+    }
+
+    /// Puts records just written to the KV into the node cache.
+    pub(crate) fn cache_records(&self, records: impl IntoIterator<Item = (Hash, Stored)>) {
+        let mut cache = self.inner.nodes.lock();
+        for (h, r) in records {
+            cache.put(h, r);
+        }
+    }
+
+    /// Drops records (deleted from the KV) from the node cache.
+    pub(crate) fn uncache_records<'a>(&self, hashes: impl IntoIterator<Item = &'a Hash>) {
+        let mut cache = self.inner.nodes.lock();
+        for h in hashes {
+            cache.pop(h);
+        }
+    }
+}
+
+fn unknown(address: &Address, state: &State) -> PagesError {
+    PagesError::UnknownState {
+        address: *address,
+        state: *state,
+    }
+}
+
+impl<K: KvStore> NodeSource for PageStore<K> {
+    fn record(&self, hash: &Hash, _h: usize) -> Result<Option<Stored>, PagesError> {
+        if let Some(r) = self.inner.nodes.lock().get(hash) {
+            return Ok(Some(*r));
+        }
+        let Some(v) = self.inner.kv.get(&node_key(hash))? else {
+            return Ok(None);
         };
-        let nr = if ru.is_empty() {
-            r
-        } else {
-            self.update(h - 1, r, ru, batch, new_nodes, count_delta, ctx)?
-        };
-        if nl == empty[h - 1] && nr == empty[h - 1] {
-            return Ok(empty[h]);
-        }
-        let n = node_hash(&nl, &nr);
-        if n != node {
-            let mut v = Vec::with_capacity(64);
-            v.extend_from_slice(&nl);
-            v.extend_from_slice(&nr);
-            batch.put(Bytes::copy_from_slice(&node_key(&n)), v);
-            new_nodes.push((n, (nl, nr)));
-        }
-        Ok(n)
+        let record = Stored::decode(&v).ok_or_else(|| {
+            PagesError::Corrupt(format!(
+                "node {} is {} bytes, not 64 or 36",
+                PageHash(*hash),
+                v.len()
+            ))
+        })?;
+        self.inner.nodes.lock().put(*hash, record);
+        Ok(Some(record))
     }
 }
 
@@ -515,31 +522,10 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         state: &State,
         index: PageIndex,
     ) -> Result<Option<Bytes>, PagesError> {
-        let empty = empty_hashes();
-        let mut cur = state.0;
-        for h in (1..=TREE_DEPTH).rev() {
-            if cur == empty[h] {
-                return Ok(None);
-            }
-            let (l, r) = self.children(h, &cur, address, state)?;
-            cur = if (index.0 >> (h - 1)) & 1 == 0 { l } else { r };
+        match tree::find_leaf(self, &state.0, index, &|| unknown(address, state))? {
+            None => Ok(None),
+            Some(leaf) => self.page_content(address, index, &leaf).map(Some),
         }
-        if cur == empty[0] {
-            return Ok(None);
-        }
-        let page = self.inner.kv.get(&page_key(&cur))?.ok_or_else(|| {
-            PagesError::Corrupt(format!(
-                "{index} of {address} ({}) is missing",
-                PageHash(cur)
-            ))
-        })?;
-        if page.len() != PAGE_SIZE {
-            return Err(PagesError::Corrupt(format!(
-                "{index} of {address} is {} bytes, not {PAGE_SIZE}",
-                page.len()
-            )));
-        }
-        Ok(Some(page))
     }
 
     fn commit_with(
@@ -549,44 +535,27 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         pages: &[(PageIndex, &Page)],
         extra: &dyn Fn(&State) -> WriteBatch,
     ) -> Result<CommitOutcome, PagesError> {
-        if pages.windows(2).any(|w| w[0].0 >= w[1].0) {
-            return Err(PagesError::UnsortedCommit);
-        }
         let info = self.state_info(address, base)?;
-        let mut batch = WriteBatch::with_capacity(pages.len() * 4 + 1);
-        let mut leaves = Vec::with_capacity(pages.len());
+        let prepared = prepare(address, pages)?;
+        let rebuilt = tree::rebuild(self, &base.0, &prepared.updates, &|| unknown(address, base))?;
+        let state = State(rebuilt.root);
+        let page_count = new_page_count(&info, &rebuilt, base)?;
+        let mut batch = WriteBatch::with_capacity(pages.len() + rebuilt.records.len() + 2);
         let mut pages_written = 0;
-        for (index, content) in pages {
-            let leaf = leaf_hash(address, *index, content);
-            if leaf != empty_hashes()[0] {
-                batch.put(Bytes::copy_from_slice(&page_key(&leaf)), content.to_vec());
+        if state != *base {
+            for (leaf, content) in &prepared.contents {
+                batch.put(Bytes::copy_from_slice(&page_key(leaf)), content.to_vec());
                 pages_written += 1;
             }
-            leaves.push((*index, leaf));
-        }
-        let mut new_nodes = Vec::new();
-        let mut delta = 0i64;
-        let root = if leaves.is_empty() {
-            base.0
-        } else {
-            self.update(
-                TREE_DEPTH,
-                base.0,
-                &leaves,
-                &mut batch,
-                &mut new_nodes,
-                &mut delta,
-                (address, base),
-            )?
-        };
-        let state = State(root);
-        let page_count = u32::try_from(i64::from(info.page_count) + delta)
-            .map_err(|_| PagesError::Corrupt(format!("page count of {base} is inconsistent")))?;
-        if state != empty_root() && state != *base {
-            let mut record = Vec::with_capacity(36);
-            record.extend_from_slice(base.as_bytes());
-            record.extend_from_slice(&page_count.to_be_bytes());
-            batch.put(Bytes::copy_from_slice(&state_key(address, &state)), record);
+            for (hash, record) in &rebuilt.records {
+                batch.put(Bytes::copy_from_slice(&node_key(hash)), record.encode());
+            }
+            if state != empty_root() {
+                batch.put(
+                    Bytes::copy_from_slice(&state_key(address, &state)),
+                    state_record(base, page_count),
+                );
+            }
         }
         for op in extra(&state).into_ops() {
             match op {
@@ -595,13 +564,16 @@ impl<K: KvStore> PageStorage for PageStore<K> {
             };
         }
         let bytes_written = batch.payload_bytes();
-        let nodes_written = new_nodes.len();
+        let nodes_written = if state != *base {
+            rebuilt.records.len()
+        } else {
+            0
+        };
         if !batch.is_empty() {
             self.inner.kv.write(batch)?;
         }
-        let mut cache = self.inner.nodes.lock();
-        for (h, c) in new_nodes {
-            cache.put(h, c);
+        if state != *base {
+            self.cache_records(rebuilt.records);
         }
         Ok(CommitOutcome {
             state,
@@ -611,6 +583,55 @@ impl<K: KvStore> PageStorage for PageStore<K> {
             bytes_written,
         })
     }
+}
+
+/// The leaves of a commit's pages, and the contents to store.
+pub(crate) struct Prepared<'a> {
+    /// (page index, new leaf), ascending.
+    pub(crate) updates: Vec<(u32, Hash)>,
+    /// (page hash, content) of the non-empty pages.
+    pub(crate) contents: Vec<(Hash, &'a Page)>,
+}
+
+/// Checks the order of `pages` and hashes them.
+///
+/// # Errors
+/// [`PagesError::UnsortedCommit`].
+pub(crate) fn prepare<'a>(
+    address: &Address,
+    pages: &[(PageIndex, &'a Page)],
+) -> Result<Prepared<'a>, PagesError> {
+    if pages.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(PagesError::UnsortedCommit);
+    }
+    let mut updates = Vec::with_capacity(pages.len());
+    let mut contents = Vec::with_capacity(pages.len());
+    for (index, content) in pages {
+        let leaf = leaf_hash(address, *index, content);
+        if leaf != empty_hashes()[0] {
+            contents.push((leaf, *content));
+        }
+        updates.push((index.0, leaf));
+    }
+    Ok(Prepared { updates, contents })
+}
+
+/// The page count of a rebuilt state.
+pub(crate) fn new_page_count(
+    info: &StateInfo,
+    rebuilt: &tree::Rebuilt,
+    base: &State,
+) -> Result<u32, PagesError> {
+    u32::try_from(i64::from(info.page_count) + rebuilt.count_delta)
+        .map_err(|_| PagesError::Corrupt(format!("page count of {base} is inconsistent")))
+}
+
+/// The value of an `S` record: parent root ‖ page count (36 bytes).
+pub(crate) fn state_record(parent: &State, page_count: u32) -> Vec<u8> {
+    let mut record = Vec::with_capacity(36);
+    record.extend_from_slice(parent.as_bytes());
+    record.extend_from_slice(&page_count.to_be_bytes());
+    record
 }
 
 /// A read-only view of one committed state of one contract, from

@@ -1,0 +1,391 @@
+//! A block's page writes, held in memory and written once.
+//!
+//! A [`PageOverlay`] is a [`PageStorage`] in front of a [`PageStore`]:
+//! commits hash their pages and records as usual but keep them in memory,
+//! so a page written by 1,000 transactions of a block costs 1,000 hashings
+//! and no KV write. [`PageOverlay::flush`] then gives one [`WriteBatch`]
+//! holding, for each contract, only what its **last** state in the block
+//! needs that the KV does not have: its new pages and records, and its `S`
+//! record (whose parent is the contract's state before the block). The
+//! states in between stay in the receipts but are never stored: after the
+//! batch lands they give [`PagesError::UnknownState`].
+//!
+//! The flush also indexes what the block made stale — records, pages and
+//! `S` records of the states before the block that the new states no
+//! longer reach — under the block's version, for
+//! [`PageStore::prune_version`]:
+//!
+//! | key | key size (bytes) | value |
+//! |---|---|---|
+//! | `X` (0x58) ‖ version (`u64` BE) ‖ stale key | 9 + 33 or 9 + 53 | empty |
+//! | `Y` (0x59) ‖ stale key | 1 + 33 or 1 + 53 | version (`u64` BE, 8 bytes) |
+//!
+//! A key written again while it is indexed (a page set back to an older
+//! content, say) leaves the index in the same batch.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use svm_kv::{BatchOp, Bytes, KvStore, WriteBatch};
+
+use crate::hash::{Hash, TREE_DEPTH, empty_hashes};
+use crate::tree::{self, NodeSource, Stored};
+use crate::{
+    Address, CommitOutcome, Page, PageIndex, PageStorage, PageStore, PagesError, State, StateInfo,
+    empty_root, new_page_count, node_key, page_key, prepare, state_key, state_record, unknown,
+};
+
+/// Namespace byte of the stale index by version.
+pub(crate) const STALE_NS: u8 = b'X';
+/// Namespace byte of the stale index by key.
+pub(crate) const STALE_KEY_NS: u8 = b'Y';
+
+/// `X` ‖ version ‖ key.
+pub(crate) fn stale_key(version: u64, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + key.len());
+    k.push(STALE_NS);
+    k.extend_from_slice(&version.to_be_bytes());
+    k.extend_from_slice(key);
+    k
+}
+
+/// `Y` ‖ key.
+pub(crate) fn stale_version_key(key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + key.len());
+    k.push(STALE_KEY_NS);
+    k.extend_from_slice(key);
+    k
+}
+
+/// The first and the last state of a contract in the block.
+#[derive(Debug, Clone, Copy)]
+struct Chain {
+    start: State,
+    latest: State,
+}
+
+/// What the block committed so far.
+#[derive(Default)]
+struct Pending {
+    records: HashMap<Hash, Stored>,
+    pages: HashMap<Hash, Bytes>,
+    states: HashMap<(Address, State), StateInfo>,
+    contracts: BTreeMap<Address, Chain>,
+    /// Keys of the KV that commits replaced, per contract (candidates for
+    /// the stale index).
+    replaced: BTreeMap<Address, BTreeSet<Vec<u8>>>,
+    /// `extra` operations of the commits, in order.
+    extra: Vec<BatchOp>,
+}
+
+/// The block's records first, then the store's.
+struct Source<'a, K> {
+    pending: &'a Pending,
+    store: &'a PageStore<K>,
+}
+
+impl<K: KvStore> NodeSource for Source<'_, K> {
+    fn record(&self, hash: &Hash, h: usize) -> Result<Option<Stored>, PagesError> {
+        match self.pending.records.get(hash) {
+            Some(r) => Ok(Some(*r)),
+            None => self.store.record(hash, h),
+        }
+    }
+}
+
+/// Page writes of one block, in memory over a [`PageStore`] (module docs).
+///
+/// Cloning is cheap and shares the pending writes: page caches of the
+/// block's transactions each hold a clone.
+///
+/// # Invariants
+/// - Every record and page reachable from a state committed through the
+///   overlay is in the overlay or in the store.
+/// - For each contract, `start` is the base of its first commit in the
+///   block and `latest` the result of its last one.
+/// - `replaced` holds only keys read from the store (not the overlay)
+///   that a commit's new tree no longer reaches.
+pub struct PageOverlay<K> {
+    store: PageStore<K>,
+    pending: Arc<Mutex<Pending>>,
+}
+
+impl<K> Clone for PageOverlay<K> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            pending: self.pending.clone(),
+        }
+    }
+}
+
+impl<K> std::fmt::Debug for PageOverlay<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageOverlay").finish_non_exhaustive()
+    }
+}
+
+/// What [`PageOverlay::flush`] gives: the batch and what it holds.
+#[derive(Debug)]
+pub struct Flush {
+    /// The operations, to be written in one atomic batch.
+    pub batch: WriteBatch,
+    /// Each contract whose state the block changed, with its last state,
+    /// in address order.
+    pub roots: Vec<(Address, State)>,
+    /// Pages (4096 bytes each) in the batch.
+    pub pages_written: usize,
+    /// Tree records (64 or 36 bytes each) in the batch.
+    pub records_written: usize,
+    /// Keys the block made stale (indexed, or deleted when not kept).
+    pub stale: usize,
+    records: Vec<(Hash, Stored)>,
+}
+
+impl<K: KvStore> PageOverlay<K> {
+    /// An empty overlay over `store`.
+    pub fn new(store: PageStore<K>) -> Self {
+        Self {
+            store,
+            pending: Arc::new(Mutex::new(Pending::default())),
+        }
+    }
+
+    /// The store under the overlay.
+    pub fn store(&self) -> &PageStore<K> {
+        &self.store
+    }
+
+    /// Whether nothing was committed through the overlay.
+    pub fn is_empty(&self) -> bool {
+        let p = self.pending.lock();
+        p.contracts.is_empty() && p.extra.is_empty()
+    }
+
+    /// What the overlay or the store knows about `state`.
+    ///
+    /// # Errors
+    /// As [`PageStore::state_info`].
+    pub fn state_info(&self, address: &Address, state: &State) -> Result<StateInfo, PagesError> {
+        if let Some(i) = self.pending.lock().states.get(&(*address, *state)) {
+            return Ok(*i);
+        }
+        self.store.state_info(address, state)
+    }
+
+    /// The batch that stores each contract's last state of the block (module
+    /// docs). Stale keys are indexed under `version` when `index_stale`,
+    /// and deleted at once otherwise (a node that keeps only the newest
+    /// state). The overlay is unchanged: after the batch landed, call
+    /// [`PageOverlay::landed`] and drop the overlay.
+    ///
+    /// # Errors
+    /// [`PagesError::Kv`] from the index lookups; nothing is written.
+    pub fn flush(&self, version: u64, index_stale: bool) -> Result<Flush, PagesError> {
+        let p = self.pending.lock();
+        let empty = empty_hashes();
+        let mut batch = WriteBatch::new();
+        let mut written: BTreeSet<Vec<u8>> = BTreeSet::new();
+        let mut stale_keys: BTreeSet<Vec<u8>> = BTreeSet::new();
+        let mut roots = Vec::new();
+        let mut records = Vec::new();
+        let mut pages_written = 0;
+        for (address, chain) in &p.contracts {
+            if chain.latest == chain.start {
+                // Back where it started: whatever it replaced on the way is
+                // reached again.
+                continue;
+            }
+            roots.push((*address, chain.latest));
+            let mut reached: BTreeSet<Vec<u8>> = BTreeSet::new();
+            let mut stack = vec![(chain.latest.0, TREE_DEPTH)];
+            while let Some((hash, h)) = stack.pop() {
+                if h == 0 {
+                    if let Some(content) = p.pages.get(&hash) {
+                        let key = page_key(&hash);
+                        reached.insert(key.to_vec());
+                        if written.insert(key.to_vec()) {
+                            batch.put(Bytes::copy_from_slice(&key), content.clone());
+                            pages_written += 1;
+                        }
+                    }
+                    continue;
+                }
+                if hash == empty[h] {
+                    continue;
+                }
+                if let Some(record) = p.records.get(&hash) {
+                    let key = node_key(&hash);
+                    reached.insert(key.to_vec());
+                    if written.insert(key.to_vec()) {
+                        batch.put(Bytes::copy_from_slice(&key), record.encode());
+                        records.push((hash, *record));
+                    }
+                    stack.extend(record.children(h));
+                }
+            }
+            if chain.latest != empty_root() {
+                let info = p
+                    .states
+                    .get(&(*address, chain.latest))
+                    .copied()
+                    .ok_or_else(|| unknown(address, &chain.latest))?;
+                let key = state_key(address, &chain.latest);
+                batch.put(
+                    Bytes::copy_from_slice(&key),
+                    state_record(&chain.start, info.page_count),
+                );
+                written.insert(key.to_vec());
+            }
+            if let Some(replaced) = p.replaced.get(address) {
+                stale_keys.extend(replaced.difference(&reached).cloned());
+            }
+            if chain.start != empty_root() {
+                stale_keys.insert(state_key(address, &chain.start).to_vec());
+            }
+        }
+        let mut stale = 0;
+        for key in stale_keys.difference(&written) {
+            stale += 1;
+            if index_stale {
+                batch.put(stale_key(version, key), Vec::new());
+                batch.put(stale_version_key(key), version.to_be_bytes().to_vec());
+            } else {
+                batch.delete(key.clone());
+            }
+        }
+        // Keys written again leave the stale index.
+        let kv = self.store.kv();
+        for key in &written {
+            let yk = stale_version_key(key);
+            if let Some(v) = kv.get(&yk)?
+                && let Ok(v) = <[u8; 8]>::try_from(&v[..])
+            {
+                batch.delete(stale_key(u64::from_be_bytes(v), key));
+                batch.delete(yk);
+            }
+        }
+        for op in &p.extra {
+            match op {
+                BatchOp::Put { key, value } => batch.put(key.clone(), value.clone()),
+                BatchOp::Delete { key } => batch.delete(key.clone()),
+            };
+        }
+        Ok(Flush {
+            batch,
+            roots,
+            pages_written,
+            records_written: records.len(),
+            stale,
+            records,
+        })
+    }
+
+    /// Tells the store that `flush`'s batch landed: its records join the
+    /// node cache.
+    pub fn landed(&self, flush: Flush) {
+        self.store.cache_records(flush.records);
+    }
+}
+
+impl<K: KvStore> PageStorage for PageOverlay<K> {
+    fn has_state(&self, address: &Address, state: &State) -> Result<bool, PagesError> {
+        if self.pending.lock().states.contains_key(&(*address, *state)) {
+            return Ok(true);
+        }
+        self.store.has_state(address, state)
+    }
+
+    fn read_page(
+        &self,
+        address: &Address,
+        state: &State,
+        index: PageIndex,
+    ) -> Result<Option<Bytes>, PagesError> {
+        let p = self.pending.lock();
+        let src = Source {
+            pending: &p,
+            store: &self.store,
+        };
+        match tree::find_leaf(&src, &state.0, index, &|| unknown(address, state))? {
+            None => Ok(None),
+            Some(leaf) => match p.pages.get(&leaf) {
+                Some(page) => Ok(Some(page.clone())),
+                None => self.store.page_content(address, index, &leaf).map(Some),
+            },
+        }
+    }
+
+    fn commit_with(
+        &self,
+        address: &Address,
+        base: &State,
+        pages: &[(PageIndex, &Page)],
+        extra: &dyn Fn(&State) -> WriteBatch,
+    ) -> Result<CommitOutcome, PagesError> {
+        let prepared = prepare(address, pages)?;
+        let info = self.state_info(address, base)?;
+        let mut p = self.pending.lock();
+        let rebuilt = {
+            let src = Source {
+                pending: &p,
+                store: &self.store,
+            };
+            tree::rebuild(&src, &base.0, &prepared.updates, &|| unknown(address, base))?
+        };
+        let state = State(rebuilt.root);
+        let page_count = new_page_count(&info, &rebuilt, base)?;
+        let mut pages_written = 0;
+        let mut nodes_written = 0;
+        let mut bytes_written = 0;
+        if state != *base {
+            for hash in &rebuilt.replaced_records {
+                if !p.records.contains_key(hash) {
+                    let key = node_key(hash).to_vec();
+                    p.replaced.entry(*address).or_default().insert(key);
+                }
+            }
+            for leaf in &rebuilt.replaced_leaves {
+                if !p.pages.contains_key(leaf) {
+                    let key = page_key(leaf).to_vec();
+                    p.replaced.entry(*address).or_default().insert(key);
+                }
+            }
+            for (leaf, content) in &prepared.contents {
+                p.pages.insert(*leaf, Bytes::copy_from_slice(&content[..]));
+                pages_written += 1;
+                bytes_written += 33 + content.len();
+            }
+            nodes_written = rebuilt.records.len();
+            for (hash, record) in rebuilt.records {
+                bytes_written += 33 + record.encode().len();
+                p.records.insert(hash, record);
+            }
+            p.states.insert(
+                (*address, state),
+                StateInfo {
+                    parent: *base,
+                    page_count,
+                },
+            );
+        }
+        p.contracts
+            .entry(*address)
+            .and_modify(|c| c.latest = state)
+            .or_insert(Chain {
+                start: *base,
+                latest: state,
+            });
+        let extra = extra(&state);
+        bytes_written += extra.payload_bytes();
+        p.extra.extend(extra.into_ops());
+        Ok(CommitOutcome {
+            state,
+            page_count,
+            pages_written,
+            nodes_written,
+            bytes_written,
+        })
+    }
+}
