@@ -141,6 +141,17 @@ impl LevelKv {
     }
 }
 
+fn level_batch(batch: &WriteBatch) -> Writebatch<ByteKey> {
+    let mut wb = Writebatch::new();
+    for op in batch.ops() {
+        match op {
+            BatchOp::Put { key, value } => wb.put(ByteKey(key.to_vec()), value),
+            BatchOp::Delete { key } => wb.delete(ByteKey(key.to_vec())),
+        }
+    }
+    wb
+}
+
 impl KvStore for LevelKv {
     fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
         let key = ByteKey(key.to_vec());
@@ -152,14 +163,15 @@ impl KvStore for LevelKv {
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
-        let mut wb = Writebatch::new();
-        for op in batch.ops() {
-            match op {
-                BatchOp::Put { key, value } => wb.put(ByteKey(key.to_vec()), value),
-                BatchOp::Delete { key } => wb.delete(ByteKey(key.to_vec())),
-            }
-        }
-        self.db.write(self.write_options(), &wb).map_err(map_err)
+        self.db
+            .write(self.write_options(), &level_batch(&batch))
+            .map_err(map_err)
+    }
+
+    fn write_sync(&self, batch: WriteBatch) -> Result<(), KvError> {
+        let mut wo = WriteOptions::new();
+        wo.sync = true;
+        self.db.write(wo, &level_batch(&batch)).map_err(map_err)
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {

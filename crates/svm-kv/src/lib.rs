@@ -218,6 +218,17 @@ pub trait KvStore: Send + Sync {
     /// no operation of the batch is visible.
     fn write(&self, batch: WriteBatch) -> Result<(), KvError>;
 
+    /// [`KvStore::write`], returning only once the batch is on stable
+    /// storage (an `fsync` of the write-ahead log), whatever the backend's
+    /// own `sync_writes` setting. Default: [`KvStore::write`] (right for
+    /// stores with nothing to sync, like [`MemKv`]).
+    ///
+    /// # Errors
+    /// As [`KvStore::write`].
+    fn write_sync(&self, batch: WriteBatch) -> Result<(), KvError> {
+        self.write(batch)
+    }
+
     /// Every `(key, value)` whose key starts with `prefix`, in ascending key
     /// order. The empty prefix lists the whole store.
     ///
@@ -264,6 +275,9 @@ macro_rules! forward_kv_store {
             }
             fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
                 (**self).write(batch)
+            }
+            fn write_sync(&self, batch: WriteBatch) -> Result<(), KvError> {
+                (**self).write_sync(batch)
             }
             fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
                 (**self).scan_prefix(prefix)

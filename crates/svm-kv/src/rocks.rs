@@ -138,6 +138,17 @@ impl RocksKv {
     }
 }
 
+fn rocks_batch(batch: &WriteBatch) -> rocksdb::WriteBatch {
+    let mut wb = rocksdb::WriteBatch::default();
+    for op in batch.ops() {
+        match op {
+            BatchOp::Put { key, value } => wb.put(key, value),
+            BatchOp::Delete { key } => wb.delete(key),
+        }
+    }
+    wb
+}
+
 impl KvStore for RocksKv {
     fn get(&self, key: &[u8]) -> Result<Option<Bytes>, KvError> {
         // A pinned read avoids RocksDB's own copy; one copy into `Bytes` stays.
@@ -149,14 +160,17 @@ impl KvStore for RocksKv {
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), KvError> {
-        let mut wb = rocksdb::WriteBatch::default();
-        for op in batch.ops() {
-            match op {
-                BatchOp::Put { key, value } => wb.put(key, value),
-                BatchOp::Delete { key } => wb.delete(key),
-            }
-        }
-        self.db.write_opt(wb, &self.write_opts).map_err(map_err)
+        self.db
+            .write_opt(rocks_batch(&batch), &self.write_opts)
+            .map_err(map_err)
+    }
+
+    fn write_sync(&self, batch: WriteBatch) -> Result<(), KvError> {
+        let mut opts = rocksdb::WriteOptions::default();
+        opts.set_sync(true);
+        self.db
+            .write_opt(rocks_batch(&batch), &opts)
+            .map_err(map_err)
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {

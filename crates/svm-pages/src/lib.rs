@@ -87,7 +87,7 @@ mod prune;
 mod tree;
 
 pub use hash::{empty_root, page_hash};
-pub use overlay::{Flush, PageOverlay};
+pub use overlay::{Flush, PageOverlay, StaleKeys};
 pub use proof::{PageProof, verify_page};
 pub use prune::Pruned;
 

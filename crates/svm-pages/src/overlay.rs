@@ -126,6 +126,19 @@ impl<K> std::fmt::Debug for PageOverlay<K> {
     }
 }
 
+/// What [`PageOverlay::flush`] does with the keys a block made stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleKeys {
+    /// Index them under the block's version, for
+    /// [`PageStore::prune_version`] (a node keeping several states).
+    Index,
+    /// Delete them in the same batch (a node keeping only the newest
+    /// state).
+    Delete,
+    /// Leave them, unindexed (an archive node keeping every state).
+    Keep,
+}
+
 /// What [`PageOverlay::flush`] gives: the batch and what it holds.
 #[derive(Debug)]
 pub struct Flush {
@@ -175,14 +188,14 @@ impl<K: KvStore> PageOverlay<K> {
     }
 
     /// The batch that stores each contract's last state of the block (module
-    /// docs). Stale keys are indexed under `version` when `index_stale`,
-    /// and deleted at once otherwise (a node that keeps only the newest
-    /// state). The overlay is unchanged: after the batch landed, call
+    /// docs). Stale keys are indexed under `version`, deleted or kept, as
+    /// `stale` says. The overlay is unchanged: after the batch landed, call
     /// [`PageOverlay::landed`] and drop the overlay.
     ///
     /// # Errors
     /// [`PagesError::Kv`] from the index lookups; nothing is written.
-    pub fn flush(&self, version: u64, index_stale: bool) -> Result<Flush, PagesError> {
+    pub fn flush(&self, version: u64, stale: StaleKeys) -> Result<Flush, PagesError> {
+        let mode = stale;
         let p = self.pending.lock();
         let empty = empty_hashes();
         let mut batch = WriteBatch::new();
@@ -248,11 +261,15 @@ impl<K: KvStore> PageOverlay<K> {
         let mut stale = 0;
         for key in stale_keys.difference(&written) {
             stale += 1;
-            if index_stale {
-                batch.put(stale_key(version, key), Vec::new());
-                batch.put(stale_version_key(key), version.to_be_bytes().to_vec());
-            } else {
-                batch.delete(key.clone());
+            match mode {
+                StaleKeys::Index => {
+                    batch.put(stale_key(version, key), Vec::new());
+                    batch.put(stale_version_key(key), version.to_be_bytes().to_vec());
+                }
+                StaleKeys::Delete => {
+                    batch.delete(key.clone());
+                }
+                StaleKeys::Keep => {}
             }
         }
         // Keys written again leave the stale index.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use svm_kv::{KvStore, MemKv, WriteBatch};
 use svm_pages::{
-    Address, PAGE_SIZE, Page, PageIndex, PageOverlay, PageStorage, PageStore, PagesError, State,
+    Address, PAGE_SIZE, Page, PageIndex, PageOverlay, PageStorage, PageStore, PagesError, StaleKeys, State,
     empty_root, verify_page,
 };
 
@@ -36,7 +36,8 @@ fn block(
     if version + 1 >= keep + 1 {
         batch.append(store.prune_version(version + 1 - keep).unwrap().batch);
     }
-    let flush = overlay.flush(version, keep > 1).unwrap();
+    let mode = if keep > 1 { StaleKeys::Index } else { StaleKeys::Delete };
+    let flush = overlay.flush(version, mode).unwrap();
     batch.append(flush.batch.clone());
     store.kv().write(batch).unwrap();
     overlay.landed(flush);
@@ -69,7 +70,7 @@ fn a_block_writes_each_page_once_and_only_its_last_state() {
         states.push(state);
     }
     assert!(kv.is_empty(), "nothing reaches the KV before the flush");
-    let flush = overlay.flush(1, true).unwrap();
+    let flush = overlay.flush(1, StaleKeys::Index).unwrap();
     assert_eq!(flush.pages_written, 4, "each page once");
     assert!(flush.records_written <= 4 + 3, "{}", flush.records_written);
     assert_eq!(flush.roots, vec![(a, state)]);

@@ -71,6 +71,16 @@ pub struct RuntimeConfig {
     /// A larger limit is refused before anything runs
     /// ([`crate::ErrorCode::GasLimitTooHigh`]). Default: 100 000 000.
     pub max_tx_gas: u64,
+    /// How many blocks' states stay readable ([`crate::Runtime::execute_block`]
+    /// prunes what only older states reach, in each block's batch). `1`
+    /// keeps only the newest state; `0` prunes nothing (an archive node).
+    /// Default: 128.
+    pub keep_blocks: u64,
+    /// Whether each block's batch waits for an `fsync` before the block
+    /// counts as committed ([`svm_kv::KvStore::write_sync`]). Default:
+    /// `false` (a crash of the machine, not of the process, may lose the
+    /// newest blocks, never part of one).
+    pub sync_writes: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -88,6 +98,8 @@ impl Default for RuntimeConfig {
             module_cache: ModuleCacheConfig::default(),
             allow_set_balance: false,
             max_tx_gas: 100_000_000,
+            keep_blocks: 128,
+            sync_writes: false,
         }
     }
 }

@@ -1,10 +1,12 @@
-//! Deploy: gate, compile, store.
+//! Deploy: gas, gate, compile, then into the block.
 
-use svm_kv::{KvStore, WriteBatch};
+use svm_kv::KvStore;
 use svm_pages::empty_root;
 use svm_types::{Address, CodeHash, State};
 
-use crate::contracts::{ContractRecord, code_hash, code_key, contract_address, record_key};
+use crate::block::state::BlockState;
+use crate::block::{Tx, TxOutcome};
+use crate::contracts::{ContractRecord, code_hash, contract_address};
 use crate::gas;
 use crate::gate::{self, Rejection};
 use crate::runtime::Runtime;
@@ -85,14 +87,26 @@ impl<K: KvStore + 'static> Runtime<K> {
         )?)
     }
 
-    /// Deploys a contract: gas, gate, compile, then store the code (under
-    /// its hash) and the contract record (under its address) in one batch.
-    /// The gas ([`gas::deploy`], proportional to the code size) is checked
+    /// Deploys a contract as a block of one ([`Runtime::execute_block`]):
+    /// gas, gate, compile, then the code (under its hash) and the contract
+    /// record (under its address) are stored in the block's one batch. The
+    /// gas ([`gas::deploy`], proportional to the code size) is checked
     /// before any work.
     ///
     /// # Errors
     /// [`DeployError`]; nothing is stored then.
     pub fn deploy(&self, tx: &DeployTx) -> Result<Deployed, DeployError> {
+        match self.execute_block(&[Tx::Deploy(tx.clone())]) {
+            Ok(mut out) => match out.outcomes.pop() {
+                Some(TxOutcome::Deploy(r)) => r,
+                _ => Err(DeployError::Storage("the block lost its outcome".into())),
+            },
+            Err(e) => Err(DeployError::Storage(e.to_string())),
+        }
+    }
+
+    /// The gas checks of a deploy, before any work.
+    fn admit(&self, tx: &DeployTx) -> Result<u64, DeployError> {
         if tx.gas_limit > self.config.max_tx_gas {
             return Err(DeployError::GasLimitTooHigh {
                 limit: tx.gas_limit,
@@ -106,18 +120,36 @@ impl<K: KvStore + 'static> Runtime<K> {
                 limit: tx.gas_limit,
             });
         }
+        Ok(gas_used)
+    }
+
+    /// Compiles the code of a deploy that will pass its gas checks and the
+    /// gate, so that the block does not compile under the writers' lock.
+    pub(crate) fn precompile(&self, tx: &DeployTx) {
+        if self.admit(tx).is_ok() && self.validate(&tx.code).is_ok() {
+            let _ = self.compiled(&code_hash(&tx.code), || Ok(tx.code.clone()));
+        }
+    }
+
+    /// Deploys inside `block`: on success the record and code join the
+    /// block.
+    pub(crate) fn deploy_in(
+        &self,
+        block: &mut BlockState<K>,
+        tx: &DeployTx,
+    ) -> Result<Deployed, DeployError> {
+        let gas_used = self.admit(tx)?;
         self.validate(&tx.code)?;
         let hash = code_hash(&tx.code);
         let address = contract_address(&tx.author, tx.nonce, &hash);
-        let kv = self.kv();
-        // Precompile: the module is cached (and compile errors with it).
-        // Outside the writers' lock: compiling may take long.
+        // The module is cached (and compile errors with it); usually the
+        // block compiled it before taking the lock.
         self.compiled(&hash, || Ok(tx.code.clone()))
             .map_err(DeployError::Compile)?;
-        let _writer = self.writers.lock();
-        if kv
-            .contains(&record_key(&address))
+        if block
+            .record(&address)
             .map_err(|e| DeployError::Storage(e.to_string()))?
+            .is_some()
         {
             return Err(DeployError::AlreadyDeployed(address));
         }
@@ -128,12 +160,8 @@ impl<K: KvStore + 'static> Runtime<K> {
             state: empty_root(),
             name: tx.name.clone(),
         };
-        let mut batch = WriteBatch::with_capacity(2);
-        batch
-            .put(code_key(&hash), tx.code.clone())
-            .put(record_key(&address), record.encode());
-        kv.write(batch)
-            .map_err(|e| DeployError::Storage(e.to_string()))?;
+        block.records.insert(address, record);
+        block.code.insert(hash, tx.code.clone());
         Ok(Deployed {
             address,
             code_hash: hash,

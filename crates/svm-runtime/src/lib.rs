@@ -55,6 +55,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod block;
 mod bulk_gas;
 mod call;
 mod compile;
@@ -74,6 +75,8 @@ mod tx;
 pub mod vmcalls;
 pub mod wire;
 
+pub use block::record::BlockRecord;
+pub use block::{BlockError, BlockOutcome, BlockStats, PruneOutcome, Tx, TxOutcome};
 pub use compile::compile_module;
 pub use config::{Compiler, RuntimeConfig};
 pub use deploy::{DeployError, Deployed};

@@ -7,6 +7,7 @@ use svm_kv::KvStore;
 use svm_pages::PageStore;
 use svm_types::{Address, CodeHash};
 
+use crate::block::state::BlockState;
 use crate::compile::compile;
 use crate::config::RuntimeConfig;
 use crate::contracts::{ContractRecord, RecordError, code_key, load_record};
@@ -23,9 +24,10 @@ pub const MODULE_SECRET_KEY: &[u8; 20] = b"mmodule-cache-secret";
 /// The svm runtime over one KV backend `K`: contracts, their code, their
 /// page storage and (through a [`NodeHost`]) the node's balances.
 ///
-/// `Runtime` is `Send + Sync`; calls on different threads run in parallel
-/// (each builds its own wasmer store), but two calls on the same contract
-/// must be ordered by the caller, as a node orders transactions.
+/// `Runtime` is `Send + Sync`. It is its database's single writer: blocks
+/// ([`Runtime::execute_block`]), committing calls and deploys (each a block
+/// of one) run one at a time, whatever the thread, so no update is lost;
+/// queries (calls at an explicit state) run in parallel with them.
 pub struct Runtime<K> {
     pub(crate) pages: PageStore<K>,
     pub(crate) node: Arc<dyn NodeHost>,
@@ -35,11 +37,11 @@ pub struct Runtime<K> {
     /// first disk-tier lookup; `None` when that failed (the disk tier is
     /// then off).
     secret: OnceLock<Option<[u8; 32]>>,
-    /// Serializes the transactions that write: deploys and calls at the
-    /// latest state. Each reads the latest state (the contract's record,
-    /// the balances) and commits on top of it, so two at once would lose
-    /// one's update, or spend one balance twice. Queries (calls at an
-    /// explicit state) run alongside; compiling happens outside it.
+    /// Serializes the blocks (deploys and calls at the latest state are
+    /// blocks of one). Each reads the latest state (contract records, the
+    /// balances) and commits on top of it, so two at once would lose one's
+    /// update, or spend one balance twice. Queries (calls at an explicit
+    /// state) run alongside; compiling happens before it is taken.
     pub(crate) writers: parking_lot::Mutex<()>,
 }
 
@@ -147,6 +149,21 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// it (compiled without error): no disk access, no compile.
     pub(crate) fn module_in_memory(&self, hash: &CodeHash) -> Option<Compiled> {
         self.modules.memory_hit(hash).and_then(Result::ok)
+    }
+
+    /// The compiled module of code `hash`: the block's new code, else the
+    /// stored code.
+    pub(crate) fn module_in(
+        &self,
+        block: &BlockState<K>,
+        hash: &CodeHash,
+    ) -> Result<Compiled, TxError> {
+        match block.code.get(hash) {
+            Some(code) => self
+                .compiled(hash, || Ok(code.clone()))
+                .map_err(|e| tx_error(ErrorCode::InvalidCode, e)),
+            None => self.module(hash),
+        }
     }
 
     /// The compiled module of stored code `hash`.

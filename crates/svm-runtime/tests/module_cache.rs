@@ -38,12 +38,16 @@ fn deploy_precompiles_then_memory_then_disk_tier() {
     let rt = with_disk(dir.path(), kv.clone());
     let c = deploy_wat(&rt, COUNTER, 0).address;
     let s = rt.module_cache_stats();
-    assert_eq!((s.misses, s.memory_hits, s.disk_hits), (1, 0, 0));
+    // Compiled once before the block takes the writers' lock, found in
+    // memory inside it.
+    assert_eq!((s.misses, s.memory_hits, s.disk_hits), (1, 1, 0));
     assert!(s.compile_time > std::time::Duration::ZERO);
     assert_eq!(files(dir.path()).len(), 1, "deploy wrote the artifact");
 
     assert!(call(&rt, c, "add", vec![WasmValue::I64(2)]).success);
-    assert_eq!(rt.module_cache_stats().memory_hits, 1);
+    let after = rt.module_cache_stats();
+    assert_eq!((after.misses, after.disk_hits), (1, 0));
+    assert!(after.memory_hits > s.memory_hits);
 
     // A new runtime over the same KV and directory loads from disk.
     let rt2 = with_disk(dir.path(), kv.clone());

@@ -3,7 +3,7 @@
 
 use svm_cache::PageSliceCache;
 use svm_kv::KvStore;
-use svm_pages::PageStore;
+use svm_pages::PageOverlay;
 use svm_registers::Registers;
 use wasmer::{FunctionEnv, Instance, InstantiationError, Store};
 use wasmer_middlewares::metering::set_remaining_points;
@@ -11,6 +11,7 @@ use wasmer_middlewares::metering::set_remaining_points;
 use super::Failure;
 use super::load::Loaded;
 use super::run::trap_error;
+use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
 use crate::imports::{Env, import_object};
 use crate::runtime::{Runtime, tx_error};
@@ -20,7 +21,7 @@ use crate::wire::{CallTx, ErrorCode};
 /// A live instance and what settling it needs.
 pub(crate) struct Instantiated<K> {
     pub(crate) store: Store,
-    pub(crate) env: FunctionEnv<Env<PageStore<K>>>,
+    pub(crate) env: FunctionEnv<Env<PageOverlay<K>>>,
     pub(crate) instance: Instance,
     pub(crate) record: ContractRecord,
     pub(crate) query: bool,
@@ -32,6 +33,7 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// Builds the instance of `loaded` for `tx`, with the remaining gas.
     pub(crate) fn instantiate(
         &self,
+        block: &BlockState<K>,
         tx: &CallTx,
         loaded: Loaded<K>,
     ) -> Result<Instantiated<K>, Failure> {
@@ -46,7 +48,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             return_data: Vec::new(),
             logs: Vec::new(),
             limits: self.config.outputs,
-            node: self.node.clone(),
+            node: block.balances.clone(),
             balances: Default::default(),
             allow_set_balance: self.config.allow_set_balance,
         };

@@ -3,10 +3,11 @@
 
 use svm_cache::{CacheError, PageCache};
 use svm_kv::KvStore;
-use svm_pages::{PageStore, PagesError};
+use svm_pages::{PageOverlay, PagesError};
 use svm_types::State;
 
 use super::Failure;
+use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
 use crate::gas;
 use crate::module_cache::Compiled;
@@ -22,7 +23,7 @@ pub(crate) struct Loaded<K> {
     /// Whether the call is a read-only query (at an explicit state).
     pub(crate) query: bool,
     /// The page cache at `base`.
-    pub(crate) cache: PageCache<PageStore<K>>,
+    pub(crate) cache: PageCache<PageOverlay<K>>,
     /// The compiled module.
     pub(crate) compiled: Compiled,
     /// The gas used so far (intrinsic and instantiation).
@@ -30,21 +31,15 @@ pub(crate) struct Loaded<K> {
 }
 
 impl<K: KvStore + 'static> Runtime<K> {
-    /// Loads what `tx` runs on, having used `gas_used` gas already; the
-    /// record and module come from `prefetched` when the caller read them
-    /// already (under the writers' lock). A failure carries the state for
-    /// its receipt.
+    /// Loads what `tx` runs on in `block`, having used `gas_used` gas
+    /// already. A failure carries the state for its receipt.
     pub(crate) fn load(
         &self,
+        block: &BlockState<K>,
         tx: &CallTx,
         gas_used: u64,
-        prefetched: Option<(ContractRecord, Compiled)>,
     ) -> Result<Loaded<K>, (Failure, State)> {
-        let (record, warmed) = match prefetched {
-            Some((r, c)) => (Some(r), Some(c)),
-            None => (None, None),
-        };
-        let record = match record.map_or_else(|| self.contract(&tx.contract), |r| Ok(Some(r))) {
+        let record = match block.record(&tx.contract) {
             Ok(Some(r)) => r,
             Ok(None) => {
                 let e = tx_error(
@@ -60,7 +55,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             StateRef::At(s) => (s, true),
         };
         let fail = |e| Err((Failure::new(e, gas_used), base));
-        let cache = match PageCache::open(self.pages.clone(), tx.contract, base, self.config.cache)
+        let cache = match PageCache::open(block.pages.clone(), tx.contract, base, self.config.cache)
         {
             Ok(c) => c,
             Err(CacheError::Pages(PagesError::UnknownState { .. })) => {
@@ -71,12 +66,9 @@ impl<K: KvStore + 'static> Runtime<K> {
             }
             Err(e) => return fail(storage_error(e)),
         };
-        let compiled = match warmed {
-            Some(c) => c,
-            None => match self.module(&record.code_hash) {
-                Ok(c) => c,
-                Err(e) => return fail(e),
-            },
+        let compiled = match self.module_in(block, &record.code_hash) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
         };
         let s = compiled.summary;
         let needed = gas_used.saturating_add(gas::instantiate(

@@ -11,10 +11,10 @@
 //!    the instance, its gas;
 //! 4. **run** ([`run`]): the function and its arguments are checked and the
 //!    function runs under the remaining gas;
-//! 5. **settle** ([`settle`]): dirtied pages are paid for, then everything
-//!    is committed in one atomic batch (calls at the latest state) or
-//!    discarded (failures, and queries at an explicit state), and the
-//!    receipt is made.
+//! 5. **settle** ([`settle`]): dirtied pages are paid for, then the writes
+//!    are merged into the block (calls at the latest state) or discarded
+//!    (failures, and queries at an explicit state), and the receipt is
+//!    made. The block commits them ([`crate::block`]).
 //!
 //! A failure at any stage is a failed receipt that charges the gas of the
 //! work done so far (at least the intrinsic gas; the whole limit when the
@@ -28,12 +28,10 @@ mod settle;
 use svm_kv::KvStore;
 use svm_types::State;
 
-use parking_lot::MutexGuard;
-
-use crate::contracts::ContractRecord;
+use crate::block::state::BlockState;
+use crate::block::{Tx, TxOutcome};
 use crate::gas;
-use crate::module_cache::Compiled;
-use crate::runtime::{Runtime, tx_error};
+use crate::runtime::{Runtime, storage_error, tx_error};
 use crate::wire::{CallTx, ErrorCode, Receipt, StateRef, TxError};
 
 /// A failed stage: why, and what it cost.
@@ -71,22 +69,48 @@ pub(crate) fn failed(f: Failure, state: State, gas_limit: u64) -> Receipt {
 impl<K: KvStore + 'static> Runtime<K> {
     /// Executes a call transaction and returns its receipt.
     ///
-    /// - A call at the latest state ([`crate::StateRef::Latest`]) commits,
-    ///   on success, the dirty pages, the contract's new latest state and
-    ///   every balance change (the call's value included) in one atomic
-    ///   batch.
+    /// - A call at the latest state ([`crate::StateRef::Latest`]) is a
+    ///   block of one ([`Runtime::execute_block`]): on success, the dirty
+    ///   pages, the contract's new latest state and every balance change
+    ///   (the call's value included) are committed in one atomic batch with
+    ///   a block record.
     /// - A call at an explicit state ([`crate::StateRef::At`]) is a
     ///   read-only query: it runs and pays like any call, but commits
-    ///   nothing, balances included; its receipt carries the state it ran
-    ///   at and `pages_written == 0`.
-    /// - Committing calls and deploys of one runtime run one at a time
-    ///   (from reading the latest state to the commit); queries run in
+    ///   nothing, balances included, and makes no block; its receipt
+    ///   carries the state it ran at and `pages_written == 0`.
+    /// - Blocks, committing calls and deploys of one runtime run one at a
+    ///   time (from reading the latest state to the commit); queries run in
     ///   parallel with them.
     /// - On any failure nothing is written and the receipt carries the
     ///   state the call ran against (see the module docs for the gas), or
     ///   `State::ZERO` when the call was refused before any state was
-    ///   loaded: a gas limit over `max_tx_gas`, or below the intrinsic gas.
+    ///   loaded: a gas limit over `max_tx_gas`, or below the intrinsic gas,
+    ///   or a block batch the KV refused.
     pub fn call(&self, tx: &CallTx) -> Receipt {
+        if let StateRef::At(_) = tx.state {
+            let mut block = BlockState::new(self.pages.clone(), self.node.clone());
+            return self.call_in(&mut block, tx);
+        }
+        match self.execute_block(&[Tx::Call(tx.clone())]) {
+            Ok(mut out) => match out.outcomes.pop() {
+                Some(TxOutcome::Call(r)) => r,
+                _ => failed(
+                    Failure::new(storage_error("the block lost its receipt"), 0),
+                    State::ZERO,
+                    tx.gas_limit,
+                ),
+            },
+            Err(e) => failed(
+                Failure::new(storage_error(e), 0),
+                State::ZERO,
+                tx.gas_limit,
+            ),
+        }
+    }
+
+    /// Runs `tx` inside `block`: a success merges its writes into the
+    /// block, a failure merges nothing.
+    pub(crate) fn call_in(&self, block: &mut BlockState<K>, tx: &CallTx) -> Receipt {
         if tx.gas_limit > self.config.max_tx_gas {
             let e = tx_error(
                 ErrorCode::GasLimitTooHigh,
@@ -105,21 +129,12 @@ impl<K: KvStore + 'static> Runtime<K> {
             );
             return failed(Failure::new(e, tx.gas_limit), State::ZERO, tx.gas_limit);
         }
-        // A committing call holds the writers' lock from reading the latest
-        // state to its commit. Gas does not depend on the module cache.
-        let (_writer, prefetched) = match tx.state {
-            StateRef::Latest => {
-                let (guard, prefetched) = self.lock_latest(&tx.contract);
-                (Some(guard), prefetched)
-            }
-            StateRef::At(_) => (None, None),
-        };
-        let loaded = match self.load(tx, intrinsic, prefetched) {
+        let loaded = match self.load(block, tx, intrinsic) {
             Ok(l) => l,
             Err((f, state)) => return failed(f, state, tx.gas_limit),
         };
         let base = loaded.base;
-        let mut inst = match self.instantiate(tx, loaded) {
+        let mut inst = match self.instantiate(block, tx, loaded) {
             Ok(i) => i,
             Err(f) => return failed(f, base, tx.gas_limit),
         };
@@ -127,39 +142,20 @@ impl<K: KvStore + 'static> Runtime<K> {
             Ok(v) => v,
             Err(f) => return failed(f, base, tx.gas_limit),
         };
-        match self.settle(tx, inst, values) {
+        match self.settle(block, tx, inst, values) {
             Ok(r) => r,
             Err(f) => failed(f, base, tx.gas_limit),
         }
     }
-}
 
-impl<K: KvStore + 'static> Runtime<K> {
-    /// Takes the writers' lock and reads `contract`'s record under it, with
-    /// its module when the memory tier has it (the usual case: one record
-    /// read, no compile under the lock). A module not in memory is loaded
-    /// or compiled with the lock released, then the lock is taken again and
-    /// the record read again (another writer may have moved the state).
-    /// `None` when there is no record or module to prefetch: the load stage
-    /// then reads and reports as usual.
-    fn lock_latest(
-        &self,
-        contract: &svm_types::Address,
-    ) -> (MutexGuard<'_, ()>, Option<(ContractRecord, Compiled)>) {
-        let guard = self.writers.lock();
-        let Ok(Some(record)) = self.contract(contract) else {
-            return (guard, None);
-        };
-        if let Some(compiled) = self.module_in_memory(&record.code_hash) {
-            return (guard, Some((record, compiled)));
+    /// Loads or compiles the module of `contract` (at its latest record)
+    /// if the memory tier lacks it: done before a block takes the writers'
+    /// lock, so that compiling does not hold other writers up.
+    pub(crate) fn prewarm(&self, contract: &svm_types::Address) {
+        if let Ok(Some(record)) = self.contract(contract)
+            && self.module_in_memory(&record.code_hash).is_none()
+        {
+            let _ = self.module(&record.code_hash);
         }
-        drop(guard);
-        let compiled = self.module(&record.code_hash).ok();
-        let guard = self.writers.lock();
-        let prefetched = match (compiled, self.contract(contract)) {
-            (Some(c), Ok(Some(r))) => Some((r, c)),
-            _ => None,
-        };
-        (guard, prefetched)
     }
 }

@@ -1,13 +1,12 @@
-//! Stage 5 of a call: pay for dirtied pages, then commit (calls at the
-//! latest state) or discard (queries), and make the receipt.
+//! Stage 5 of a call: pay for dirtied pages, then merge into the block
+//! (calls at the latest state) or discard (queries), and make the receipt.
 
 use svm_kv::KvStore;
-use svm_types::State;
 
 use super::Failure;
 use super::instantiate::Instantiated;
 use super::run::gas_used;
-use crate::contracts::record_key;
+use crate::block::state::BlockState;
 use crate::gas;
 use crate::imports::charge;
 use crate::runtime::{Runtime, storage_error, tx_error};
@@ -17,6 +16,7 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// Settles a successful run of `tx` that returned `returns`.
     pub(crate) fn settle(
         &self,
+        block: &mut BlockState<K>,
         tx: &CallTx,
         mut inst: Instantiated<K>,
         returns: Vec<WasmValue>,
@@ -50,25 +50,22 @@ impl<K: KvStore + 'static> Runtime<K> {
             ctx.storage.discard();
             (state, 0)
         } else {
+            // Into the block: its pages (hashed, in memory), its record,
+            // its balances.
             let balances = std::mem::take(&mut ctx.balances);
-            let node = self.node.clone();
-            let extra = |new_state: &State| {
-                let mut batch = node.commit_writes(&balances);
-                if *new_state != record.state {
-                    let mut r = record.clone();
-                    r.state = *new_state;
-                    batch.put(record_key(&tx.contract), r.encode());
-                }
-                batch
-            };
-            let new_state = match ctx.storage.cache_mut().commit_with(&extra) {
+            let new_state = match ctx.storage.cache_mut().commit() {
                 Ok(s) => s,
                 Err(e) => {
                     ctx.storage.discard();
                     return Err(fail(storage_error(e), gas_used));
                 }
             };
-            self.node.applied(&balances);
+            if new_state != record.state {
+                let mut r = record;
+                r.state = new_state;
+                block.records.insert(tx.contract, r);
+            }
+            block.balances.merge(balances);
             (new_state, dirty as u32)
         };
         Ok(Receipt {

@@ -1,0 +1,272 @@
+//! Blocks: many transactions, one commit.
+//!
+//! [`Runtime::execute_block`] runs an ordered list of deploys and calls
+//! against one in-memory [`state::BlockState`]: page writes (an overlay
+//! holding pages and tree records), contract records, new code and balance
+//! changes stay in memory across the block. Each transaction runs in its
+//! own checkpoint: a failed one merges nothing, so it rolls back only
+//! itself. Each receipt carries its contract's new state root, computed in
+//! memory.
+//!
+//! At the end, **one atomic KV batch** holds, in this order:
+//! 1. the pruning of what became unreachable `keep_blocks` blocks ago
+//!    (stale keys of version `height + 1 - keep_blocks`, and that block's
+//!    record);
+//! 2. each touched contract's last state of the block: only the pages and
+//!    records it needs that the KV lacks (a page written by 1,000
+//!    transactions is written once), its `S` record, and the stale index
+//!    of what it replaced;
+//! 3. the new contract records and code, the balance changes (through
+//!    [`crate::NodeHost::commit_writes`]);
+//! 4. the block record and the newest height ([`record`]).
+//!
+//! So a process killed at any moment reopens at the previous block or at
+//! the new one, never between. The states of the last `keep_blocks` blocks
+//! can be opened ([`svm_pages::PageStore::open`]); states in the middle of
+//! a block (in receipts) and older states give `UnknownState`.
+
+mod prune;
+pub mod record;
+pub(crate) mod state;
+
+use svm_kv::{KvStore, WriteBatch};
+use svm_pages::StaleKeys;
+use svm_types::{Address, State};
+
+use crate::contracts::RecordError;
+use crate::deploy::{DeployError, Deployed};
+use crate::receipt::Receipt;
+use crate::runtime::Runtime;
+use crate::tx::{CallTx, DeployTx};
+use record::{BlockRecord, LATEST_BLOCK_KEY, block_key, call_hash, deploy_hash};
+use state::BlockState;
+
+pub use prune::PruneOutcome;
+
+/// A transaction of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tx {
+    /// Deploy a contract.
+    Deploy(DeployTx),
+    /// Call a contract. A call at an explicit state is a read-only query
+    /// inside the block too.
+    Call(CallTx),
+}
+
+/// What one transaction of a block did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// A deploy's result.
+    Deploy(Result<Deployed, DeployError>),
+    /// A call's receipt.
+    Call(Receipt),
+}
+
+/// Counters of one block's batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlockStats {
+    /// Pages (4096 bytes each) written.
+    pub pages_written: usize,
+    /// Tree records (37 or 64 bytes each) written.
+    pub records_written: usize,
+    /// Keys the block made stale.
+    pub stale_keys: usize,
+    /// Stale keys of an older block deleted by this block's pruning.
+    pub pruned_keys: usize,
+    /// Operations in the batch.
+    pub batch_ops: usize,
+    /// Key and value bytes in the batch.
+    pub batch_bytes: usize,
+}
+
+/// What a committed block did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// Its height (the first block is 1).
+    pub height: u64,
+    /// One outcome per transaction, in order.
+    pub outcomes: Vec<TxOutcome>,
+    /// The receipts hash ([`record`]).
+    pub receipts_hash: [u8; 32],
+    /// The block hash ([`record`]).
+    pub block_hash: [u8; 32],
+    /// Each contract whose state changed, with its new root, by address.
+    pub roots: Vec<(Address, State)>,
+    /// Every balance the block changed, with its new value, by account:
+    /// what a node with its own account state applies.
+    pub balance_changes: Vec<(Address, u64)>,
+    /// Counters of the batch.
+    pub stats: BlockStats,
+}
+
+/// Why a block could not be committed. Nothing of it was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The KV failed (reading the newest height, the stale index, or
+    /// writing the batch).
+    #[error("block storage: {0}")]
+    Storage(String),
+}
+
+fn storage(e: impl std::fmt::Display) -> BlockError {
+    BlockError::Storage(e.to_string())
+}
+
+impl<K: KvStore + 'static> Runtime<K> {
+    /// Runs `txs` in order as one block and commits it in one atomic batch
+    /// (module docs). Blocks, deploys and committing calls of one runtime
+    /// run one at a time; queries run beside them.
+    ///
+    /// # Errors
+    /// [`BlockError::Storage`] when the batch cannot be built or written;
+    /// then nothing of the block is stored and its outcomes are void.
+    pub fn execute_block(&self, txs: &[Tx]) -> Result<BlockOutcome, BlockError> {
+        // Compile what is missing before taking the writers' lock.
+        let mut warmed = std::collections::BTreeSet::new();
+        for tx in txs {
+            match tx {
+                Tx::Deploy(d) => self.precompile(d),
+                Tx::Call(c) => {
+                    if warmed.insert(c.contract) {
+                        self.prewarm(&c.contract);
+                    }
+                }
+            }
+        }
+        let _writer = self.writers.lock();
+        let height = self.last_height().map_err(storage)? + 1;
+        let mut block = BlockState::new(self.pages.clone(), self.node.clone());
+        let mut outcomes = Vec::with_capacity(txs.len());
+        let mut receipts = blake3::Hasher::new();
+        for tx in txs {
+            let outcome = match tx {
+                Tx::Deploy(d) => {
+                    let r = self.deploy_in(&mut block, d);
+                    receipts.update(&deploy_hash(&r));
+                    TxOutcome::Deploy(r)
+                }
+                Tx::Call(c) => {
+                    let r = self.call_in(&mut block, c);
+                    receipts.update(&call_hash(&r));
+                    TxOutcome::Call(r)
+                }
+            };
+            outcomes.push(outcome);
+        }
+        let receipts_hash = *receipts.finalize().as_bytes();
+        self.commit_block(block, height, receipts_hash, outcomes)
+    }
+
+    /// Builds and writes the block's batch (module docs).
+    fn commit_block(
+        &self,
+        block: BlockState<K>,
+        height: u64,
+        receipts_hash: [u8; 32],
+        outcomes: Vec<TxOutcome>,
+    ) -> Result<BlockOutcome, BlockError> {
+        let keep = self.config.keep_blocks;
+        let mut batch = WriteBatch::new();
+        let mut stats = BlockStats::default();
+        // 1. Pruning first: the block's own writes below may bring a key
+        //    back, and the later write wins.
+        if keep > 0 && height > keep {
+            let pruned = self.pages.prune_version(height + 1 - keep).map_err(storage)?;
+            stats.pruned_keys = pruned.keys;
+            batch.append(pruned.batch);
+            batch.delete(block_key(height - keep));
+        }
+        let mode = match keep {
+            0 => StaleKeys::Keep,
+            1 => StaleKeys::Delete,
+            _ => StaleKeys::Index,
+        };
+        // 2. Pages and tree records.
+        let flush = block.pages.flush(height, mode).map_err(storage)?;
+        stats.pages_written = flush.pages_written;
+        stats.records_written = flush.records_written;
+        stats.stale_keys = flush.stale;
+        let roots = flush.roots.clone();
+        batch.append(flush.batch.clone());
+        // 3. Records, code, balances.
+        for (address, record) in &block.records {
+            batch.put(crate::contracts::record_key(address), record.encode());
+        }
+        for (hash, code) in &block.code {
+            batch.put(crate::contracts::code_key(hash), code.clone());
+        }
+        let changes = block.balances.changes();
+        batch.append(self.node.commit_writes(&changes));
+        // 4. The block record.
+        let record = BlockRecord {
+            height,
+            receipts_hash,
+            roots: roots.clone(),
+            balances: changes.iter().map(|(a, b)| (*a, *b)).collect(),
+        };
+        batch.put(block_key(height), record.encode());
+        batch.put(LATEST_BLOCK_KEY.to_vec(), height.to_be_bytes().to_vec());
+        stats.batch_ops = batch.len();
+        stats.batch_bytes = batch.payload_bytes();
+        self.write_batch(batch).map_err(storage)?;
+        block.pages.landed(flush);
+        self.node.applied(&changes);
+        Ok(BlockOutcome {
+            height,
+            outcomes,
+            receipts_hash,
+            block_hash: record.hash(),
+            roots,
+            balance_changes: record.balances,
+            stats,
+        })
+    }
+
+    /// Writes `batch`, synced when the configuration asks.
+    fn write_batch(&self, batch: WriteBatch) -> Result<(), svm_kv::KvError> {
+        if self.config.sync_writes {
+            self.kv().write_sync(batch)
+        } else {
+            self.kv().write(batch)
+        }
+    }
+
+    /// The height of the newest committed block, 0 before the first.
+    ///
+    /// # Errors
+    /// [`RecordError`] when the KV fails or the value is damaged.
+    pub fn last_height(&self) -> Result<u64, RecordError> {
+        match self.kv().get(LATEST_BLOCK_KEY)? {
+            None => Ok(0),
+            Some(v) => <[u8; 8]>::try_from(&v[..])
+                .map(u64::from_be_bytes)
+                .map_err(|_| RecordError::Corrupt(Address([0; 20]))),
+        }
+    }
+
+    /// The record of block `height`, if it is kept (the last
+    /// `keep_blocks` blocks are).
+    ///
+    /// # Errors
+    /// [`RecordError`] when the KV fails or the record is damaged.
+    pub fn block(&self, height: u64) -> Result<Option<BlockRecord>, RecordError> {
+        match self.kv().get(&block_key(height))? {
+            None => Ok(None),
+            Some(v) => BlockRecord::decode(&v)
+                .map(Some)
+                .ok_or(RecordError::Corrupt(Address([0; 20]))),
+        }
+    }
+
+    /// The newest committed block's record: what a node reads after a
+    /// restart to tell which block the VM database holds.
+    ///
+    /// # Errors
+    /// As [`Runtime::block`].
+    pub fn last_block(&self) -> Result<Option<BlockRecord>, RecordError> {
+        match self.last_height()? {
+            0 => Ok(None),
+            h => self.block(h),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! What a block holds in memory until its one batch: page writes (an
+//! overlay), contract records, new code and balance changes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use svm_kv::KvStore;
+use svm_pages::{PageOverlay, PageStore};
+use svm_types::{Address, CodeHash};
+
+use crate::contracts::{ContractRecord, RecordError, load_record};
+use crate::node::{HostError, NodeHost};
+
+/// The balances a block changed so far, in front of the node's.
+pub(crate) struct BlockBalances {
+    node: Arc<dyn NodeHost>,
+    changes: Mutex<BTreeMap<Address, u64>>,
+}
+
+impl BlockBalances {
+    /// Records a successful transaction's final balances.
+    pub(crate) fn merge(&self, changes: BTreeMap<Address, u64>) {
+        self.changes.lock().extend(changes);
+    }
+
+    /// Every change of the block, in address order.
+    pub(crate) fn changes(&self) -> BTreeMap<Address, u64> {
+        self.changes.lock().clone()
+    }
+}
+
+impl NodeHost for BlockBalances {
+    fn balance(&self, account: &Address) -> Result<u64, HostError> {
+        if let Some(b) = self.changes.lock().get(account) {
+            return Ok(*b);
+        }
+        self.node.balance(account)
+    }
+}
+
+/// The uncommitted state of one block (or of one query, which is dropped).
+///
+/// # Invariants
+/// - `records` holds exactly the contract records the block created or
+///   moved to a new state; every other record is the KV's.
+/// - `code` holds the code of contracts the block deployed.
+/// - Only successful transactions reach any of it: a failed one merges
+///   nothing.
+pub(crate) struct BlockState<K> {
+    pub(crate) pages: PageOverlay<K>,
+    pub(crate) records: BTreeMap<Address, ContractRecord>,
+    pub(crate) code: BTreeMap<CodeHash, Vec<u8>>,
+    pub(crate) balances: Arc<BlockBalances>,
+}
+
+impl<K: KvStore> BlockState<K> {
+    /// An empty block over `store` and `node`.
+    pub(crate) fn new(store: PageStore<K>, node: Arc<dyn NodeHost>) -> Self {
+        Self {
+            pages: PageOverlay::new(store),
+            records: BTreeMap::new(),
+            code: BTreeMap::new(),
+            balances: Arc::new(BlockBalances {
+                node,
+                changes: Mutex::new(BTreeMap::new()),
+            }),
+        }
+    }
+
+    /// The record of `address`: the block's, else the KV's.
+    pub(crate) fn record(&self, address: &Address) -> Result<Option<ContractRecord>, RecordError> {
+        match self.records.get(address) {
+            Some(r) => Ok(Some(r.clone())),
+            None => load_record(self.pages.store().kv(), address),
+        }
+    }
+}
