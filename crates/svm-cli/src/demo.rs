@@ -15,7 +15,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use svm_kv::KvStore;
-use svm_runtime::{CallTx, DeployTx, NodeHost, StateRef, WasmValue};
+use svm_runtime::{CallTx, DeployTx, NodeHost, StateRef, Tx, TxOutcome, WasmValue};
 use svm_types::Address;
 
 use crate::Env;
@@ -126,11 +126,12 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         let n = o.block.min(o.transfers - done);
         let t0 = crate::now();
         let mut block_failed = 0;
+        let mut txs = Vec::with_capacity(n as usize + 1);
         for _ in 0..n {
             let from = account((rng.next() % u64::from(o.accounts)) as u32);
             let to = account((rng.next() % u64::from(o.accounts)) as u32);
             let amount = 1 + rng.next() % MAX_AMOUNT;
-            let r = env.rt.call(&CallTx {
+            txs.push(Tx::Call(CallTx {
                 value: amount,
                 contract: coin,
                 sender: from,
@@ -139,14 +140,9 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
                 calldata: to.as_bytes().to_vec(),
                 gas_limit: 1_000_000,
                 state: StateRef::Latest,
-            });
-            gas += r.gas_used;
-            receipts.update(&r.consensus_hash().map_err(|e| e.to_string())?);
-            if !r.success {
-                block_failed += 1;
-            }
+            }));
         }
-        let bump = env.rt.call(&CallTx {
+        txs.push(Tx::Call(CallTx {
             value: 0,
             contract: counter,
             sender: AUTHOR,
@@ -155,7 +151,22 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
             calldata: vec![],
             gas_limit: 1_000_000,
             state: StateRef::Latest,
-        });
+        }));
+        let out = env.rt.execute_block(&txs).map_err(|e| e.to_string())?;
+        let mut receipts_in = Vec::with_capacity(out.outcomes.len());
+        for o in out.outcomes {
+            if let TxOutcome::Call(r) = o {
+                receipts_in.push(r);
+            }
+        }
+        let bump = receipts_in.pop().ok_or("the block lost the counter's receipt")?;
+        for r in &receipts_in {
+            gas += r.gas_used;
+            receipts.update(&r.consensus_hash().map_err(|e| e.to_string())?);
+            if !r.success {
+                block_failed += 1;
+            }
+        }
         if !bump.success {
             return Err(format!("counter failed: {:?}", bump.error));
         }
@@ -210,9 +221,14 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
     kv.put(SUMMARY_KEY, summary.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
     let tps = f64::from(o.transfers) / total_secs.max(1e-9);
+    let (live_keys, live_bytes) = live_kv(env)?;
+    let disk = env.dir.as_deref().map(dir_size);
     if env.json {
         let mut out = summary.clone();
         out["tx_per_s"] = json!(tps.round());
+        out["live_keys"] = json!(live_keys);
+        out["live_kv_bytes"] = json!(live_bytes);
+        out["db_dir_bytes"] = json!(disk);
         out["per_block"] = Value::Array(blocks);
         println!("{out}");
     } else {
@@ -224,8 +240,36 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         println!("gas used           {gas}");
         println!("coin state root    {coin_state}");
         println!("counter state root {counter_state}");
+        println!(
+            "storage            {live_keys} live keys, {live_bytes} live KV bytes{}",
+            match disk {
+                Some(d) => format!(", database directory {d} bytes"),
+                None => String::new(),
+            }
+        );
     }
     Ok(())
+}
+
+/// The number of keys in the KV and their key and value bytes.
+pub(crate) fn live_kv(env: &Env) -> Result<(usize, usize), String> {
+    let all = env.rt.kv().scan_prefix(&[]).map_err(|e| e.to_string())?;
+    Ok((all.len(), all.iter().map(|(k, v)| k.len() + v.len()).sum()))
+}
+
+/// The bytes of the files under `dir` (the database's size on disk).
+pub(crate) fn dir_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 pub(crate) fn verify(env: &Env, o: &Options) -> Result<(), String> {

@@ -54,6 +54,10 @@ struct Cli {
     /// both; the module cache keeps each compiler's artifacts apart.
     #[arg(long, global = true, value_enum, default_value_t = CompilerArg::Singlepass)]
     compiler: CompilerArg,
+    /// How many blocks' states stay readable; each block prunes what only
+    /// older states reach (1: only the newest; 0: never prune).
+    #[arg(long, global = true, default_value_t = 128)]
+    keep_blocks: u64,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -142,6 +146,10 @@ enum Cmd {
     Fund { account: String, amount: u64 },
     /// Show a node account's balance.
     Balance { account: String },
+    /// Delete, in one atomic batch, what only the states of blocks older
+    /// than the last --keep-blocks reach (blocks prune as they commit; this
+    /// catches up after a larger setting or an archive run).
+    Prune,
     /// Run the deploy gate over files and print every finding; exits 1 when
     /// any file is rejected.
     Validate {
@@ -174,6 +182,8 @@ pub(crate) struct Env {
     pub(crate) rt: Rt,
     pub(crate) node: Arc<KvNodeHost<Kv>>,
     pub(crate) json: bool,
+    /// The database directory of a disk backend.
+    pub(crate) dir: Option<PathBuf>,
 }
 
 fn open(cli: &Cli) -> Result<Env, String> {
@@ -197,6 +207,7 @@ fn open(cli: &Cli) -> Result<Env, String> {
         },
         allow_set_balance: cli.allow_set_balance,
         compiler: cli.compiler.compiler()?,
+        keep_blocks: cli.keep_blocks,
         ..RuntimeConfig::default()
     };
     let rt = Runtime::new(kv, node.clone(), config);
@@ -204,6 +215,11 @@ fn open(cli: &Cli) -> Result<Env, String> {
         rt,
         node,
         json: cli.json,
+        dir: match cli.backend {
+            Backend::Memory => None,
+            Backend::Rocksdb => Some(cli.data_dir.join("rocksdb")),
+            Backend::Leveldb => Some(cli.data_dir.join("leveldb")),
+        },
     })
 }
 
@@ -312,6 +328,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             ),
             node: Arc::new(KvNodeHost::new(Arc::new(MemKv::new()) as Kv)),
             json: cli.json,
+            dir: None,
         };
         return Ok(validate(&env, files));
     }
@@ -456,6 +473,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             env.print(
                 format!("{a} balance {b}"),
                 json!({"account": a.to_string(), "balance": b}),
+            );
+        }
+        Cmd::Prune => {
+            let out = env
+                .rt
+                .prune(cli.keep_blocks.max(1))
+                .map_err(|e| e.to_string())?;
+            env.print(
+                format!(
+                    "pruned {} stale keys and {} block records; newest block {}, keeping {}",
+                    out.keys,
+                    out.blocks,
+                    out.height,
+                    cli.keep_blocks.max(1)
+                ),
+                json!({"keys": out.keys, "blocks": out.blocks, "height": out.height}),
             );
         }
         Cmd::Demo {
