@@ -1,0 +1,271 @@
+//! Blocks: many transactions, one batch; pruning; the same results on
+//! every backend and after a restart.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use common::*;
+use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
+use svm_runtime::{
+    BlockOutcome, KvNodeHost, Runtime, RuntimeConfig, Tx, TxOutcome, WasmValue,
+};
+use svm_types::{Address, State};
+
+/// `set(page, v)` writes `v` (8 bytes, big-endian) at offset 0 of `page`;
+/// `get(page)` reads it; `fail()` traps after a write.
+const PAGES: &str = r#"(module
+  (import "svm" "storage_read_to_reg" (func $read (param i32 i32 i32 i32 i32 i32)))
+  (import "svm" "storage_write_from_reg" (func $write (param i32 i32 i32 i32 i32 i32)))
+  (import "svm" "reg_read_be_i64" (func $reg_get (param i32 i32) (result i64)))
+  (import "svm" "reg_write_be_i64" (func $reg_set (param i64 i32 i32)))
+  (memory (export "memory") 1)
+  (func $get (export "get") (param $p i32) (result i64)
+    (call $read (local.get $p) (i32.const 0) (i32.const 0) (i32.const 8) (i32.const 64) (i32.const 0))
+    (call $reg_get (i32.const 64) (i32.const 0)))
+  (func $set (export "set") (param $p i32) (param $v i64)
+    (call $reg_set (local.get $v) (i32.const 64) (i32.const 0))
+    (call $write (i32.const 64) (i32.const 0) (i32.const 8) (local.get $p) (i32.const 0) (i32.const 0)))
+  (func (export "fail") (param $p i32)
+    (call $set (local.get $p) (i64.const 999))
+    unreachable))"#;
+
+fn set(contract: Address, page: i32, v: i64) -> Tx {
+    Tx::Call(call_tx(
+        contract,
+        "set",
+        vec![WasmValue::I32(page), WasmValue::I64(v)],
+    ))
+}
+
+fn receipts(out: &BlockOutcome) -> Vec<svm_runtime::Receipt> {
+    out.outcomes
+        .iter()
+        .filter_map(|o| match o {
+            TxOutcome::Call(r) => Some(r.clone()),
+            TxOutcome::Deploy(_) => None,
+        })
+        .collect()
+}
+
+fn runtime_keeping<K: KvStore + Clone + 'static>(kv: K, keep: u64) -> Runtime<K> {
+    Runtime::new(
+        kv.clone(),
+        Arc::new(KvNodeHost::new(kv)),
+        RuntimeConfig {
+            keep_blocks: keep,
+            ..RuntimeConfig::default()
+        },
+    )
+}
+
+#[test]
+fn a_block_gives_the_receipts_of_calls_one_by_one_and_writes_each_page_once() {
+    let (one_by_one, _) = runtime(Arc::new(MemKv::new()));
+    let (blocked, _) = runtime(Arc::new(MemKv::new()));
+    let a = deploy_wat(&one_by_one, PAGES, 0).address;
+    assert_eq!(deploy_wat(&blocked, PAGES, 0).address, a);
+    let txs: Vec<Tx> = (0..1000).map(|i| set(a, i % 3, i64::from(i))).collect();
+    let out = blocked.execute_block(&txs).unwrap();
+    for (tx, r) in txs.iter().zip(receipts(&out)) {
+        let Tx::Call(c) = tx else { unreachable!() };
+        let single = one_by_one.call(c);
+        assert_eq!(single.consensus_hash(), r.consensus_hash());
+        assert_eq!(single.new_state, r.new_state);
+    }
+    assert_eq!(out.stats.pages_written, 3, "three pages, each written once");
+    assert!(out.stats.records_written <= 5, "{:?}", out.stats);
+    assert_eq!(out.roots, vec![(a, blocked.contract(&a).unwrap().unwrap().state)]);
+    assert_eq!(blocked.last_block().unwrap().unwrap().height, 2, "deploy, then this block");
+    // Only the last state of the block is stored.
+    let mid = receipts(&out)[500].new_state;
+    assert!(blocked.pages().open(&a, &mid).is_err());
+    assert!(blocked.pages().open(&a, &out.roots[0].1).is_ok());
+}
+
+#[test]
+fn a_failed_transaction_rolls_back_only_itself() {
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let a = deploy_wat(&rt, PAGES, 0).address;
+    let out = rt
+        .execute_block(&[
+            set(a, 0, 1),
+            Tx::Call(call_tx(a, "fail", vec![WasmValue::I32(0)])),
+            set(a, 1, 2),
+        ])
+        .unwrap();
+    let r = receipts(&out);
+    assert!(r[0].success && !r[1].success && r[2].success);
+    assert_eq!(r[1].new_state, r[0].new_state, "the failure names its base");
+    assert_eq!(call(&rt, a, "get", vec![WasmValue::I32(0)]).returns, vec![WasmValue::I64(1)]);
+    assert_eq!(call(&rt, a, "get", vec![WasmValue::I32(1)]).returns, vec![WasmValue::I64(2)]);
+}
+
+#[test]
+fn deploy_and_call_in_one_block() {
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let code = wat::parse_str(PAGES).unwrap();
+    let address = svm_runtime::contracts::contract_address(
+        &AUTHOR,
+        0,
+        &svm_runtime::contracts::code_hash(&code),
+    );
+    let out = rt
+        .execute_block(&[
+            Tx::Deploy(svm_runtime::DeployTx {
+                author: AUTHOR,
+                nonce: 0,
+                name: "pages".into(),
+                gas_limit: GAS,
+                code,
+            }),
+            set(address, 4, 44),
+        ])
+        .unwrap();
+    assert!(matches!(&out.outcomes[0], TxOutcome::Deploy(Ok(d)) if d.address == address));
+    assert!(receipts(&out)[0].success);
+    assert_eq!(
+        call(&rt, address, "get", vec![WasmValue::I32(4)]).returns,
+        vec![WasmValue::I64(44)]
+    );
+}
+
+/// 100 blocks of writes to 40 pages of two contracts; the states after
+/// each block.
+fn hundred_blocks<K: KvStore + Clone + 'static>(
+    rt: &Runtime<K>,
+) -> (Vec<BTreeMap<Address, State>>, Vec<[u8; 32]>) {
+    let a = deploy_wat(rt, PAGES, 0).address;
+    let b = deploy_wat(rt, PAGES, 1).address;
+    let mut states = Vec::new();
+    let mut hashes = Vec::new();
+    let mut rng = 3u64;
+    for _ in 0..100 {
+        let mut txs = Vec::new();
+        for _ in 0..10 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let c = if rng >> 63 == 0 { a } else { b };
+            txs.push(set(c, ((rng >> 33) % 40) as i32, (rng >> 50) as i64 % 4));
+        }
+        let out = rt.execute_block(&txs).unwrap();
+        hashes.push(out.block_hash);
+        let mut s = BTreeMap::new();
+        for c in [a, b] {
+            s.insert(c, rt.contract(&c).unwrap().unwrap().state);
+        }
+        states.push(s);
+    }
+    (states, hashes)
+}
+
+fn keys(kv: &impl KvStore, ns: u8) -> BTreeSet<Vec<u8>> {
+    kv.scan_prefix(&[ns])
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.to_vec())
+        .collect()
+}
+
+#[test]
+fn after_100_blocks_keeping_8_the_kv_holds_only_what_the_last_8_states_reach() {
+    let kv = Arc::new(MemKv::new());
+    let rt = runtime_keeping(kv.clone(), 8);
+    let (states, _) = hundred_blocks(&rt);
+    let kept = &states[states.len() - 8..];
+    let mut reach = BTreeSet::new();
+    for s in kept {
+        for (c, root) in s {
+            reach.extend(rt.pages().reachable(c, root).unwrap());
+            let view = rt.pages().open(c, root).unwrap();
+            for i in 0..40 {
+                let content = view.read(svm_pages::PageIndex(i), 0, 4096).unwrap();
+                let proof = view.prove(svm_pages::PageIndex(i)).unwrap();
+                assert!(svm_pages::verify_page(
+                    root,
+                    c,
+                    svm_pages::PageIndex(i),
+                    content[..].try_into().unwrap(),
+                    &proof
+                ));
+            }
+        }
+    }
+    let mut stored = keys(&*kv, b'N');
+    stored.extend(keys(&*kv, b'P'));
+    assert_eq!(stored.len(), reach.len());
+    assert_eq!(stored, reach);
+    let bytes: usize = kv
+        .scan_prefix(&[])
+        .unwrap()
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    assert!(bytes < 200 * 4096, "{bytes} live bytes");
+    // Older states are gone, and so are their block records.
+    let old = &states[50];
+    for (c, root) in old {
+        if !kept.iter().any(|s| s.get(c) == Some(root)) {
+            assert!(rt.pages().open(c, root).is_err());
+        }
+    }
+    let newest = rt.last_height().unwrap();
+    assert!(rt.block(newest - 7).unwrap().is_some());
+    assert!(rt.block(newest - 8).unwrap().is_none());
+}
+
+#[test]
+fn every_backend_gives_the_same_blocks_and_reopens_at_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = hundred_blocks(&runtime_keeping(Arc::new(MemKv::new()), 8));
+    let rocks_path = dir.path().join("rocks");
+    let rocks = {
+        let rt = runtime_keeping(Arc::new(RocksKv::open(&rocks_path).unwrap()), 8);
+        hundred_blocks(&rt)
+    };
+    let level = hundred_blocks(&runtime_keeping(
+        Arc::new(LevelKv::open(dir.path().join("level")).unwrap()),
+        8,
+    ));
+    assert_eq!(mem, rocks);
+    assert_eq!(mem, level);
+    // Reopened: the newest block and every kept state.
+    let rt = runtime_keeping(Arc::new(RocksKv::open(&rocks_path).unwrap()), 8);
+    let last = rt.last_block().unwrap().unwrap();
+    assert_eq!(last.hash(), *rocks.1.last().unwrap());
+    for s in &rocks.0[92..] {
+        for (c, root) in s {
+            assert!(rt.pages().open(c, root).is_ok());
+        }
+    }
+    for (c, root) in rocks.0.last().unwrap() {
+        assert_eq!(rt.contract(c).unwrap().unwrap().state, *root);
+    }
+}
+
+#[test]
+fn blocks_from_many_threads_lose_no_update() {
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let rt = Arc::new(rt);
+    let a = deploy_wat(&rt, PAGES, 0).address;
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let rt = rt.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    // Each thread owns one page and counts up on it.
+                    rt.execute_block(&[set(a, t, i + 1)]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(rt.last_height().unwrap(), 1 + 100, "the deploy and 100 blocks");
+    for t in 0..4 {
+        assert_eq!(call(&rt, a, "get", vec![WasmValue::I32(t)]).returns, vec![WasmValue::I64(25)]);
+    }
+}
