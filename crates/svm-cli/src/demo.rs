@@ -159,7 +159,9 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
                 receipts_in.push(r);
             }
         }
-        let bump = receipts_in.pop().ok_or("the block lost the counter's receipt")?;
+        let bump = receipts_in
+            .pop()
+            .ok_or("the block lost the counter's receipt")?;
         for r in &receipts_in {
             gas += r.gas_used;
             receipts.update(&r.consensus_hash().map_err(|e| e.to_string())?);

@@ -282,3 +282,85 @@ fn every_backend_creates_missing_directories() {
         assert!(data.is_dir(), "{backend}");
     }
 }
+
+/// Starts `svm` with `args` and kills it (SIGKILL) after `ms` milliseconds,
+/// or lets it finish.
+fn kill_after(dir: &Path, args: &[&str], ms: u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_svm"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("svm starts");
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    let _ = child.kill(); // SIGKILL on Unix: no destructor, no flush
+    let _ = child.wait();
+}
+
+/// A process killed in the middle of block commits, or of a prune, leaves
+/// a database that opens at a whole block: every state of every kept
+/// block and every contract is complete.
+#[test]
+fn kill_9_during_blocks_and_pruning_loses_no_kept_state() {
+    for (i, ms) in [300u64, 700, 1200].into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        // Blocks of 50 transfers; killed somewhere in the run.
+        kill_after(
+            dir.path(),
+            &[
+                "--keep-blocks",
+                "4",
+                "demo",
+                "--transfers",
+                "200000",
+                "--block",
+                "50",
+                "--accounts",
+                "50",
+            ],
+            ms,
+        );
+        let check = json(dir.path(), &["check"]);
+        let height = check["height"].as_u64().unwrap();
+        // The database goes on from where it stopped.
+        if height > 0 {
+            let more = json(dir.path(), &["--keep-blocks", "4", "check"]);
+            assert_eq!(more["height"].as_u64(), Some(height), "run {i}");
+        }
+        // An archive run, then a prune killed at once or left to finish.
+        let dir = tempfile::tempdir().unwrap();
+        let out = svm(
+            dir.path(),
+            &[
+                "--keep-blocks",
+                "0",
+                "demo",
+                "--transfers",
+                "2000",
+                "--block",
+                "20",
+                "--accounts",
+                "20",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        kill_after(dir.path(), &["--keep-blocks", "2", "prune"], ms / 30);
+        json(dir.path(), &["check"]);
+        let pruned = json(dir.path(), &["--keep-blocks", "2", "prune"]);
+        assert!(pruned["height"].as_u64().unwrap() >= 100);
+        let after = json(dir.path(), &["check"]);
+        assert_eq!(after["blocks"].as_u64(), Some(2), "two block records kept");
+        let verified = svm(dir.path(), &["demo", "--verify"]);
+        assert!(
+            verified.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
+}

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use svm_kv::{KvStore, MemKv, WriteBatch};
 use svm_pages::{
-    Address, PAGE_SIZE, Page, PageIndex, PageOverlay, PageStorage, PageStore, PagesError, StaleKeys, State,
-    empty_root, verify_page,
+    Address, PAGE_SIZE, Page, PageIndex, PageOverlay, PageStorage, PageStore, PagesError,
+    StaleKeys, State, empty_root, verify_page,
 };
 
 fn page(byte: u8) -> Box<Page> {
@@ -36,7 +36,11 @@ fn block(
     if version + 1 >= keep + 1 {
         batch.append(store.prune_version(version + 1 - keep).unwrap().batch);
     }
-    let mode = if keep > 1 { StaleKeys::Index } else { StaleKeys::Delete };
+    let mode = if keep > 1 {
+        StaleKeys::Index
+    } else {
+        StaleKeys::Delete
+    };
     let flush = overlay.flush(version, mode).unwrap();
     batch.append(flush.batch.clone());
     store.kv().write(batch).unwrap();

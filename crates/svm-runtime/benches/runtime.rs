@@ -11,15 +11,20 @@
 //!   contract end to end (decode-free `CallTx`, balances, one dirty page,
 //!   commit).
 //!
+//! - `block/coin_transfers_1000/{memkv,rocksdb}`: a block of 1,000
+//!   transfers through `Runtime::execute_block` (one batch); the
+//!   per-transfer cost is the time / 1,000 (criterion's elements/s).
+//! - `block/noop_1000`: a block of 1,000 no-op calls, the same way.
+//!
 //! Run: `cargo bench -p svm-runtime --bench runtime`.
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use svm_kv::{KvStore, MemKv, RocksKv};
-use svm_runtime::{CallTx, DeployTx, KvNodeHost, Runtime, RuntimeConfig, StateRef, WasmValue};
+use svm_runtime::{CallTx, DeployTx, KvNodeHost, Runtime, RuntimeConfig, StateRef, Tx, WasmValue};
 use svm_types::Address;
 use wasmer::sys::{CompilerConfig, EngineBuilder, Singlepass};
 use wasmer::{Engine, Instance, Module, Store, imports};
@@ -109,6 +114,72 @@ fn coin_on<K: KvStore + Clone + 'static>(c: &mut Criterion, name: &str, kv: K) {
     });
 }
 
+fn block_on<K: KvStore + Clone + 'static>(c: &mut Criterion, name: &str, kv: K) {
+    let node = Arc::new(KvNodeHost::new(kv.clone()));
+    let rt = Runtime::new(kv, node.clone(), RuntimeConfig::default());
+    let coin = deploy(&rt, COIN.to_vec());
+    let accounts: Vec<Address> = (0..1000u32)
+        .map(|i| {
+            let mut a = [0u8; 20];
+            a[..4].copy_from_slice(&i.to_be_bytes());
+            Address(a)
+        })
+        .collect();
+    for a in &accounts {
+        node.set_balance(a, 1 << 40).unwrap();
+    }
+    let mut group = c.benchmark_group("block");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(10);
+    let mut i = 0usize;
+    group.bench_function(format!("coin_transfers_1000/{name}"), |b| {
+        b.iter_batched(
+            || {
+                (0..1000)
+                    .map(|_| {
+                        i += 1;
+                        let mut t = tx(coin, "transfer", vec![WasmValue::I64(1)]);
+                        t.value = 1;
+                        t.sender = accounts[i % 1000];
+                        t.calldata = accounts[(i * 7 + 1) % 1000].as_bytes().to_vec();
+                        Tx::Call(t)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |txs| black_box(rt.execute_block(&txs).unwrap()),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn block(c: &mut Criterion) {
+    let kv = Arc::new(MemKv::new());
+    let rt = Runtime::new(
+        kv.clone(),
+        Arc::new(KvNodeHost::new(kv)),
+        RuntimeConfig::default(),
+    );
+    let addr = deploy(&rt, wat::parse_str(NOOP).unwrap());
+    let txs: Vec<Tx> = (0..1000)
+        .map(|_| Tx::Call(tx(addr, "noop", vec![])))
+        .collect();
+    let mut group = c.benchmark_group("block");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(10);
+    group.bench_function("noop_1000", |b| {
+        b.iter(|| black_box(rt.execute_block(&txs).unwrap()))
+    });
+    group.finish();
+    block_on(c, "memkv", Arc::new(MemKv::new()));
+    let dir = tempfile::tempdir().unwrap();
+    block_on(
+        c,
+        "rocksdb",
+        Arc::new(RocksKv::open(dir.path().join("db")).unwrap()),
+    );
+}
+
 fn coin(c: &mut Criterion) {
     coin_on(c, "memkv", Arc::new(MemKv::new()));
     let dir = tempfile::tempdir().unwrap();
@@ -122,6 +193,6 @@ fn coin(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
-    targets = noop, coin
+    targets = noop, coin, block
 }
 criterion_main!(benches);

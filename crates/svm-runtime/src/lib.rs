@@ -76,7 +76,7 @@ pub mod vmcalls;
 pub mod wire;
 
 pub use block::record::BlockRecord;
-pub use block::{BlockError, BlockOutcome, BlockStats, PruneOutcome, Tx, TxOutcome};
+pub use block::{BlockError, BlockOutcome, BlockStats, CheckReport, PruneOutcome, Tx, TxOutcome};
 pub use compile::compile_module;
 pub use config::{Compiler, RuntimeConfig};
 pub use deploy::{DeployError, Deployed};

@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use common::*;
 use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
-use svm_runtime::{
-    BlockOutcome, KvNodeHost, Runtime, RuntimeConfig, Tx, TxOutcome, WasmValue,
-};
+use svm_runtime::{BlockOutcome, KvNodeHost, Runtime, RuntimeConfig, Tx, TxOutcome, WasmValue};
 use svm_types::{Address, State};
 
 /// `set(page, v)` writes `v` (8 bytes, big-endian) at offset 0 of `page`;
@@ -76,8 +74,15 @@ fn a_block_gives_the_receipts_of_calls_one_by_one_and_writes_each_page_once() {
     }
     assert_eq!(out.stats.pages_written, 3, "three pages, each written once");
     assert!(out.stats.records_written <= 5, "{:?}", out.stats);
-    assert_eq!(out.roots, vec![(a, blocked.contract(&a).unwrap().unwrap().state)]);
-    assert_eq!(blocked.last_block().unwrap().unwrap().height, 2, "deploy, then this block");
+    assert_eq!(
+        out.roots,
+        vec![(a, blocked.contract(&a).unwrap().unwrap().state)]
+    );
+    assert_eq!(
+        blocked.last_block().unwrap().unwrap().height,
+        2,
+        "deploy, then this block"
+    );
     // Only the last state of the block is stored.
     let mid = receipts(&out)[500].new_state;
     assert!(blocked.pages().open(&a, &mid).is_err());
@@ -98,8 +103,14 @@ fn a_failed_transaction_rolls_back_only_itself() {
     let r = receipts(&out);
     assert!(r[0].success && !r[1].success && r[2].success);
     assert_eq!(r[1].new_state, r[0].new_state, "the failure names its base");
-    assert_eq!(call(&rt, a, "get", vec![WasmValue::I32(0)]).returns, vec![WasmValue::I64(1)]);
-    assert_eq!(call(&rt, a, "get", vec![WasmValue::I32(1)]).returns, vec![WasmValue::I64(2)]);
+    assert_eq!(
+        call(&rt, a, "get", vec![WasmValue::I32(0)]).returns,
+        vec![WasmValue::I64(1)]
+    );
+    assert_eq!(
+        call(&rt, a, "get", vec![WasmValue::I32(1)]).returns,
+        vec![WasmValue::I64(2)]
+    );
 }
 
 #[test]
@@ -264,8 +275,15 @@ fn blocks_from_many_threads_lose_no_update() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(rt.last_height().unwrap(), 1 + 100, "the deploy and 100 blocks");
+    assert_eq!(
+        rt.last_height().unwrap(),
+        1 + 100,
+        "the deploy and 100 blocks"
+    );
     for t in 0..4 {
-        assert_eq!(call(&rt, a, "get", vec![WasmValue::I32(t)]).returns, vec![WasmValue::I64(25)]);
+        assert_eq!(
+            call(&rt, a, "get", vec![WasmValue::I32(t)]).returns,
+            vec![WasmValue::I64(25)]
+        );
     }
 }

@@ -25,6 +25,7 @@
 //! can be opened ([`svm_pages::PageStore::open`]); states in the middle of
 //! a block (in receipts) and older states give `UnknownState`.
 
+mod check;
 mod prune;
 pub mod record;
 pub(crate) mod state;
@@ -41,6 +42,7 @@ use crate::tx::{CallTx, DeployTx};
 use record::{BlockRecord, LATEST_BLOCK_KEY, block_key, call_hash, deploy_hash};
 use state::BlockState;
 
+pub use check::CheckReport;
 pub use prune::PruneOutcome;
 
 /// A transaction of a block.
@@ -171,7 +173,10 @@ impl<K: KvStore + 'static> Runtime<K> {
         // 1. Pruning first: the block's own writes below may bring a key
         //    back, and the later write wins.
         if keep > 0 && height > keep {
-            let pruned = self.pages.prune_version(height + 1 - keep).map_err(storage)?;
+            let pruned = self
+                .pages
+                .prune_version(height + 1 - keep)
+                .map_err(storage)?;
             stats.pruned_keys = pruned.keys;
             batch.append(pruned.batch);
             batch.delete(block_key(height - keep));

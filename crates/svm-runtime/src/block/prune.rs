@@ -35,7 +35,10 @@ impl<K: KvStore + 'static> Runtime<K> {
         if height < keep {
             return Ok(out);
         }
-        let pruned = self.pages.prune_through(height + 1 - keep).map_err(storage)?;
+        let pruned = self
+            .pages
+            .prune_through(height + 1 - keep)
+            .map_err(storage)?;
         out.keys = pruned.keys;
         let mut batch = WriteBatch::new();
         batch.append(pruned.batch);

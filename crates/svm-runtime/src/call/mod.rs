@@ -100,11 +100,7 @@ impl<K: KvStore + 'static> Runtime<K> {
                     tx.gas_limit,
                 ),
             },
-            Err(e) => failed(
-                Failure::new(storage_error(e), 0),
-                State::ZERO,
-                tx.gas_limit,
-            ),
+            Err(e) => failed(Failure::new(storage_error(e), 0), State::ZERO, tx.gas_limit),
         }
     }
 
