@@ -551,19 +551,19 @@ mod tests {
     }
 
     fn full_root(leaves: &BTreeMap<u32, Hash>) -> Hash {
-        // Sum of single-leaf trees is not a thing; build level by level.
+        // The full tree, level by level, with no compression.
         let empty = empty_hashes();
         let mut level: BTreeMap<u64, Hash> =
             leaves.iter().map(|(i, l)| (u64::from(*i), *l)).collect();
-        for h in 0..TREE_DEPTH {
+        for e in empty.iter().take(TREE_DEPTH) {
             let mut next = BTreeMap::new();
             for (&p, _) in level.iter() {
                 let parent = p >> 1;
                 if next.contains_key(&parent) {
                     continue;
                 }
-                let l = level.get(&(parent << 1)).copied().unwrap_or(empty[h]);
-                let r = level.get(&((parent << 1) | 1)).copied().unwrap_or(empty[h]);
+                let l = level.get(&(parent << 1)).copied().unwrap_or(*e);
+                let r = level.get(&((parent << 1) | 1)).copied().unwrap_or(*e);
                 next.insert(parent, node_hash(&l, &r));
             }
             level = next;

@@ -33,7 +33,7 @@ fn block(
         latest.insert(*a, out.state);
     }
     let mut batch = WriteBatch::new();
-    if version + 1 >= keep + 1 {
+    if version >= keep {
         batch.append(store.prune_version(version + 1 - keep).unwrap().batch);
     }
     let mode = if keep > 1 {
