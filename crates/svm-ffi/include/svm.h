@@ -361,6 +361,35 @@ enum SvmStatus svm_fund(SvmRuntime rt, const uint8_t *account, uint64_t amount);
  */
 enum SvmStatus svm_balance(SvmRuntime rt, const uint8_t *account, uint64_t *out);
 
+/*
+ Runs `n` transactions as one block ([`svm_runtime::Runtime::execute_block`]:
+ one atomic batch, pruning included) and writes the block outcome's wire
+ encoding (`docs/wire-formats.md`: height, block hash, receipts hash,
+ then per transaction its receipt or deploy result) to `*out`, a new
+ buffer; free it with [`svm_buffer_free`]. Transaction `i` is `lens[i]`
+ bytes at `txs[i]`: a kind byte (0 deploy, 1 call) and the deploy or
+ call transaction's wire encoding. A failed transaction is a failed
+ receipt inside the outcome, not an error. Errors: `NULL_POINTER`,
+ `INVALID_ARGUMENT` (a transaction that does not decode: nothing ran),
+ `STORAGE` (the block's batch failed: nothing of it is stored),
+ `INVALID_HANDLE`, `TOO_MANY_HANDLES`. Thread-safe: blocks of one runtime
+ run one at a time.
+ */
+enum SvmStatus svm_execute_block(SvmRuntime rt,
+                                 const uint8_t *const *txs,
+                                 const uintptr_t *lens,
+                                 uintptr_t n,
+                                 struct SvmBuffer *out);
+
+/*
+ Writes the newest committed block's height (0 before the first block)
+ to `*height` and its 32-byte block hash (zeros before the first) to
+ `hash` (either may be null to skip it): what a node reads after a
+ restart to tell which block the VM database holds. Errors: `STORAGE`,
+ `INVALID_HANDLE`. Thread-safe.
+ */
+enum SvmStatus svm_last_block(SvmRuntime rt, uint64_t *height, uint8_t *hash);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -887,6 +887,91 @@ pub unsafe extern "C" fn svm_balance(
     })
 }
 
+/// Runs `n` transactions as one block ([`svm_runtime::Runtime::execute_block`]:
+/// one atomic batch, pruning included) and writes the block outcome's wire
+/// encoding (`docs/wire-formats.md`: height, block hash, receipts hash,
+/// then per transaction its receipt or deploy result) to `*out`, a new
+/// buffer; free it with [`svm_buffer_free`]. Transaction `i` is `lens[i]`
+/// bytes at `txs[i]`: a kind byte (0 deploy, 1 call) and the deploy or
+/// call transaction's wire encoding. A failed transaction is a failed
+/// receipt inside the outcome, not an error. Errors: `NULL_POINTER`,
+/// `INVALID_ARGUMENT` (a transaction that does not decode: nothing ran),
+/// `STORAGE` (the block's batch failed: nothing of it is stored),
+/// `INVALID_HANDLE`, `TOO_MANY_HANDLES`. Thread-safe: blocks of one runtime
+/// run one at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svm_execute_block(
+    rt: SvmRuntime,
+    txs: *const *const u8,
+    lens: *const usize,
+    n: usize,
+    out: *mut SvmBuffer,
+) -> SvmStatus {
+    guard(|| {
+        let r = try_ffi!(runtime(rt));
+        if out.is_null() {
+            return fail(SvmStatus::NullPointer, "out is null");
+        }
+        if n > 0 && (txs.is_null() || lens.is_null()) {
+            return fail(SvmStatus::NullPointer, "txs or lens is null");
+        }
+        let mut block = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: the caller provides `n` pointers and lengths.
+            let (p, len) = unsafe { (*txs.add(i), *lens.add(i)) };
+            let b = try_ffi!(unsafe { bytes(p, len, "transaction") });
+            match svm_runtime::Tx::decode(b) {
+                Ok(tx) => block.push(tx),
+                Err(e) => {
+                    return fail(SvmStatus::InvalidArgument, format!("transaction {i}: {e}"));
+                }
+            }
+        }
+        let outcome = match r.rt.execute_block(&block) {
+            Ok(o) => o,
+            Err(e) => return fail(SvmStatus::Storage, e.to_string()),
+        };
+        let encoded = match outcome.encode() {
+            Ok(b) => b,
+            Err(e) => return fail(SvmStatus::InvalidArgument, e.to_string()),
+        };
+        let buf = try_ffi!(new_buffer(encoded));
+        // SAFETY: `out` is non-null.
+        unsafe { *out = buf };
+        SvmStatus::Ok
+    })
+}
+
+/// Writes the newest committed block's height (0 before the first block)
+/// to `*height` and its 32-byte block hash (zeros before the first) to
+/// `hash` (either may be null to skip it): what a node reads after a
+/// restart to tell which block the VM database holds. Errors: `STORAGE`,
+/// `INVALID_HANDLE`. Thread-safe.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svm_last_block(
+    rt: SvmRuntime,
+    height: *mut u64,
+    hash: *mut u8,
+) -> SvmStatus {
+    guard(|| {
+        let r = try_ffi!(runtime(rt));
+        let block = match r.rt.last_block() {
+            Ok(b) => b,
+            Err(e) => return fail(SvmStatus::Storage, e.to_string()),
+        };
+        let (h, digest) = block.map_or((0, [0u8; 32]), |b| (b.height, b.hash()));
+        if !height.is_null() {
+            // SAFETY: non-null, the caller provides a u64.
+            unsafe { *height = h };
+        }
+        if !hash.is_null() {
+            // SAFETY: non-null, the caller provides 32 bytes.
+            unsafe { std::ptr::copy_nonoverlapping(digest.as_ptr(), hash, 32) };
+        }
+        SvmStatus::Ok
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,6 +223,33 @@ static void destroy_while_in_use(const unsigned char *code, size_t code_len) {
   CHECK(svm_receipt_free(shared) == SVM_STATUS_INVALID_HANDLE, "a second free is refused");
 }
 
+/* A block transaction: kind 1 (call) and the call's wire encoding (version
+   2) of coin.transfer(amount) from `from` to `to`, carrying `amount` as its
+   value. Returns its length. */
+static size_t encode_transfer(uint8_t *out, const uint8_t *coin, const uint8_t *from, const uint8_t *to,
+                              uint64_t amount) {
+  size_t n = 0;
+  out[n++] = 1; /* kind: call */
+  out[n++] = 2; /* call transaction version */
+  memcpy(out + n, coin, 20); n += 20;
+  memcpy(out + n, from, 20); n += 20;
+  out[n++] = 0; out[n++] = 8; memcpy(out + n, "transfer", 8); n += 8;
+  out[n++] = 1; out[n++] = 0x7e;
+  for (int i = 7; i >= 0; i--) out[n++] = (uint8_t)(amount >> (8 * i));
+  out[n++] = 0; out[n++] = 0; out[n++] = 0; out[n++] = 20; memcpy(out + n, to, 20); n += 20;
+  for (int i = 7; i >= 0; i--) out[n++] = (uint8_t)(amount >> (8 * i)); /* value */
+  uint64_t gas = 1000000;
+  for (int i = 7; i >= 0; i--) out[n++] = (uint8_t)(gas >> (8 * i));
+  out[n++] = 0; /* latest state */
+  return n;
+}
+
+static uint64_t be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+  return v;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) { fprintf(stderr, "usage: %s coin.wasm\n", argv[0]); return 2; }
   size_t code_len = 0;
@@ -289,6 +316,51 @@ int main(int argc, char **argv) {
   CHECK(!ok && code_err == 1, "unknown contract: ContractNotFound");
   svm_receipt_free(r);
   CHECK(svm_contract_state(rt, nobody, state0) == SVM_STATUS_NOT_FOUND, "state of nobody: NOT_FOUND");
+
+  /* A block of three transfers: two succeed, one overdraws; one batch. */
+  {
+    uint8_t t[3][128];
+    const uint8_t *txs[3];
+    size_t lens[3];
+    lens[0] = encode_transfer(t[0], coin, alice, bob, 5);
+    lens[1] = encode_transfer(t[1], coin, bob, alice, 1000); /* more than bob has */
+    lens[2] = encode_transfer(t[2], coin, alice, bob, 5);
+    for (int i = 0; i < 3; i++) txs[i] = t[i];
+    uint64_t before = 0;
+    CHECK(svm_last_block(rt, &before, NULL) == SVM_STATUS_OK && before > 0, "last block before");
+    SvmBuffer out = {0};
+    CHECK(svm_execute_block(rt, txs, lens, 3, &out) == SVM_STATUS_OK && out.len > 77 && out.data[0] == 1,
+          "execute a block of three");
+    uint64_t height = 0; uint8_t hash[32];
+    CHECK(svm_last_block(rt, &height, hash) == SVM_STATUS_OK && height == before + 1 &&
+              be64(out.data + 1) == height && memcmp(hash, out.data + 9, 32) == 0,
+          "the block is the newest, with the outcome's height and hash");
+    CHECK(out.data[73] == 0 && out.data[74] == 0 && out.data[75] == 0 && out.data[76] == 3, "three outcomes");
+    /* Walk the outcomes: kind 1 (call), u32 length, receipt (byte 1: success). */
+    size_t at = 77; int successes = 0;
+    for (int i = 0; i < 3 && at + 5 <= out.len; i++) {
+      uint32_t len = ((uint32_t)out.data[at + 1] << 24) | ((uint32_t)out.data[at + 2] << 16) |
+                     ((uint32_t)out.data[at + 3] << 8) | out.data[at + 4];
+      CHECK(out.data[at] == 1 && at + 5 + len <= out.len, "a call outcome");
+      successes += out.data[at + 5 + 1];
+      at += 5 + len;
+    }
+    CHECK(successes == 2 && at == out.len, "two of three succeeded");
+    uint64_t ba2 = 0, bb2 = 0;
+    svm_balance(rt, alice, &ba2); svm_balance(rt, bob, &bb2);
+    CHECK(ba2 == 60 && bb2 == 40, "balances 60 / 40 after the block");
+    CHECK(svm_buffer_free(out) == SVM_STATUS_OK, "free the block outcome");
+    /* A transaction that does not decode: nothing runs. */
+    t[1][0] = 7;
+    CHECK(svm_execute_block(rt, txs, lens, 3, &out) == SVM_STATUS_INVALID_ARGUMENT &&
+              strstr(svm_last_error(), "transaction 1") != NULL,
+          "a bad transaction kind is refused");
+    uint64_t same = 0;
+    CHECK(svm_last_block(rt, &same, NULL) == SVM_STATUS_OK && same == height, "and makes no block");
+    CHECK(svm_execute_block(rt, NULL, NULL, 1, &out) == SVM_STATUS_NULL_POINTER, "null transactions");
+    CHECK(svm_execute_block(rt, txs, lens, 3, NULL) == SVM_STATUS_NULL_POINTER, "null out");
+    CHECK(svm_execute_block(0, txs, lens, 0, &out) == SVM_STATUS_NULL_POINTER, "runtime handle 0");
+  }
 
   /* Bad wasm. */
   const unsigned char bad[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 0x99};

@@ -49,6 +49,31 @@
 //! Version 1 (the same without the value) is rejected with
 //! [`DecodeError::BadVersion`]: a call has exactly one encoding.
 //!
+//! # Block transaction ([`crate::Tx`])
+//!
+//! | field | type |
+//! |---|---|
+//! | kind | `u8`: 0 = deploy, 1 = call |
+//! | transaction | the deploy or call transaction's encoding (above) |
+//!
+//! # Block outcome ([`crate::BlockOutcome`]), version 1
+//!
+//! What [`crate::Runtime::execute_block`] returns, for clients (the C API's
+//! `svm_execute_block`):
+//!
+//! | field | type |
+//! |---|---|
+//! | version (= 1) | `u8` |
+//! | height | `u64` |
+//! | block hash | 32 bytes ([`crate::block::record`]) |
+//! | receipts hash | 32 bytes |
+//! | outcome count | `u32` |
+//! | outcomes | per transaction, in order: kind `u8` (0 deploy, 1 call) ‖ `bytes` |
+//!
+//! A call's `bytes` is its receipt's transport encoding (below). A deploy's
+//! is `01` ‖ address (20) ‖ code hash (32) ‖ gas used (`u64`) when it
+//! succeeded, or `00` ‖ error message (`string`) when it failed.
+//!
 //! # Receipt ([`Receipt`]), transport encoding, version 1
 //!
 //! Everything in a receipt, for clients; not for consensus (see below).
@@ -113,6 +138,7 @@
 //! before anything is allocated for it, so a huge prefix in a short input
 //! costs nothing.
 
+mod block;
 mod call;
 mod consensus;
 mod deploy;
@@ -126,6 +152,7 @@ mod tests;
 
 pub use crate::receipt::{ErrorCode, Receipt, TxError};
 pub use crate::tx::{CallTx, DeployTx, StateRef, WasmValue};
+pub use block::{BLOCK_OUTCOME_VERSION, TX_KIND_CALL, TX_KIND_DEPLOY, decode_block_outcome_header};
 pub use error::{DecodeError, EncodeError};
 
 /// The version byte of a [`DeployTx`] encoding.
