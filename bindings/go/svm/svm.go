@@ -105,6 +105,10 @@ func NewRuntime(cfg Config) (*Runtime, error) {
 	if cfg.AllowSetBalance {
 		c.allow_set_balance = 1
 	}
+	if cfg.SyncWrites {
+		c.sync_writes = 1
+	}
+	c.keep_blocks = C.uint64_t(cfg.KeepBlocks)
 	if cfg.Backend != BackendMemory {
 		p, err := cstring("open", "path", cfg.Path)
 		if err != nil {

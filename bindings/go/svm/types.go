@@ -227,4 +227,10 @@ type Config struct {
 	// unsafe for untrusted code). By default the deploy gate rejects that
 	// import.
 	AllowSetBalance bool
+	// SyncWrites makes each block's batch wait for an fsync before the
+	// block counts as committed.
+	SyncWrites bool
+	// KeepBlocks is how many blocks' states stay readable (0: 128;
+	// math.MaxUint64: never prune).
+	KeepBlocks uint64
 }

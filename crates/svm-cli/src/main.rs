@@ -231,7 +231,7 @@ pub(crate) fn address(s: &str) -> Result<Address, String> {
     s.parse().map_err(|e| format!("bad address {s:?}: {e}"))
 }
 
-fn state(s: &str) -> Result<State, String> {
+pub(crate) fn state(s: &str) -> Result<State, String> {
     s.parse().map_err(|e| format!("bad state root {s:?}: {e}"))
 }
 

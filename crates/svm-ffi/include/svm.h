@@ -141,6 +141,18 @@ typedef struct SvmConfig {
    A byte rather than a `bool`, so that any value is well defined.
    */
   uint8_t allow_set_balance;
+  /*
+   Non-zero: each block's batch waits for an `fsync` before the block
+   counts as committed. 0 (the default): a machine crash may lose the
+   newest blocks, never part of one.
+   */
+  uint8_t sync_writes;
+  /*
+   How many blocks' states stay readable; each block prunes what only
+   older states reach. 0: the default, 128. `UINT64_MAX`: never prune
+   (an archive node).
+   */
+  uint64_t keep_blocks;
 } SvmConfig;
 
 /*

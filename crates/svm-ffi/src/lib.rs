@@ -141,6 +141,14 @@ pub struct SvmConfig {
     /// untrusted code). 0 (the default): the deploy gate rejects that import.
     /// A byte rather than a `bool`, so that any value is well defined.
     pub allow_set_balance: u8,
+    /// Non-zero: each block's batch waits for an `fsync` before the block
+    /// counts as committed. 0 (the default): a machine crash may lose the
+    /// newest blocks, never part of one.
+    pub sync_writes: u8,
+    /// How many blocks' states stay readable; each block prunes what only
+    /// older states reach. 0: the default, 128. `UINT64_MAX`: never prune
+    /// (an archive node).
+    pub keep_blocks: u64,
 }
 
 /// A kind and value of a wasm argument or result.
@@ -387,7 +395,13 @@ pub unsafe extern "C" fn svm_runtime_create(
         let mut cfg = RuntimeConfig {
             module_cache: ModuleCacheConfig::default(),
             allow_set_balance: c.allow_set_balance != 0,
+            sync_writes: c.sync_writes != 0,
             ..RuntimeConfig::default()
+        };
+        cfg.keep_blocks = match c.keep_blocks {
+            0 => cfg.keep_blocks,
+            u64::MAX => 0,
+            k => k,
         };
         if c.module_cache_bytes > 0 {
             cfg.module_cache.memory_bytes = c.module_cache_bytes as usize;
@@ -996,6 +1010,8 @@ mod tests {
             balance_apply: None,
             callback_ctx: std::ptr::null_mut(),
             allow_set_balance: 0,
+            sync_writes: 0,
+            keep_blocks: 0,
         }
     }
 

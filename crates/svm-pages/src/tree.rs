@@ -663,6 +663,49 @@ mod tests {
         }
     }
 
+    /// Storage format 1 stored a branch record at every height of a path,
+    /// one child empty where nothing branches: such trees still read,
+    /// prove and take writes (which store compressed records).
+    #[test]
+    fn uncompressed_format_1_trees_still_work() {
+        let empty = empty_hashes();
+        let mut src = MapSource::default();
+        let (index, l) = (5u32, leaf(5, 1));
+        let mut cur = l;
+        for (h, e) in empty.iter().enumerate().take(TREE_DEPTH) {
+            let (a, b) = if (index >> h) & 1 == 0 {
+                (cur, *e)
+            } else {
+                (*e, cur)
+            };
+            cur = node_hash(&a, &b);
+            src.0.insert(cur, Stored::Branch(a, b));
+        }
+        let root = cur;
+        let mut model = BTreeMap::from([(index, l)]);
+        assert_eq!(root, full_root(&model));
+        assert_eq!(
+            find_leaf(&src, &root, PageIndex(5), &no_root).unwrap(),
+            Some(l)
+        );
+        assert_eq!(
+            find_leaf(&src, &root, PageIndex(4), &no_root).unwrap(),
+            None
+        );
+        let s = siblings(&src, &root, PageIndex(5), &no_root).unwrap();
+        assert_eq!(s.to_vec(), empty[..TREE_DEPTH].to_vec());
+        let r = apply(&mut src, root, &[(9, leaf(9, 2))]);
+        model.insert(9, leaf(9, 2));
+        assert_eq!(r.root, full_root(&model));
+        assert_eq!(
+            find_leaf(&src, &r.root, PageIndex(5), &no_root).unwrap(),
+            Some(l)
+        );
+        let r2 = apply(&mut src, r.root, &[(5, empty[0])]);
+        model.remove(&5);
+        assert_eq!(r2.root, full_root(&model));
+    }
+
     #[test]
     fn records_round_trip() {
         for s in [Stored::Branch([1; 32], [2; 32]), Stored::Ext(4, 7, [3; 32])] {

@@ -436,6 +436,27 @@ int main(int argc, char **argv) {
         "a new runtime (allow_set_balance on) gets a new handle");
   CHECK(svm_validate(rt, code, code_len) == SVM_STATUS_INVALID_HANDLE, "the old handle stays dead");
   CHECK(svm_runtime_destroy(again) == SVM_STATUS_OK, "destroy the new runtime");
+  /* Keeping one block, synced: blocks commit, older states are pruned. */
+  cfg.allow_set_balance = 0;
+  cfg.keep_blocks = 1;
+  cfg.sync_writes = 1;
+  CHECK(svm_runtime_create(&cfg, &again) == SVM_STATUS_OK, "a runtime keeping one block, synced");
+  uint8_t kept_coin[20], first[32], second[32];
+  CHECK(svm_deploy(again, author, 0, "coin", code, code_len, kept_coin) == SVM_STATUS_OK &&
+            svm_fund(again, alice, 10) == SVM_STATUS_OK,
+        "deploy and fund (keep 1)");
+  r = transfer(again, kept_coin, alice, bob, 1, 1000000);
+  svm_receipt_free(r);
+  svm_contract_state(again, kept_coin, first);
+  r = transfer(again, kept_coin, alice, bob, 1, 1000000);
+  svm_receipt_free(r);
+  svm_contract_state(again, kept_coin, second);
+  uint8_t word[8];
+  CHECK(svm_read_slice(again, kept_coin, second, 0, 0, 8, word) == SVM_STATUS_OK && word[7] == 2,
+        "the newest state reads");
+  CHECK(svm_read_slice(again, kept_coin, first, 0, 0, 8, word) != SVM_STATUS_OK,
+        "the state before it was pruned");
+  CHECK(svm_runtime_destroy(again) == SVM_STATUS_OK, "destroy (keep 1)");
 
   threads_share_a_runtime(code, code_len);
   destroy_while_in_use(code, code_len);
