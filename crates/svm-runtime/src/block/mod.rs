@@ -181,8 +181,9 @@ impl<K: KvStore + 'static> Runtime<K> {
             batch.append(pruned.batch);
             batch.delete(block_key(height - keep));
         }
+        // An archive (keep 0) still indexes what goes stale, so that a
+        // later `svm prune` can drop it.
         let mode = match keep {
-            0 => StaleKeys::Keep,
             1 => StaleKeys::Delete,
             _ => StaleKeys::Index,
         };
