@@ -1,5 +1,5 @@
 //! `wire_decode`: the decoders of the deploy transaction, the call
-//! transaction and the receipt.
+//! transaction, the block transaction and the receipt.
 
 use arbitrary::{Result, Unstructured};
 use svm_runtime::{CallTx, DeployTx, ErrorCode, Receipt, StateRef, TxError, WasmValue};
@@ -123,7 +123,8 @@ fn round_trips(u: &mut Unstructured) -> Result<()> {
     Ok(())
 }
 
-/// Decodes `data` as a deploy, a call and a receipt (see `check`; a
+/// Decodes `data` as a deploy, a call, a block transaction and a receipt
+/// (see `check`; a
 /// receipt's error message is dropped with error code 0, so only its
 /// round trip is checked), then reads structured values from the same
 /// bytes and checks that each round-trips through its encoding.
@@ -131,5 +132,12 @@ pub fn wire_decode(data: &[u8]) {
     check("deploy", data, DeployTx::decode, encode_deploy, true);
     check("call", data, CallTx::decode, encode_call, true);
     check("receipt", data, Receipt::decode, encode_receipt, false);
+    check(
+        "block transaction",
+        data,
+        svm_runtime::Tx::decode,
+        |t| t.encode().expect("a decoded transaction encodes"),
+        true,
+    );
     let _ = round_trips(&mut Unstructured::new(data));
 }
