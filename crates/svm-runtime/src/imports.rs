@@ -259,6 +259,32 @@ pub fn import_object<S: PageStorage + 'static>(
     imports
 }
 
+/// The vmcalls `module` imports, as externs in the module's import order:
+/// what [`Instance::new_by_index`](wasmer::Instance::new_by_index) takes,
+/// without the name-keyed [`Imports`] map (built and searched on every
+/// call otherwise).
+///
+/// # Errors
+/// The `module.name` of an import that is no vmcall (the deploy gate
+/// rejects such modules, so only code that bypassed it gets here).
+pub fn import_externs<S: PageStorage + 'static>(
+    store: &mut Store,
+    env: &FunctionEnv<Env<S>>,
+    module: &Module,
+) -> Result<Vec<wasmer::Extern>, String> {
+    let mut externs = Vec::new();
+    for imp in module.imports() {
+        let known = VMCALLS
+            .iter()
+            .any(|v| v.module == imp.module() && v.name == imp.name());
+        match vmcall_function(store, env, imp.name()) {
+            Some(f) if known => externs.push(wasmer::Extern::Function(f)),
+            _ => return Err(format!("{}.{} is no vmcall", imp.module(), imp.name())),
+        }
+    }
+    Ok(externs)
+}
+
 /// The host function of the vmcall named `name` (names are unique across
 /// the `svm` and `node` modules).
 fn vmcall_function<S: PageStorage + 'static>(

@@ -13,7 +13,7 @@ use super::load::Loaded;
 use super::run::trap_error;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
-use crate::imports::{Env, import_object};
+use crate::imports::{Env, import_externs};
 use crate::runtime::{Runtime, tx_error};
 use crate::vmcalls::{CallContext, VmCallError};
 use crate::wire::{CallTx, ErrorCode};
@@ -73,8 +73,16 @@ impl<K: KvStore + 'static> Runtime<K> {
                 instance: None,
             },
         );
-        let imports = import_object(&mut store, &env, &compiled.module);
-        let instance = match Instance::new(&mut store, &compiled.module, &imports) {
+        let externs = match import_externs(&mut store, &env, &compiled.module) {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(Failure::new(
+                    tx_error(ErrorCode::InvalidCode, format!("instantiation: {e}")),
+                    used,
+                ));
+            }
+        };
+        let instance = match Instance::new_by_index(&mut store, &compiled.module, &externs) {
             Ok(i) => i,
             Err(InstantiationError::Start(e)) => {
                 return Err(Failure::new(trap_error(&e, false), used));
