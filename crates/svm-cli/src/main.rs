@@ -5,6 +5,12 @@
 //! runs), prints a readable result or, with `--json`, one JSON object, and
 //! on any error prints one line `error: …` and exits with status 1.
 
+/// The program's allocator: mimalloc, whose small-object paths suit the
+/// many short-lived allocations of a call (store, import object, page
+/// cache); see the demo figures in `docs/benchmarks.md`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
