@@ -163,6 +163,64 @@ pub struct Env<S> {
     /// The instance, once it exists: vmcalls charge gas through its
     /// metering points.
     pub instance: Option<Instance>,
+    /// The instance's metering globals, looked up once (see [`Meter`]).
+    pub meter: Option<Meter>,
+}
+
+/// The two globals of wasmer's `Metering` middleware in one instance,
+/// looked up by name once instead of on every charge (four string-keyed
+/// export lookups each time otherwise). Charging through it is exactly
+/// [`charge`].
+#[derive(Clone)]
+pub struct Meter {
+    remaining: wasmer::Global,
+    exhausted: wasmer::Global,
+}
+
+impl Meter {
+    /// The metering globals of `instance`; `None` when it has none (a
+    /// module compiled without metering).
+    pub fn of(instance: &Instance) -> Option<Self> {
+        Some(Self {
+            remaining: instance
+                .exports
+                .get_global("wasmer_metering_remaining_points")
+                .ok()?
+                .clone(),
+            exhausted: instance
+                .exports
+                .get_global("wasmer_metering_points_exhausted")
+                .ok()?
+                .clone(),
+        })
+    }
+
+    /// [`charge`], through the cached globals.
+    ///
+    /// # Errors
+    /// [`VmCallError::OutOfGas`], leaving 0 points, when fewer remain.
+    pub fn charge(
+        &self,
+        store: &mut impl wasmer::AsStoreMut,
+        amount: u64,
+    ) -> Result<(), VmCallError> {
+        let exhausted = self.exhausted.get(store).i32().unwrap_or(1) != 0;
+        let remaining = self.remaining.get(store).i64().unwrap_or(0) as u64;
+        // As `set_remaining_points`: the new count, and "not exhausted".
+        let left = if !exhausted && remaining >= amount {
+            Some(remaining - amount)
+        } else {
+            None
+        };
+        let set = self
+            .remaining
+            .set(store, wasmer::Value::I64(left.unwrap_or(0) as i64))
+            .and_then(|()| self.exhausted.set(store, wasmer::Value::I32(0)));
+        match (left, set) {
+            (Some(_), Ok(())) => Ok(()),
+            _ => Err(VmCallError::OutOfGas),
+        }
+    }
 }
 
 /// Takes `amount` gas from the instance's remaining points.
@@ -218,14 +276,14 @@ fn with_mem<S: PageStorage + 'static, R>(
     f: impl FnOnce(&mut CallContext<S>, &WasmMemory<'_>) -> Result<R, VmCallError>,
 ) -> Result<R, VmCallError> {
     let (data, mut store) = env.data_and_store_mut();
-    let instance = data.instance.as_ref().ok_or(VmCallError::NoMemory)?;
-    charge(&mut store, instance, cost)?;
+    let meter = data.meter.as_ref().ok_or(VmCallError::NoMemory)?;
+    meter.charge(&mut store, cost)?;
     let loaded = data.ctx.storage.cache().stats().pages_loaded;
     let memory = data.memory.as_ref().ok_or(VmCallError::NoMemory)?;
     let out = f(&mut data.ctx, &WasmMemory(memory.view(&store)));
     let new_pages = data.ctx.storage.cache().stats().pages_loaded - loaded;
     if new_pages > 0 {
-        charge(&mut store, instance, new_pages * gas::PAGE_LOAD)?;
+        meter.charge(&mut store, new_pages * gas::PAGE_LOAD)?;
     }
     out
 }

@@ -71,6 +71,7 @@ impl<K: KvStore + 'static> Runtime<K> {
                 ctx,
                 memory: None,
                 instance: None,
+                meter: None,
             },
         );
         let externs = match import_externs(&mut store, &env, &compiled.module) {
@@ -112,6 +113,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             }
         };
         let data = env.as_mut(&mut store);
+        data.meter = crate::imports::Meter::of(&instance);
         data.instance = Some(instance.clone());
         data.memory = Some(memory);
         Ok(Instantiated {
