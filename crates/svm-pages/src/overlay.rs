@@ -135,8 +135,6 @@ pub enum StaleKeys {
     /// Delete them in the same batch (a node keeping only the newest
     /// state).
     Delete,
-    /// Leave them, unindexed (an archive node keeping every state).
-    Keep,
 }
 
 /// What [`PageOverlay::flush`] gives: the batch and what it holds.
@@ -170,12 +168,6 @@ impl<K: KvStore> PageOverlay<K> {
         &self.store
     }
 
-    /// Whether nothing was committed through the overlay.
-    pub fn is_empty(&self) -> bool {
-        let p = self.pending.lock();
-        p.contracts.is_empty() && p.extra.is_empty()
-    }
-
     /// What the overlay or the store knows about `state`.
     ///
     /// # Errors
@@ -188,7 +180,7 @@ impl<K: KvStore> PageOverlay<K> {
     }
 
     /// The batch that stores each contract's last state of the block (module
-    /// docs). Stale keys are indexed under `version`, deleted or kept, as
+    /// docs). Stale keys are indexed under `version` or deleted, as
     /// `stale` says. The overlay is unchanged: after the batch landed, call
     /// [`PageOverlay::landed`] and drop the overlay.
     ///
@@ -269,7 +261,6 @@ impl<K: KvStore> PageOverlay<K> {
                 StaleKeys::Delete => {
                     batch.delete(key.clone());
                 }
-                StaleKeys::Keep => {}
             }
         }
         // Keys written again leave the stale index.
@@ -376,7 +367,7 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
             }
             nodes_written = rebuilt.records.len();
             for (hash, record) in rebuilt.records {
-                bytes_written += 33 + record.encode().len();
+                bytes_written += 33 + record.encoded_len();
                 p.records.insert(hash, record);
             }
             p.states.insert(

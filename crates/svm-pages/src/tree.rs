@@ -65,6 +65,14 @@ impl Stored {
         }
     }
 
+    /// The length of [`Stored::encode`]: 64 or 37 bytes.
+    pub(crate) fn encoded_len(&self) -> usize {
+        match self {
+            Stored::Branch(..) => 64,
+            Stored::Ext(..) => 37,
+        }
+    }
+
     /// Decodes [`Stored::encode`]; `None` for any other shape.
     pub(crate) fn decode(v: &[u8]) -> Option<Self> {
         match v.len() {
@@ -710,6 +718,7 @@ mod tests {
     fn records_round_trip() {
         for s in [Stored::Branch([1; 32], [2; 32]), Stored::Ext(4, 7, [3; 32])] {
             assert_eq!(Stored::decode(&s.encode()), Some(s));
+            assert_eq!(s.encode().len(), s.encoded_len());
         }
         assert_eq!(Stored::decode(&[0; 35]), None);
         let mut up = Stored::Ext(4, 7, [3; 32]).encode();

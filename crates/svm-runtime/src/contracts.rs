@@ -129,6 +129,10 @@ pub enum RecordError {
     /// The stored record is damaged.
     #[error("contract record of {0} is corrupt")]
     Corrupt(Address),
+    /// A block record, or the newest block's height, is damaged (the
+    /// message says which).
+    #[error("{0} is corrupt")]
+    CorruptBlock(String),
 }
 
 /// The record of contract `address`, or `None` when none is deployed there.

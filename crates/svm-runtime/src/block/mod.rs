@@ -136,7 +136,11 @@ impl<K: KvStore + 'static> Runtime<K> {
             }
         }
         let _writer = self.writers.lock();
-        let height = self.last_height().map_err(storage)? + 1;
+        let height = self
+            .last_height()
+            .map_err(storage)?
+            .checked_add(1)
+            .ok_or_else(|| storage("the newest block's height is u64::MAX"))?;
         let mut block = BlockState::new(self.pages.clone(), self.node.clone());
         let mut outcomes = Vec::with_capacity(txs.len());
         let mut receipts = blake3::Hasher::new();
@@ -246,7 +250,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             None => Ok(0),
             Some(v) => <[u8; 8]>::try_from(&v[..])
                 .map(u64::from_be_bytes)
-                .map_err(|_| RecordError::Corrupt(Address([0; 20]))),
+                .map_err(|_| RecordError::CorruptBlock("the newest block's height".into())),
         }
     }
 
@@ -260,7 +264,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             None => Ok(None),
             Some(v) => BlockRecord::decode(&v)
                 .map(Some)
-                .ok_or(RecordError::Corrupt(Address([0; 20]))),
+                .ok_or_else(|| RecordError::CorruptBlock(format!("the record of block {height}"))),
         }
     }
 

@@ -45,7 +45,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         for (key, _) in self.kv().scan_prefix(b"B").map_err(storage)? {
             if key.len() == 9 {
                 let h = u64::from_be_bytes(key[1..9].try_into().unwrap_or([0xff; 8]));
-                if h + keep <= height {
+                if h.saturating_add(keep) <= height {
                     batch.delete(key);
                     out.blocks += 1;
                 }

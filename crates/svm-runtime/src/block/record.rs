@@ -35,7 +35,7 @@ use crate::receipt::Receipt;
 /// The key of the newest block's height.
 pub const LATEST_BLOCK_KEY: &[u8; 13] = b"mlatest-block";
 
-/// The key of block `height`'s record.
+/// The key of block `height`'s record: `B` ‖ height (`u64` BE), 9 bytes.
 pub fn block_key(height: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(9);
     k.push(b'B');

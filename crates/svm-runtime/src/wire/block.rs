@@ -1,7 +1,6 @@
 //! The encodings of a block's transactions and of its outcome (module docs
 //! of [`crate::wire`]).
 
-use super::reader::Reader;
 use super::writer::Writer;
 use super::{DecodeError, EncodeError};
 use crate::block::{BlockOutcome, Tx, TxOutcome};
@@ -92,20 +91,4 @@ impl BlockOutcome {
         }
         Ok(w.into_bytes())
     }
-}
-
-/// Reads the header of an encoded [`BlockOutcome`]: (height, block hash,
-/// number of outcomes). Clients in other languages decode the rest with
-/// the byte table of the module docs.
-///
-/// # Errors
-/// [`DecodeError`] for a malformed header.
-pub fn decode_block_outcome_header(bytes: &[u8]) -> Result<(u64, [u8; 32], u32), DecodeError> {
-    let mut r = Reader::new(bytes);
-    r.version("block outcome", BLOCK_OUTCOME_VERSION)?;
-    let height = r.u64()?;
-    let mut hash = [0u8; 32];
-    hash.copy_from_slice(r.take(32)?);
-    r.take(32)?;
-    Ok((height, hash, r.u32()?))
 }

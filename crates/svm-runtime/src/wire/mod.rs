@@ -152,7 +152,7 @@ mod tests;
 
 pub use crate::receipt::{ErrorCode, Receipt, TxError};
 pub use crate::tx::{CallTx, DeployTx, StateRef, WasmValue};
-pub use block::{BLOCK_OUTCOME_VERSION, TX_KIND_CALL, TX_KIND_DEPLOY, decode_block_outcome_header};
+pub use block::{BLOCK_OUTCOME_VERSION, TX_KIND_CALL, TX_KIND_DEPLOY};
 pub use error::{DecodeError, EncodeError};
 
 /// The version byte of a [`DeployTx`] encoding.
