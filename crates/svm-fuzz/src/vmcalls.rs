@@ -458,7 +458,7 @@ fn model(contract: Address, calldata: &[u8]) -> ModelRun {
     );
     let mut ctx = CallContext {
         registers: Registers::new(RegisterConfig::default()),
-        storage,
+        storage: svm_runtime::tx_pages::TxPages::new(storage),
         sender: SENDER,
         contract,
         calldata: calldata.to_vec(),
@@ -471,6 +471,10 @@ fn model(contract: Address, calldata: &[u8]) -> ModelRun {
         // runtime of the target is made with `allow_set_balance`).
         value: 0,
         allow_set_balance: true,
+        stack: vec![contract],
+        calls: Vec::new(),
+        inner_return: Vec::new(),
+        invoker: None,
     };
     let mem = VecMemory::new(64 << 10);
     mem.write(0, DATA).expect("in bounds");
@@ -566,14 +570,24 @@ pub fn vmcalls(data: &[u8]) {
                     );
                     assert_eq!(r.return_data, m.ctx.return_data, "return data");
                     assert_eq!(r.logs, m.ctx.logs, "logs");
-                    let stats = m.ctx.storage.cache().stats();
-                    assert_eq!(u64::from(r.pages_read), stats.pages_loaded, "pages read");
                     assert_eq!(
-                        r.pages_written as usize,
-                        m.ctx.storage.cache().dirty_pages(),
+                        u64::from(r.pages_read),
+                        m.ctx.storage.total_pages_loaded(),
+                        "pages read"
+                    );
+                    assert_eq!(
+                        u64::from(r.pages_written),
+                        m.ctx.storage.dirty_pages(),
                         "pages written"
                     );
-                    let root: State = m.ctx.storage.commit().expect("MemKv commits");
+                    let root: State = m
+                        .ctx
+                        .storage
+                        .commit()
+                        .expect("MemKv commits")
+                        .get(&m.ctx.contract)
+                        .copied()
+                        .expect("the contract's cache");
                     assert_eq!(r.new_state, root, "state root");
                     for (account, balance) in &m.ctx.balances {
                         assert_eq!(

@@ -114,6 +114,7 @@ fn round_trips(u: &mut Unstructured) -> Result<()> {
         pages_written: u.arbitrary()?,
         gas_limit: u.arbitrary()?,
         gas_used: u.arbitrary()?,
+        calls: inner_calls(u)?,
     };
     assert_eq!(
         Receipt::decode(&encode_receipt(&receipt)),
@@ -140,4 +141,23 @@ pub fn wire_decode(data: &[u8]) {
         true,
     );
     let _ = round_trips(&mut Unstructured::new(data));
+}
+
+fn inner_calls(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<svm_runtime::InnerCall>> {
+    let mut calls = Vec::new();
+    for _ in 0..u.int_in_range(0..=4)? {
+        let name: String = u.arbitrary()?;
+        calls.push(svm_runtime::InnerCall {
+            depth: u.arbitrary()?,
+            contract: svm_types::Address(u.arbitrary()?),
+            function: name.chars().take(64).collect(),
+            error: if u.arbitrary()? {
+                Some(*u.choose(&ErrorCode::ALL)?)
+            } else {
+                None
+            },
+            gas_used: u.arbitrary()?,
+        });
+    }
+    Ok(calls)
 }

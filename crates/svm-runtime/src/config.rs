@@ -81,6 +81,17 @@ pub struct RuntimeConfig {
     /// `false` (a crash of the machine, not of the process, may lose the
     /// newest blocks, never part of one).
     pub sync_writes: bool,
+    /// The most frames on the call stack of a transaction: its own
+    /// contract's plus nested inner calls (`svm.call`). A call past it is
+    /// refused with [`crate::ErrorCode::CallDepth`]. Default: 64.
+    pub max_call_depth: u32,
+    /// Whether an inner call may enter a contract that is already on the
+    /// call stack (re-entrancy, including a contract calling itself).
+    /// Default: `false`: such a call is refused with
+    /// [`crate::ErrorCode::Reentrancy`], the classic defence against
+    /// re-entrancy attacks (a callee calling back into a caller whose state
+    /// is half-updated).
+    pub allow_reentrancy: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -100,6 +111,8 @@ impl Default for RuntimeConfig {
             max_tx_gas: 100_000_000,
             keep_blocks: 128,
             sync_writes: false,
+            max_call_depth: 64,
+            allow_reentrancy: false,
         }
     }
 }

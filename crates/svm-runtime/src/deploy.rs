@@ -160,8 +160,8 @@ impl<K: KvStore + 'static> Runtime<K> {
             state: empty_root(),
             name: tx.name.clone(),
         };
-        block.records.insert(address, record);
-        block.code.insert(hash, tx.code.clone());
+        block.records.lock().insert(address, record);
+        block.code.lock().insert(hash, tx.code.as_slice().into());
         Ok(Deployed {
             address,
             code_hash: hash,

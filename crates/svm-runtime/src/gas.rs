@@ -208,6 +208,14 @@ pub fn call_intrinsic(calldata: usize) -> u64 {
     CALL_BASE.saturating_add((calldata as u64).saturating_mul(PER_BYTE))
 }
 
+/// The gas `svm.call` charges the caller on entry for `bytes` bytes of
+/// function name and call data: a vmcall plus the intrinsic gas of a call
+/// ([`call_intrinsic`]). The callee's instantiation and run are paid from
+/// the gas forwarded to it.
+pub fn inner_call(bytes: u64) -> u64 {
+    VMCALL_BASE.saturating_add(call_intrinsic(usize::try_from(bytes).unwrap_or(usize::MAX)))
+}
+
 /// The gas of instantiating a module for a call: [`Price::InstantiateBase`]
 /// plus its initial memory pages, table elements and active data bytes.
 pub fn instantiate(memory_pages: u64, table_elements: u64, data_bytes: u64) -> u64 {

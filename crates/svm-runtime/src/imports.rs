@@ -140,6 +140,24 @@ pub const VMCALLS: &[VmCallSig] = &[
         results: &[I64],
     },
     VmCallSig {
+        module: "svm",
+        name: "call",
+        params: &[I32, I32, I32, I32, I32, I32, I64, I64],
+        results: &[I32],
+    },
+    VmCallSig {
+        module: "svm",
+        name: "returndata_len",
+        params: &[],
+        results: &[I32],
+    },
+    VmCallSig {
+        module: "svm",
+        name: "returndata_copy",
+        params: &[I32, I32, I32],
+        results: &[],
+    },
+    VmCallSig {
         module: "node",
         name: "vmcall_get_balance",
         params: &[I32, I32],
@@ -193,6 +211,31 @@ impl Meter {
                 .ok()?
                 .clone(),
         })
+    }
+
+    /// The points left (0 once exhausted).
+    pub fn remaining(&self, store: &mut impl wasmer::AsStoreMut) -> u64 {
+        let exhausted = self.exhausted.get(store).i32().unwrap_or(1) != 0;
+        match exhausted {
+            true => 0,
+            false => self.remaining.get(store).i64().unwrap_or(0) as u64,
+        }
+    }
+
+    /// Gives `amount` points back (what an inner call did not use).
+    ///
+    /// # Errors
+    /// [`VmCallError::OutOfGas`] when the globals cannot be set (a module
+    /// whose metering globals are not the middleware's).
+    pub fn refund(
+        &self,
+        store: &mut impl wasmer::AsStoreMut,
+        amount: u64,
+    ) -> Result<(), VmCallError> {
+        let left = self.remaining(store).saturating_add(amount);
+        self.remaining
+            .set(store, wasmer::Value::I64(left as i64))
+            .map_err(|_| VmCallError::OutOfGas)
     }
 
     /// [`charge`], through the cached globals.
@@ -278,10 +321,10 @@ fn with_mem<S: PageStorage + 'static, R>(
     let (data, mut store) = env.data_and_store_mut();
     let meter = data.meter.as_ref().ok_or(VmCallError::NoMemory)?;
     meter.charge(&mut store, cost)?;
-    let loaded = data.ctx.storage.cache().stats().pages_loaded;
+    let loaded = data.ctx.storage.pages_loaded();
     let memory = data.memory.as_ref().ok_or(VmCallError::NoMemory)?;
     let out = f(&mut data.ctx, &WasmMemory(memory.view(&store)));
-    let new_pages = data.ctx.storage.cache().stats().pages_loaded - loaded;
+    let new_pages = data.ctx.storage.pages_loaded() - loaded;
     if new_pages > 0 {
         meter.charge(&mut store, new_pages * gas::PAGE_LOAD)?;
     }
@@ -469,6 +512,43 @@ fn vmcall_function<S: PageStorage + 'static>(
         "value" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>| {
             with_ctx(&mut e, gas::vmcall(0), v::value)
         }),
+        "call" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>,
+             addr_reg_bits: u32,
+             addr_reg_idx: u32,
+             func_ptr: u32,
+             func_len: u32,
+             data_ptr: u32,
+             data_len: u32,
+             gas: i64,
+             value: i64| {
+                crate::inner_call::call(
+                    &mut e,
+                    crate::inner_call::CallArgs {
+                        addr_reg_bits,
+                        addr_reg_idx,
+                        func_ptr,
+                        func_len,
+                        data_ptr,
+                        data_len,
+                        gas,
+                        value,
+                    },
+                )
+            },
+        ),
+        "returndata_len" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>| {
+            with_ctx(&mut e, gas::vmcall(0), v::returndata_len)
+        }),
+        "returndata_copy" => {
+            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, o: u32, l: u32| {
+                with_mem(&mut e, gas::vmcall(l), |c, m| {
+                    v::returndata_copy(c, m, p, o, l)
+                })
+            })
+        }
         "vmcall_get_balance" => {
             Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
                 with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_get_balance(c, b, r))

@@ -42,11 +42,20 @@ pub enum ErrorCode {
     GasLimitTooHigh = 10,
     /// The sender's balance does not cover the call's value.
     InsufficientBalance = 11,
+    /// An inner contract call ([`svm.call`](crate::vmcalls)) was refused:
+    /// the call stack already holds
+    /// [`crate::RuntimeConfig::max_call_depth`] frames. Only in
+    /// [`InnerCall::error`] and as `svm.call`'s status.
+    CallDepth = 12,
+    /// An inner contract call was refused: its contract is already on the
+    /// call stack and [`crate::RuntimeConfig::allow_reentrancy`] is off.
+    /// Only in [`InnerCall::error`] and as `svm.call`'s status.
+    Reentrancy = 13,
 }
 
 impl ErrorCode {
-    /// Every code, in byte order (1 to 11).
-    pub const ALL: [ErrorCode; 11] = [
+    /// Every code, in byte order (1 to 13).
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::ContractNotFound,
         ErrorCode::FunctionNotFound,
         ErrorCode::WrongArguments,
@@ -58,9 +67,11 @@ impl ErrorCode {
         ErrorCode::Storage,
         ErrorCode::GasLimitTooHigh,
         ErrorCode::InsufficientBalance,
+        ErrorCode::CallDepth,
+        ErrorCode::Reentrancy,
     ];
 
-    /// The code of byte `v`; `None` for 0 (no error) and for 10 to 255.
+    /// The code of byte `v`; `None` for 0 (no error) and for 14 to 255.
     pub const fn from_u8(v: u8) -> Option<Self> {
         use ErrorCode::*;
         Some(match v {
@@ -75,11 +86,13 @@ impl ErrorCode {
             9 => Storage,
             10 => GasLimitTooHigh,
             11 => InsufficientBalance,
+            12 => CallDepth,
+            13 => Reentrancy,
             _ => return None,
         })
     }
 
-    /// The code's byte, 1 to 9.
+    /// The code's byte, 1 to 13.
     pub const fn as_u8(self) -> u8 {
         self as u8
     }
@@ -158,4 +171,30 @@ pub struct Receipt {
     pub gas_limit: u64,
     /// The gas used (equal to the limit on out of gas).
     pub gas_used: u64,
+    /// The inner contract calls (`svm.call`), in the order they were made,
+    /// at every depth (empty on failure).
+    pub calls: Vec<InnerCall>,
 }
+
+/// One inner contract call made during a transaction (`svm.call`), as its
+/// receipt lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InnerCall {
+    /// The caller's depth: 1 for a call made by the transaction's own
+    /// contract, 2 for a call made by that callee, and so on.
+    pub depth: u32,
+    /// The called contract.
+    pub contract: svm_types::Address,
+    /// The called function (at most [`MAX_FUNCTION_NAME`] bytes).
+    pub function: String,
+    /// `None` when the callee succeeded; else why it failed (its writes,
+    /// logs, balance changes and value were rolled back).
+    pub error: Option<ErrorCode>,
+    /// The gas the callee used, its instantiation included (at most the gas
+    /// forwarded to it).
+    pub gas_used: u64,
+}
+
+/// The longest function name of an inner call, in bytes (so that a name
+/// also fits the `u8` length of the receipt encoding).
+pub const MAX_FUNCTION_NAME: usize = 255;

@@ -28,21 +28,25 @@ pub const MODULE_SECRET_KEY: &[u8; 20] = b"mmodule-cache-secret";
 /// ([`Runtime::execute_block`]), committing calls and deploys (each a block
 /// of one) run one at a time, whatever the thread, so no update is lost;
 /// queries (calls at an explicit state) run in parallel with them.
+///
+/// Every field is shared (an `Arc`), so that [`Runtime::handle`] is cheap:
+/// an inner contract call ([`crate::call`]) runs on such a handle from
+/// inside a vmcall.
 pub struct Runtime<K> {
     pub(crate) pages: PageStore<K>,
     pub(crate) node: Arc<dyn NodeHost>,
-    pub(crate) config: RuntimeConfig,
-    modules: ModuleCache,
+    pub(crate) config: Arc<RuntimeConfig>,
+    modules: Arc<ModuleCache>,
     /// The disk tier's MAC secret, read from (or created in) the KV at the
     /// first disk-tier lookup; `None` when that failed (the disk tier is
     /// then off).
-    secret: OnceLock<Option<[u8; 32]>>,
+    secret: Arc<OnceLock<Option<[u8; 32]>>>,
     /// Serializes the blocks (deploys and calls at the latest state are
     /// blocks of one). Each reads the latest state (contract records, the
     /// balances) and commits on top of it, so two at once would lose one's
     /// update, or spend one balance twice. Queries (calls at an explicit
     /// state) run alongside; compiling happens before it is taken.
-    pub(crate) writers: parking_lot::Mutex<()>,
+    pub(crate) writers: Arc<parking_lot::Mutex<()>>,
 }
 
 pub(crate) fn tx_error(code: ErrorCode, message: impl Into<String>) -> TxError {
@@ -70,10 +74,23 @@ impl<K: KvStore + 'static> Runtime<K> {
         Self {
             pages: PageStore::new(kv),
             node,
-            modules: ModuleCache::new(config.module_cache.clone(), kind),
-            config,
-            secret: OnceLock::new(),
-            writers: parking_lot::Mutex::new(()),
+            modules: Arc::new(ModuleCache::new(config.module_cache.clone(), kind)),
+            config: Arc::new(config),
+            secret: Arc::new(OnceLock::new()),
+            writers: Arc::new(parking_lot::Mutex::new(())),
+        }
+    }
+
+    /// Another handle on this runtime: the same KV, caches, configuration
+    /// and writers' lock.
+    pub(crate) fn handle(&self) -> Self {
+        Self {
+            pages: self.pages.clone(),
+            node: self.node.clone(),
+            config: self.config.clone(),
+            modules: self.modules.clone(),
+            secret: self.secret.clone(),
+            writers: self.writers.clone(),
         }
     }
 
@@ -158,9 +175,10 @@ impl<K: KvStore + 'static> Runtime<K> {
         block: &BlockState<K>,
         hash: &CodeHash,
     ) -> Result<Compiled, TxError> {
-        match block.code.get(hash) {
+        let code = block.code.lock().get(hash).cloned();
+        match code {
             Some(code) => self
-                .compiled(hash, || Ok(code.clone()))
+                .compiled(hash, || Ok(code.to_vec()))
                 .map_err(|e| tx_error(ErrorCode::InvalidCode, e)),
             None => self.module(hash),
         }

@@ -19,12 +19,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use svm_cache::{CacheError, PageSlice, PageSliceCache};
+use svm_cache::{CacheError, PageSlice};
 use svm_pages::{PageIndex, PageStorage};
 use svm_registers::{RegisterError, Registers};
 use svm_types::Address;
 
+use crate::inner_call::Invoke;
 use crate::node::{HostError, NodeHost};
+use crate::tx_pages::TxPages;
 
 /// Why a vmcall failed. It ends the call with a failed receipt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +61,16 @@ pub enum VmCallError {
         /// The call data size, in bytes.
         size: usize,
     },
+    /// A range of the last inner call's return data that does not exist.
+    #[error("return data range of {len} bytes at {offset} is outside its {size} bytes")]
+    ReturnDataOutOfBounds {
+        /// The offset asked for, in bytes.
+        offset: u32,
+        /// The length asked for, in bytes.
+        len: u32,
+        /// The return data size, in bytes.
+        size: usize,
+    },
     /// Return data or logs beyond the configured limits.
     #[error("{what} exceeds the limit of {limit} bytes")]
     TooLarge {
@@ -90,6 +102,14 @@ pub enum VmCallError {
     /// The gas limit was reached inside a vmcall.
     #[error("out of gas")]
     OutOfGas,
+    /// A function name that is not UTF-8 or longer than 255 bytes
+    /// (`svm.call`).
+    #[error("the function name of an inner call is not UTF-8 of at most 255 bytes")]
+    BadFunctionName,
+    /// The storage or the node failed inside an inner call: the whole
+    /// transaction fails with [`crate::ErrorCode::Storage`].
+    #[error("inner call: {0}")]
+    Fatal(String),
 }
 
 /// The contract's linear memory, as vmcalls see it.
@@ -169,8 +189,9 @@ impl Default for OutputLimits {
 pub struct CallContext<S> {
     /// The run's registers (fresh per run).
     pub registers: Registers,
-    /// The contract's storage at the state the run started from.
-    pub storage: PageSliceCache<S>,
+    /// The page caches of the transaction; the running frame's is
+    /// [`TxPages::cache`].
+    pub storage: TxPages<S>,
     /// The calling account.
     pub sender: Address,
     /// The contract's own address.
@@ -193,6 +214,17 @@ pub struct CallContext<S> {
     /// Whether `node.vmcall_set_balance` works
     /// ([`crate::RuntimeConfig::allow_set_balance`]).
     pub allow_set_balance: bool,
+    /// The contracts on the call stack, outermost first, the running one
+    /// last (one entry for a transaction without inner calls).
+    pub stack: Vec<Address>,
+    /// The inner calls made so far by the transaction, in order.
+    pub calls: Vec<crate::receipt::InnerCall>,
+    /// The return data of the last inner call this frame made
+    /// (`svm.returndata_len`, `svm.returndata_copy`).
+    pub inner_return: Vec<u8>,
+    /// Runs `svm.call`; `None` where inner calls are not available (then
+    /// `svm.call` fails with [`VmCallError::Disabled`]).
+    pub invoker: Option<Arc<dyn Invoke<S>>>,
 }
 
 fn mem_index(idx: u32) -> Result<(), VmCallError> {
@@ -208,7 +240,11 @@ fn slice(page: u32, offset: u32, len: u32) -> Result<PageSlice, VmCallError> {
 }
 
 impl<S: PageStorage> CallContext<S> {
-    fn address_in(&self, bits: u32, idx: u32) -> Result<Address, VmCallError> {
+    /// The address in the first 20 bytes of a register (160 bits or more).
+    ///
+    /// # Errors
+    /// [`VmCallError::Register`].
+    pub fn address_in(&self, bits: u32, idx: u32) -> Result<Address, VmCallError> {
         let bytes = self.registers.read(bits, idx, 20)?;
         Ok(Address::from_slice(bytes).unwrap_or_default())
     }
@@ -330,7 +366,7 @@ pub fn storage_read_to_reg<S: PageStorage>(
         .into());
     }
     let mut buf = [0u8; 64];
-    ctx.storage.read_into(&s, &mut buf[..s.len()])?;
+    ctx.storage.cache()?.read_into(&s, &mut buf[..s.len()])?;
     Ok(ctx
         .registers
         .write(dst_reg_bits, dst_reg_idx, &buf[..s.len()])?)
@@ -352,7 +388,7 @@ pub fn storage_read_to_mem<S: PageStorage>(
     mem_index(dst_mem_idx)?;
     let s = slice(src_page, offset, len)?;
     let mut buf = vec![0u8; s.len()];
-    ctx.storage.read_into(&s, &mut buf)?;
+    ctx.storage.cache()?.read_into(&s, &mut buf)?;
     mem.write(dst_mem_ptr, &buf)
 }
 
@@ -372,7 +408,7 @@ pub fn storage_write_from_mem<S: PageStorage>(
     let s = slice(dst_page, dst_offset, len)?;
     let mut buf = vec![0u8; s.len()];
     mem.read(src_mem_ptr, &mut buf)?;
-    Ok(ctx.storage.write(&s, &buf)?)
+    Ok(ctx.storage.cache()?.write(&s, &buf)?)
 }
 
 /// `svm.storage_write_from_reg`: the register's first `len` bytes into the
@@ -391,7 +427,7 @@ pub fn storage_write_from_reg<S: PageStorage>(
     let bytes = ctx.registers.read(src_reg_bits, src_reg_idx, len.into())?;
     let mut buf = [0u8; 64];
     buf[..bytes.len()].copy_from_slice(bytes);
-    Ok(ctx.storage.write(&s, &buf[..s.len()])?)
+    Ok(ctx.storage.cache()?.write(&s, &buf[..s.len()])?)
 }
 
 /// `svm.reg_replace_byte`: one byte of the register; `byte > 255` or an
@@ -532,6 +568,30 @@ pub fn transfer<S: PageStorage>(
 /// `i64::MAX`, since no balance exceeds it).
 pub fn value<S: PageStorage>(ctx: &mut CallContext<S>) -> Result<i64, VmCallError> {
     Ok(i64::try_from(ctx.value).unwrap_or(i64::MAX))
+}
+
+/// `svm.returndata_len`: the size, in bytes, of the return data of the
+/// last inner call this frame made (0 before any).
+pub fn returndata_len<S: PageStorage>(ctx: &mut CallContext<S>) -> Result<u32, VmCallError> {
+    Ok(ctx.inner_return.len() as u32)
+}
+
+/// `svm.returndata_copy`: `len` bytes of the last inner call's return data
+/// from `offset` into memory at `mem_ptr`.
+pub fn returndata_copy<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    mem_ptr: u32,
+    offset: u32,
+    len: u32,
+) -> Result<(), VmCallError> {
+    let size = ctx.inner_return.len();
+    let start = offset as usize;
+    let end = start
+        .checked_add(len as usize)
+        .filter(|&e| e <= size)
+        .ok_or(VmCallError::ReturnDataOutOfBounds { offset, len, size })?;
+    mem.write(mem_ptr, &ctx.inner_return[start..end])
 }
 
 /// `node.vmcall_get_balance`: the balance of the account whose 20-byte

@@ -171,6 +171,9 @@ impl<K: KvStore + 'static> Runtime<K> {
         receipts_hash: [u8; 32],
         outcomes: Vec<TxOutcome>,
     ) -> Result<BlockOutcome, BlockError> {
+        if let Some(why) = block.poisoned() {
+            return Err(storage(why));
+        }
         let keep = self.config.keep_blocks;
         let mut batch = WriteBatch::new();
         let mut stats = BlockStats::default();
@@ -199,11 +202,11 @@ impl<K: KvStore + 'static> Runtime<K> {
         let roots = flush.roots.clone();
         batch.append(flush.batch.clone());
         // 3. Records, code, balances.
-        for (address, record) in &block.records {
+        for (address, record) in block.records.lock().iter() {
             batch.put(crate::contracts::record_key(address), record.encode());
         }
-        for (hash, code) in &block.code {
-            batch.put(crate::contracts::code_key(hash), code.clone());
+        for (hash, code) in block.code.lock().iter() {
+            batch.put(crate::contracts::code_key(hash), code.to_vec());
         }
         let changes = block.balances.changes();
         batch.append(self.node.commit_writes(&changes));

@@ -47,11 +47,30 @@ impl NodeHost for BlockBalances {
 /// - `code` holds the code of contracts the block deployed.
 /// - Only successful transactions reach any of it: a failed one merges
 ///   nothing.
+/// - A clone is a handle on the same block (inner contract calls read the
+///   block's records and code through one); only a transaction's settle
+///   stage and a deploy write to it.
 pub(crate) struct BlockState<K> {
     pub(crate) pages: PageOverlay<K>,
-    pub(crate) records: BTreeMap<Address, ContractRecord>,
-    pub(crate) code: BTreeMap<CodeHash, Vec<u8>>,
+    pub(crate) records: Arc<Mutex<BTreeMap<Address, ContractRecord>>>,
+    pub(crate) code: Arc<Mutex<BTreeMap<CodeHash, Arc<[u8]>>>>,
     pub(crate) balances: Arc<BlockBalances>,
+    /// Set when a transaction failed halfway through its commit into the
+    /// block (a storage failure after some of its contracts' pages reached
+    /// the overlay): such a block is never committed.
+    poisoned: Arc<Mutex<Option<String>>>,
+}
+
+impl<K> Clone for BlockState<K> {
+    fn clone(&self) -> Self {
+        Self {
+            pages: self.pages.clone(),
+            records: self.records.clone(),
+            code: self.code.clone(),
+            balances: self.balances.clone(),
+            poisoned: self.poisoned.clone(),
+        }
+    }
 }
 
 impl<K: KvStore> BlockState<K> {
@@ -59,8 +78,9 @@ impl<K: KvStore> BlockState<K> {
     pub(crate) fn new(store: PageStore<K>, node: Arc<dyn NodeHost>) -> Self {
         Self {
             pages: PageOverlay::new(store),
-            records: BTreeMap::new(),
-            code: BTreeMap::new(),
+            records: Default::default(),
+            code: Default::default(),
+            poisoned: Default::default(),
             balances: Arc::new(BlockBalances {
                 node,
                 changes: Mutex::new(BTreeMap::new()),
@@ -68,11 +88,22 @@ impl<K: KvStore> BlockState<K> {
         }
     }
 
+    /// Marks the block as not committable, for `why` (the first reason
+    /// stays).
+    pub(crate) fn poison(&self, why: String) {
+        self.poisoned.lock().get_or_insert(why);
+    }
+
+    /// Why the block cannot be committed, if it cannot.
+    pub(crate) fn poisoned(&self) -> Option<String> {
+        self.poisoned.lock().clone()
+    }
+
     /// The record of `address`: the block's, else the KV's.
     pub(crate) fn record(&self, address: &Address) -> Result<Option<ContractRecord>, RecordError> {
-        match self.records.get(address) {
-            Some(r) => Ok(Some(r.clone())),
-            None => load_record(self.pages.store().kv(), address),
+        if let Some(r) = self.records.lock().get(address) {
+            return Ok(Some(r.clone()));
         }
+        load_record(self.pages.store().kv(), address)
     }
 }

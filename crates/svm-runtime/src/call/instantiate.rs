@@ -1,6 +1,8 @@
 //! Stage 3 of a call: the call context (with the call's value moved), the
 //! import object, the instance and its gas.
 
+use std::sync::Arc;
+
 use svm_cache::PageSliceCache;
 use svm_kv::KvStore;
 use svm_pages::PageOverlay;
@@ -9,14 +11,17 @@ use wasmer::{FunctionEnv, Instance, InstantiationError, Store};
 use wasmer_middlewares::metering::set_remaining_points;
 
 use super::Failure;
+use super::inner::Invoker;
 use super::load::Loaded;
 use super::run::trap_error;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
 use crate::imports::{Env, import_externs};
+use crate::module_cache::Compiled;
 use crate::runtime::{Runtime, tx_error};
+use crate::tx_pages::TxPages;
 use crate::vmcalls::{CallContext, VmCallError};
-use crate::wire::{CallTx, ErrorCode};
+use crate::wire::{CallTx, ErrorCode, TxError};
 
 /// A live instance and what settling it needs.
 pub(crate) struct Instantiated<K> {
@@ -40,7 +45,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         let used = loaded.gas_used;
         let mut ctx = CallContext {
             registers: Registers::new(self.config.registers),
-            storage: PageSliceCache::new(loaded.cache),
+            storage: TxPages::new(PageSliceCache::new(loaded.cache)),
             sender: tx.sender,
             contract: tx.contract,
             calldata: tx.calldata.clone(),
@@ -51,19 +56,39 @@ impl<K: KvStore + 'static> Runtime<K> {
             node: block.balances.clone(),
             balances: Default::default(),
             allow_set_balance: self.config.allow_set_balance,
+            stack: vec![tx.contract],
+            calls: Vec::new(),
+            inner_return: Vec::new(),
+            invoker: Some(Arc::new(Invoker::new(self.handle(), block.clone()))),
         };
         if let Err(e) = ctx.receive_value() {
-            let code = match e {
-                VmCallError::InsufficientBalance { .. } => ErrorCode::InsufficientBalance,
-                VmCallError::Node(_) => ErrorCode::Storage,
-                _ => ErrorCode::HostCall,
-            };
-            return Err(Failure::new(
-                tx_error(code, format!("the call's value: {e}")),
-                used,
-            ));
+            return Err(Failure::new(value_error(&e), used));
         }
-        let compiled = loaded.compiled;
+        let (store, env, instance) = self.instance_of(&loaded.compiled, ctx, tx.gas_limit - used);
+        Ok(Instantiated {
+            instance: instance.map_err(|e| Failure::new(e, used))?,
+            store,
+            env,
+            record: loaded.record,
+            query: loaded.query,
+            max_stack_slots: self.config.max_stack_slots,
+        })
+    }
+
+    /// A store holding `ctx` and, unless instantiation failed, the instance
+    /// of `compiled` with `gas_left` metering points. The store and its
+    /// environment come back either way, so that the caller can take the
+    /// context back.
+    pub(crate) fn instance_of(
+        &self,
+        compiled: &Compiled,
+        ctx: CallContext<PageOverlay<K>>,
+        gas_left: u64,
+    ) -> (
+        Store,
+        FunctionEnv<Env<PageOverlay<K>>>,
+        Result<Instance, TxError>,
+    ) {
         let mut store = Store::new(compiled.engine.clone());
         let env = FunctionEnv::new(
             &mut store,
@@ -74,55 +99,56 @@ impl<K: KvStore + 'static> Runtime<K> {
                 meter: None,
             },
         );
-        let externs = match import_externs(&mut store, &env, &compiled.module) {
-            Ok(e) => e,
-            Err(e) => {
-                return Err(Failure::new(
-                    tx_error(ErrorCode::InvalidCode, format!("instantiation: {e}")),
-                    used,
-                ));
-            }
-        };
-        let instance = match Instance::new_by_index(&mut store, &compiled.module, &externs) {
-            Ok(i) => i,
-            Err(InstantiationError::Start(e)) => {
-                return Err(Failure::new(trap_error(&e, false), used));
-            }
-            Err(e) => {
-                return Err(Failure::new(
-                    tx_error(ErrorCode::InvalidCode, format!("instantiation: {e}")),
-                    used,
-                ));
-            }
-        };
-        set_remaining_points(&mut store, &instance, tx.gas_limit - used);
-        // Memory 0, exported as `memory` or, for a module that does not
-        // export it (SVM milestone-1 style), under the reserved name the
-        // compiler added.
-        let memory = match instance.exports.get_memory("memory").or_else(|_| {
+        let instance = instantiate_in(&mut store, &env, compiled, gas_left);
+        (store, env, instance)
+    }
+}
+
+/// The typed error of a call's value that could not be moved.
+pub(crate) fn value_error(e: &VmCallError) -> TxError {
+    let code = match e {
+        VmCallError::InsufficientBalance { .. } => ErrorCode::InsufficientBalance,
+        VmCallError::Node(_) => ErrorCode::Storage,
+        _ => ErrorCode::HostCall,
+    };
+    tx_error(code, format!("the call's value: {e}"))
+}
+
+fn instantiate_in<K: KvStore + 'static>(
+    store: &mut Store,
+    env: &FunctionEnv<Env<PageOverlay<K>>>,
+    compiled: &Compiled,
+    gas_left: u64,
+) -> Result<Instance, TxError> {
+    let externs = import_externs(store, env, &compiled.module)
+        .map_err(|e| tx_error(ErrorCode::InvalidCode, format!("instantiation: {e}")))?;
+    let instance = match Instance::new_by_index(store, &compiled.module, &externs) {
+        Ok(i) => i,
+        Err(InstantiationError::Start(e)) => return Err(trap_error(&e, false)),
+        Err(e) => {
+            return Err(tx_error(
+                ErrorCode::InvalidCode,
+                format!("instantiation: {e}"),
+            ));
+        }
+    };
+    set_remaining_points(store, &instance, gas_left);
+    // Memory 0, exported as `memory` or, for a module that does not export
+    // it (SVM milestone-1 style), under the reserved name the compiler
+    // added.
+    let memory = instance
+        .exports
+        .get_memory("memory")
+        .or_else(|_| {
             instance
                 .exports
                 .get_memory(crate::gate::RESERVED_MEMORY_EXPORT)
-        }) {
-            Ok(m) => m.clone(),
-            Err(_) => {
-                return Err(Failure::new(
-                    tx_error(ErrorCode::InvalidCode, "no exported memory"),
-                    used,
-                ));
-            }
-        };
-        let data = env.as_mut(&mut store);
-        data.meter = crate::imports::Meter::of(&instance);
-        data.instance = Some(instance.clone());
-        data.memory = Some(memory);
-        Ok(Instantiated {
-            store,
-            env,
-            instance,
-            record: loaded.record,
-            query: loaded.query,
-            max_stack_slots: self.config.max_stack_slots,
         })
-    }
+        .map_err(|_| tx_error(ErrorCode::InvalidCode, "no exported memory"))?
+        .clone();
+    let data = env.as_mut(store);
+    data.meter = crate::imports::Meter::of(&instance);
+    data.instance = Some(instance.clone());
+    data.memory = Some(memory);
+    Ok(instance)
 }

@@ -20,6 +20,7 @@
 //! work done so far (at least the intrinsic gas; the whole limit when the
 //! gas ran out) and changes nothing.
 
+mod inner;
 mod instantiate;
 mod load;
 mod run;
@@ -63,6 +64,7 @@ pub(crate) fn failed(f: Failure, state: State, gas_limit: u64) -> Receipt {
         pages_written: 0,
         gas_limit,
         gas_used: f.gas_used,
+        calls: Vec::new(),
     }
 }
 

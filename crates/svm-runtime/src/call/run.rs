@@ -31,6 +31,7 @@ fn vmcall_error(e: &VmCallError) -> TxError {
         VmCallError::Storage(CacheError::Pages(
             p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
         )) => storage_error(p),
+        VmCallError::Fatal(m) => storage_error(m),
         _ => tx_error(ErrorCode::HostCall, e.to_string()),
     }
 }
@@ -139,9 +140,7 @@ pub(crate) fn run<K: KvStore + 'static>(
         .as_ref(&inst.store)
         .ctx
         .storage
-        .cache()
-        .stats()
-        .pages_loaded as u32;
+        .total_pages_loaded() as u32;
     let fail = |inst: &mut Instantiated<K>, error: TxError| {
         let gas_used = if error.code == ErrorCode::OutOfGas {
             limit

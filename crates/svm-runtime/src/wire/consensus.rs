@@ -1,4 +1,4 @@
-//! The receipt consensus encoding (version 1) and its hash: the "consensus
+//! The receipt consensus encoding (version 2) and its hash: the "consensus
 //! encoding" table of the module docs. No free text, no cache statistics.
 
 use super::receipt::error_code;
@@ -7,8 +7,9 @@ use super::{CONSENSUS_RECEIPT_DOMAIN, CONSENSUS_RECEIPT_VERSION, EncodeError, Re
 
 impl Receipt {
     /// The canonical encoding of what nodes must agree on for this receipt
-    /// ([`crate::wire`], "consensus encoding"): 60 bytes plus 5 or 9 per
-    /// returned value, the return data and 4 plus the length of each log.
+    /// ([`crate::wire`], "consensus encoding"): 64 bytes plus 5 or 9 per
+    /// returned value, the return data, 4 plus the length of each log and
+    /// 35 plus the function name's length per inner call.
     /// The error message, `pages_read` and `pages_written` are not in it;
     /// every other field is, so two receipts have the same consensus bytes
     /// exactly when they agree on every consensus field.
@@ -21,7 +22,8 @@ impl Receipt {
     pub fn consensus_bytes(&self) -> Result<Vec<u8>, EncodeError> {
         let code = error_code(self)?;
         let mut w = Writer::with_capacity(
-            60 + 9 * self.returns.len()
+            64 + 9 * self.returns.len()
+                + self.calls.iter().map(|c| 35 + c.function.len()).sum::<usize>()
                 + self.return_data.len()
                 + self.logs.iter().map(|l| 4 + l.len()).sum::<usize>(),
         );
@@ -34,6 +36,7 @@ impl Receipt {
         w.logs(&self.logs)?;
         w.u64(self.gas_limit);
         w.u64(self.gas_used);
+        w.calls(&self.calls)?;
         Ok(w.into_bytes())
     }
 

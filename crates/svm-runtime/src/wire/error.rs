@@ -36,6 +36,9 @@ pub enum EncodeError {
     /// More than [`MAX_LOGS`](super::MAX_LOGS) (4 294 967 295) logs.
     #[error("{0} logs, more than the limit of {max}", max = super::MAX_LOGS)]
     TooManyLogs(usize),
+    /// More than 4 294 967 295 inner calls.
+    #[error("{0} inner calls do not fit a u32 count")]
+    TooManyCalls(usize),
     /// A receipt with `success` true carries an error.
     #[error("a successful receipt carries the error code {0:?}")]
     SuccessWithError(ErrorCode),

@@ -74,15 +74,15 @@
 //! is `01` ‖ address (20) ‖ code hash (32) ‖ gas used (`u64`) when it
 //! succeeded, or `00` ‖ error message (`string`) when it failed.
 //!
-//! # Receipt ([`Receipt`]), transport encoding, version 1
+//! # Receipt ([`Receipt`]), transport encoding, version 2
 //!
 //! Everything in a receipt, for clients; not for consensus (see below).
 //!
 //! | field | type |
 //! |---|---|
-//! | version (= [`RECEIPT_VERSION`] = 1) | `u8` |
+//! | version (= [`RECEIPT_VERSION`] = 2) | `u8` |
 //! | success | `u8`: 1 or 0 |
-//! | error code | `u8`: 0 when success is 1, else an [`ErrorCode`] (1 to 9) |
+//! | error code | `u8`: 0 when success is 1, else an [`ErrorCode`] (1 to 13) |
 //! | error message | `string`, empty when the code is 0 |
 //! | new state | `state` (the unchanged state on failure) |
 //! | returned values | `values` |
@@ -92,8 +92,9 @@
 //! | pages written | `u32` |
 //! | gas limit | `u64` |
 //! | gas used | `u64` |
+//! | inner calls | `calls` |
 //!
-//! # Receipt, consensus encoding, version 1
+//! # Receipt, consensus encoding, version 2
 //!
 //! [`Receipt::consensus_bytes`]: what every node must compute identically
 //! for a transaction. It leaves out the error message (free text: for a
@@ -112,19 +113,33 @@
 //!
 //! | field | type |
 //! |---|---|
-//! | version (= [`CONSENSUS_RECEIPT_VERSION`] = 1) | `u8` |
+//! | version (= [`CONSENSUS_RECEIPT_VERSION`] = 2) | `u8` |
 //! | success | `u8`: 1 or 0 |
-//! | error code | `u8`: 0 when success is 1, else an [`ErrorCode`] (1 to 9) |
+//! | error code | `u8`: 0 when success is 1, else an [`ErrorCode`] (1 to 13) |
 //! | new state | `state` |
 //! | returned values | `values` |
 //! | return data | `bytes` |
 //! | logs | `logs` |
 //! | gas limit | `u64` |
 //! | gas used | `u64` |
+//! | inner calls | `calls` |
+//!
+//! `calls` is a `u32` count, then per inner call ([`crate::receipt::InnerCall`]),
+//! in the order the calls were made:
+//!
+//! | field | type |
+//! |---|---|
+//! | depth (1: made by the transaction's contract) | `u32` |
+//! | callee | 20 bytes |
+//! | function | `string` |
+//! | error code | `u8`: 0 on success, else an [`ErrorCode`] |
+//! | gas used | `u64` |
+//!
+//! Version 1 of both encodings (before inner calls) ended at gas used.
 //!
 //! [`Receipt::consensus_hash`] = `blake3(`[`CONSENSUS_RECEIPT_DOMAIN`]
 //! `‖ consensus bytes)`, 32 bytes, with the 14-byte domain separator
-//! `svm/receipt/v1`.
+//! `svm/receipt/v2`.
 //!
 //! # Errors
 //!
@@ -150,7 +165,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use crate::receipt::{ErrorCode, Receipt, TxError};
+pub use crate::receipt::{ErrorCode, InnerCall, Receipt, TxError};
 pub use crate::tx::{CallTx, DeployTx, StateRef, WasmValue};
 pub use block::{BLOCK_OUTCOME_VERSION, TX_KIND_CALL, TX_KIND_DEPLOY};
 pub use error::{DecodeError, EncodeError};
@@ -161,15 +176,17 @@ pub const DEPLOY_TX_VERSION: u8 = 1;
 /// The version byte of a [`CallTx`] encoding (2: with the value).
 pub const CALL_TX_VERSION: u8 = 2;
 
-/// The version byte of a [`Receipt`] transport encoding.
-pub const RECEIPT_VERSION: u8 = 1;
+/// The version byte of a [`Receipt`] transport encoding (2: with the
+/// inner calls).
+pub const RECEIPT_VERSION: u8 = 2;
 
-/// The version byte of a [`Receipt`] consensus encoding.
-pub const CONSENSUS_RECEIPT_VERSION: u8 = 1;
+/// The version byte of a [`Receipt`] consensus encoding (2: with the
+/// inner calls).
+pub const CONSENSUS_RECEIPT_VERSION: u8 = 2;
 
 /// The domain separator hashed before the consensus bytes in
 /// [`Receipt::consensus_hash`] (14 bytes of ASCII).
-pub const CONSENSUS_RECEIPT_DOMAIN: &[u8] = b"svm/receipt/v1";
+pub const CONSENSUS_RECEIPT_DOMAIN: &[u8] = b"svm/receipt/v2";
 
 /// The largest number of arguments or returned values.
 pub const MAX_VALUES: usize = 64;

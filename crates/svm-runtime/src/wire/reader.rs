@@ -148,6 +148,38 @@ impl<'a> Reader<'a> {
         Ok(logs)
     }
 
+    /// A `calls` ([`super::writer::Writer::calls`]). Each call takes at
+    /// least 35 bytes, which bounds the vector reserved.
+    pub(super) fn calls(&mut self) -> Result<Vec<crate::receipt::InnerCall>, DecodeError> {
+        let n = usize::try_from(self.u32()?).unwrap_or(usize::MAX);
+        let mut calls = Vec::with_capacity(n.min(self.remaining() / 35));
+        for _ in 0..n {
+            let depth = self.u32()?;
+            let contract = self.address()?;
+            let function = self.string()?;
+            let at = self.pos;
+            let error = match self.u8()? {
+                0 => None,
+                value => Some(crate::receipt::ErrorCode::from_u8(value).ok_or(
+                    DecodeError::BadTag {
+                        what: "inner call error code",
+                        value,
+                        at,
+                    },
+                )?),
+            };
+            let gas_used = self.u64()?;
+            calls.push(crate::receipt::InnerCall {
+                depth,
+                contract,
+                function,
+                error,
+                gas_used,
+            });
+        }
+        Ok(calls)
+    }
+
     /// A flag byte: 0 or 1.
     pub(super) fn flag(&mut self, what: &'static str) -> Result<bool, DecodeError> {
         let at = self.pos;

@@ -1,4 +1,4 @@
-//! The receipt transport encoding (version 1): the `Receipt` table of the
+//! The receipt transport encoding (version 2): the `Receipt` table of the
 //! module docs, everything a client may want, the error message included.
 
 use super::reader::Reader;
@@ -21,9 +21,10 @@ pub(super) fn error_code(r: &Receipt) -> Result<u8, EncodeError> {
 }
 
 impl Receipt {
-    /// The transport encoding of the module docs ([`crate::wire`]): 70
-    /// bytes plus the message, 5 or 9 per returned value, the return data
-    /// and 4 plus the length of each log. Not for consensus: see
+    /// The transport encoding of the module docs ([`crate::wire`]): 74
+    /// bytes plus the message, 5 or 9 per returned value, the return data,
+    /// 4 plus the length of each log and 35 plus the function name's
+    /// length per inner call. Not for consensus: see
     /// [`Receipt::consensus_bytes`].
     ///
     /// # Errors
@@ -32,12 +33,14 @@ impl Receipt {
     /// for a message over 65 535 bytes; [`EncodeError::TooManyValues`] for
     /// more than 64 returned values; [`EncodeError::BytesTooLong`] for
     /// return data or a log over 4 294 967 295 bytes;
-    /// [`EncodeError::TooManyLogs`].
+    /// [`EncodeError::TooManyLogs`]; [`EncodeError::TooManyCalls`], or
+    /// [`EncodeError::StringTooLong`] for an inner call's function name.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let code = error_code(self)?;
         let message = self.error.as_ref().map_or("", |e| e.message.as_str());
         let mut w = Writer::with_capacity(
-            70 + message.len()
+            74 + message.len()
+                + self.calls.iter().map(|c| 35 + c.function.len()).sum::<usize>()
                 + 9 * self.returns.len()
                 + self.return_data.len()
                 + self.logs.iter().map(|l| 4 + l.len()).sum::<usize>(),
@@ -54,6 +57,7 @@ impl Receipt {
         w.u32(self.pages_written);
         w.u64(self.gas_limit);
         w.u64(self.gas_used);
+        w.calls(&self.calls)?;
         Ok(w.into_bytes())
     }
 
@@ -102,6 +106,7 @@ impl Receipt {
             pages_written: r.u32()?,
             gas_limit: r.u64()?,
             gas_used: r.u64()?,
+            calls: r.calls()?,
         };
         r.finish()?;
         Ok(receipt)

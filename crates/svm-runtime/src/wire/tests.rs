@@ -60,9 +60,27 @@ fn tx_error() -> impl Strategy<Value = TxError> {
         .prop_map(|(code, message)| TxError { code, message })
 }
 
+fn inner_call() -> impl Strategy<Value = InnerCall> {
+    (
+        any::<u32>(),
+        any::<[u8; 20]>(),
+        "[a-z_]{0,12}",
+        prop::option::of(prop::sample::select(ErrorCode::ALL.to_vec())),
+        any::<u64>(),
+    )
+        .prop_map(|(depth, a, function, error, gas_used)| InnerCall {
+            depth,
+            contract: Address(a),
+            function,
+            error,
+            gas_used,
+        })
+}
+
 /// Consistent receipts: `success` exactly when there is no error.
 fn receipt() -> impl Strategy<Value = Receipt> {
     (
+        prop::collection::vec(inner_call(), 0..3),
         prop::option::of(tx_error()),
         any::<[u8; 32]>(),
         prop::collection::vec(value(), 0..=MAX_VALUES),
@@ -71,7 +89,7 @@ fn receipt() -> impl Strategy<Value = Receipt> {
         any::<(u32, u32, u64, u64)>(),
     )
         .prop_map(
-            |(error, st, returns, data, logs, (pr, pw, gl, gu))| Receipt {
+            |(calls, error, st, returns, data, logs, (pr, pw, gl, gu))| Receipt {
                 success: error.is_none(),
                 error,
                 new_state: State(st),
@@ -82,6 +100,7 @@ fn receipt() -> impl Strategy<Value = Receipt> {
                 pages_written: pw,
                 gas_limit: gl,
                 gas_used: gu,
+                calls,
             },
         )
 }
@@ -137,6 +156,13 @@ fn golden_success() -> Receipt {
         pages_written: 1,
         gas_limit: 1_000_000,
         gas_used: 21_000,
+        calls: vec![InnerCall {
+            depth: 1,
+            contract: Address([0xcc; 20]),
+            function: "g".into(),
+            error: None,
+            gas_used: 500,
+        }],
     }
 }
 
@@ -155,6 +181,7 @@ fn golden_failure() -> Receipt {
         pages_written: 0,
         gas_limit: 100,
         gas_used: 60,
+        calls: vec![],
     }
 }
 
@@ -228,9 +255,10 @@ fn receipt_encoding_follows_the_table() {
         &0u32.to_be_bytes(),
         &100u64.to_be_bytes(),
         &60u64.to_be_bytes(),
+        &[0, 0, 0, 0], // no inner calls
     ]
     .concat();
-    assert_eq!(RECEIPT_VERSION, 1);
+    assert_eq!(RECEIPT_VERSION, 2);
     assert_eq!(golden_failure().encode().unwrap(), expected);
     assert_eq!(Receipt::decode(&expected).unwrap(), golden_failure());
 }
@@ -242,7 +270,7 @@ fn receipt_encoding_follows_the_table() {
 #[test]
 fn consensus_golden_vectors() {
     let expected = [
-        &[1, 1, 0][..], // version, success, no error code
+        &[2, 1, 0][..], // version, success, no error code
         &[0x11; 32],
         &[2, 0x7f, 0xff, 0xff, 0xff, 0xff, 0x7e],
         &42u64.to_be_bytes(),
@@ -252,35 +280,41 @@ fn consensus_golden_vectors() {
         &[0, 0, 0, 0],
         &1_000_000u64.to_be_bytes(),
         &21_000u64.to_be_bytes(),
+        &[0, 0, 0, 1], // one inner call: depth, callee, function, no error, gas
+        &1u32.to_be_bytes(),
+        &[0xcc; 20],
+        &[0, 1, b'g', 0],
+        &500u64.to_be_bytes(),
     ]
     .concat();
     let r = golden_success();
-    assert_eq!(expected.len(), 85);
+    assert_eq!(expected.len(), 125);
     assert_eq!(r.consensus_bytes().unwrap(), expected);
     assert_eq!(
         hex(&r.consensus_hash().unwrap()),
-        "a42647a2531f8131cd71a391bc71c69dfe5cc2b58fe4d642c998b6a636d701e3"
+        "d978f9db47a4fff6b6bb14e57c9e6b9033541ff83b02f1280ebe9ea9f61746c7"
     );
 
     let expected = [
-        &[1, 0, 4][..], // version, failure, Trap; no message
+        &[2, 0, 4][..], // version, failure, Trap; no message
         &[0x22; 32],
         &[0],
         &[0, 0, 0, 0],
         &[0, 0, 0, 0],
         &100u64.to_be_bytes(),
         &60u64.to_be_bytes(),
+        &[0, 0, 0, 0],
     ]
     .concat();
     let r = golden_failure();
-    assert_eq!(expected.len(), 60);
+    assert_eq!(expected.len(), 64);
     assert_eq!(r.consensus_bytes().unwrap(), expected);
     assert_eq!(
         hex(&r.consensus_hash().unwrap()),
-        "d1d0ecb678f080d9fb242ba7980b5df56db5568edb3a8382e2e904e586e75aea"
+        "199f65b812b38d9e6b4d347d3408697ad68f450a4808d86892fecf20b5f9ab4f"
     );
-    assert_eq!(CONSENSUS_RECEIPT_VERSION, 1);
-    assert_eq!(CONSENSUS_RECEIPT_DOMAIN, b"svm/receipt/v1");
+    assert_eq!(CONSENSUS_RECEIPT_VERSION, 2);
+    assert_eq!(CONSENSUS_RECEIPT_DOMAIN, b"svm/receipt/v2");
 }
 
 // ---- typed errors ----
@@ -685,6 +719,7 @@ type ConsensusView = (
     Vec<Vec<u8>>,
     u64,
     u64,
+    Vec<InnerCall>,
 );
 
 fn consensus_view(r: &Receipt) -> ConsensusView {
@@ -697,6 +732,7 @@ fn consensus_view(r: &Receipt) -> ConsensusView {
         r.logs.clone(),
         r.gas_limit,
         r.gas_used,
+        r.calls.clone(),
     )
 }
 
@@ -747,6 +783,17 @@ fn mutate(r: &Receipt, field: usize, b: u8) -> Receipt {
             _ => m.logs[0].push(b),
         },
         6 => m.gas_limit = m.gas_limit.wrapping_add(1 + u64::from(b)),
+        7 => match m.calls.first_mut() {
+            Some(c) if b.is_multiple_of(2) => c.gas_used = c.gas_used.wrapping_add(1),
+            Some(c) => c.depth = c.depth.wrapping_add(1),
+            None => m.calls.push(InnerCall {
+                depth: 1,
+                contract: Address([b; 20]),
+                function: String::new(),
+                error: None,
+                gas_used: 0,
+            }),
+        },
         _ => m.gas_used = m.gas_used.wrapping_add(1 + u64::from(b)),
     }
     m
@@ -806,7 +853,7 @@ proptest! {
 
     /// Any change of a consensus field changes the bytes and the hash.
     #[test]
-    fn every_consensus_field_changes_the_hash(r in receipt(), field in 0usize..8, b in any::<u8>()) {
+    fn every_consensus_field_changes_the_hash(r in receipt(), field in 0usize..9, b in any::<u8>()) {
         let m = mutate(&r, field, b);
         prop_assert_ne!(consensus_view(&r), consensus_view(&m));
         prop_assert_ne!(r.consensus_bytes().unwrap(), m.consensus_bytes().unwrap());

@@ -108,6 +108,27 @@ impl Writer {
         Ok(())
     }
 
+    /// A `calls`: a `u32` count, then per inner call its depth (`u32`),
+    /// contract (20 bytes), function (`string`), error code (`u8`, 0 on
+    /// success) and gas used (`u64`).
+    ///
+    /// # Errors
+    /// [`EncodeError::TooManyCalls`] for more than `u32::MAX` calls;
+    /// [`EncodeError::StringTooLong`] for a function name over 65 535
+    /// bytes.
+    pub(super) fn calls(&mut self, calls: &[crate::receipt::InnerCall]) -> Result<(), EncodeError> {
+        let n = u32::try_from(calls.len()).map_err(|_| EncodeError::TooManyCalls(calls.len()))?;
+        self.u32(n);
+        for c in calls {
+            self.u32(c.depth);
+            self.raw(&c.contract.0);
+            self.string("inner call function", &c.function)?;
+            self.u8(c.error.map_or(0, |e| e.as_u8()));
+            self.u64(c.gas_used);
+        }
+        Ok(())
+    }
+
     /// A `logs`.
     pub(super) fn logs(&mut self, logs: &[Vec<u8>]) -> Result<(), EncodeError> {
         self.u32(log_count(logs.len())?);
