@@ -122,6 +122,12 @@ const (
 	// CodeInsufficientBalance: the sender's balance does not cover the
 	// call's value.
 	CodeInsufficientBalance ErrorCode = 11
+	// CodeCallDepth: an inner call was refused, the call stack being full
+	// (only in InnerCall.ErrorCode).
+	CodeCallDepth ErrorCode = 12
+	// CodeReentrancy: an inner call into a contract already on the call
+	// stack was refused (only in InnerCall.ErrorCode).
+	CodeReentrancy ErrorCode = 13
 )
 
 var codeNames = [...]string{
@@ -137,6 +143,8 @@ var codeNames = [...]string{
 	CodeStorage:             "Storage",
 	CodeGasLimitTooHigh:     "GasLimitTooHigh",
 	CodeInsufficientBalance: "InsufficientBalance",
+	CodeCallDepth:           "CallDepth",
+	CodeReentrancy:          "Reentrancy",
 }
 
 // String is the code's name as in docs/wire-formats.md, e.g. "OutOfGas".

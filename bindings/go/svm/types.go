@@ -127,6 +127,9 @@ type Receipt struct {
 	GasLimit uint64
 	// GasUsed is the gas the call used, at most GasLimit.
 	GasUsed uint64
+	// Calls are the inner contract calls (svm.call) the transaction made,
+	// in order, at every depth; nil when none.
+	Calls []InnerCall
 	// Encoded is the receipt's transport encoding (docs/wire-formats.md),
 	// e.g. to send to a peer, which reads it with DecodeReceipt. It is nil
 	// only when a field is over its wire limit (more than 64 returned
@@ -233,4 +236,21 @@ type Config struct {
 	// KeepBlocks is how many blocks' states stay readable (0: 128;
 	// math.MaxUint64: never prune).
 	KeepBlocks uint64
+}
+
+// InnerCall is one contract-to-contract call (svm.call) made during a
+// transaction.
+type InnerCall struct {
+	// Depth is the caller's depth: 1 for a call made by the transaction's
+	// own contract.
+	Depth uint32
+	// Contract is the callee.
+	Contract Address
+	// Function is the callee's function.
+	Function string
+	// ErrorCode is CodeNone when the callee succeeded, else why it failed
+	// (its effects were rolled back).
+	ErrorCode ErrorCode
+	// GasUsed is the gas the callee used, its instantiation included.
+	GasUsed uint64
 }

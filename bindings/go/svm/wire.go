@@ -7,7 +7,8 @@ import (
 )
 
 // receiptVersion is the version byte of the receipt transport encoding.
-const receiptVersion = 1
+// Version 2 adds the inner calls.
+const receiptVersion = 2
 
 // maxValues is the most values a `values` field holds.
 const maxValues = 64
@@ -19,7 +20,7 @@ const (
 )
 
 // maxErrorCode is the highest error code the library defines.
-const maxErrorCode = CodeInsufficientBalance
+const maxErrorCode = CodeReentrancy
 
 // DecodeError is why DecodeReceipt rejected its input.
 type DecodeError struct {
@@ -216,6 +217,47 @@ func DecodeReceipt(b []byte) (*Receipt, error) {
 	}
 	if rec.GasUsed, err = r.u64("gas used"); err != nil {
 		return nil, err
+	}
+	calls, err := r.u32("inner call count")
+	if err != nil {
+		return nil, err
+	}
+	for i := uint32(0); i < calls; i++ {
+		var c InnerCall
+		if c.Depth, err = r.u32("inner call depth"); err != nil {
+			return nil, err
+		}
+		a, err := r.take(AddressSize, "inner call contract")
+		if err != nil {
+			return nil, err
+		}
+		copy(c.Contract[:], a)
+		n, err := r.u16("inner call function length")
+		if err != nil {
+			return nil, err
+		}
+		at := r.pos
+		f, err := r.take(uint64(n), "inner call function")
+		if err != nil {
+			return nil, err
+		}
+		if !utf8.Valid(f) {
+			return nil, r.fail(at, "inner call function is not UTF-8")
+		}
+		c.Function = string(f)
+		at = r.pos
+		code, err := r.u8("inner call error code")
+		if err != nil {
+			return nil, err
+		}
+		if ErrorCode(code) > maxErrorCode {
+			return nil, r.fail(at, "unknown inner call error code %d", code)
+		}
+		c.ErrorCode = ErrorCode(code)
+		if c.GasUsed, err = r.u64("inner call gas used"); err != nil {
+			return nil, err
+		}
+		rec.Calls = append(rec.Calls, c)
 	}
 	if rest := len(b) - r.pos; rest > 0 {
 		return nil, r.fail(r.pos, "%d trailing bytes", rest)

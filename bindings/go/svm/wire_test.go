@@ -21,14 +21,16 @@ func unhex(t *testing.T, parts ...string) []byte {
 // The receipts of the golden vectors of docs/wire-formats.md, in the
 // transport encoding (with a message and page counters).
 func goldenSuccess(t *testing.T) []byte {
-	return unhex(t, "01 01 00", "0000", strings.Repeat("11", 32),
+	return unhex(t, "02 01 00", "0000", strings.Repeat("11", 32),
 		"02 7fffffffff 7e000000000000002a", "00000002 6f6b", "00000002 00000001 61 00000000",
-		"00000003 00000001", "00000000000f4240", "0000000000005208")
+		"00000003 00000001", "00000000000f4240", "0000000000005208",
+		"00000001", "00000001", strings.Repeat("cc", 20), "0001 67", "00", "00000000000001f4")
 }
 
 func goldenFailure(t *testing.T) []byte {
-	return unhex(t, "01 00 04", "0004 74726170", strings.Repeat("22", 32),
-		"00", "00000000", "00000000", "00000000 00000000", "0000000000000064", "000000000000003c")
+	return unhex(t, "02 00 04", "0004 74726170", strings.Repeat("22", 32),
+		"00", "00000000", "00000000", "00000000 00000000", "0000000000000064", "000000000000003c",
+		"00000000")
 }
 
 func TestDecodeReceipt(t *testing.T) {
@@ -41,15 +43,19 @@ func TestDecodeReceipt(t *testing.T) {
 		Success: true, Returns: []Value{I32(-1), I64(42)}, ReturnData: []byte("ok"),
 		Logs: [][]byte{[]byte("a"), {}}, PagesRead: 3, PagesWritten: 1,
 		GasLimit: 1_000_000, GasUsed: 21_000, Encoded: b,
+		Calls: []InnerCall{{Depth: 1, Function: "g", GasUsed: 500}},
 	}
 	for i := range want.NewState {
 		want.NewState[i] = 0x11
+	}
+	for i := range want.Calls[0].Contract {
+		want.Calls[0].Contract[i] = 0xcc
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Fatalf("decoded %+v, want %+v", r, want)
 	}
 	b[0] = 9 // Encoded is a copy
-	if r.Encoded[0] != 1 {
+	if r.Encoded[0] != 2 {
 		t.Fatal("Encoded shares the input")
 	}
 
@@ -83,9 +89,11 @@ func TestDecodeReceiptRejects(t *testing.T) {
 		reason string
 	}{
 		{"empty", nil, 0, "truncated version"},
-		{"version 2", set(ok, 0, 2), 0, "version 2"},
+		{"version 1", set(ok, 0, 1), 0, "version 1"},
 		{"success flag 2", set(ok, 1, 2), 1, "success flag 2"},
-		{"unknown error code", set(fail, 2, 12), 2, "unknown error code 12"},
+		{"unknown error code", set(fail, 2, 14), 2, "unknown error code 14"},
+		{"unknown inner call error code", set(ok, len(ok)-9, 14), len(ok) - 9, "unknown inner call error code 14"},
+		{"an inner call function not UTF-8", set(ok, len(ok)-10, 0xff), len(ok) - 10, "not UTF-8"},
 		{"success with an error code", set(ok, 2, 4), 2, "success with error code 4"},
 		{"failure without an error code", set(fail, 2, 0), 2, "failure without"},
 		{"a message without an error code", insert(set(ok, 4, 1), 5, 'x'), 5, "without an error code"},

@@ -57,6 +57,8 @@ use lru::LruCache;
 use svm_pages::{PAGE_SIZE, Page, PageIndex, PageStorage, PagesError};
 use svm_types::{Address, State};
 
+pub mod map;
+
 /// A page of 4096 zero bytes: what a page never written reads as.
 static ZERO_PAGE: Page = [0u8; PAGE_SIZE];
 

@@ -211,6 +211,13 @@ fn wire() {
         pages_written: 1,
         gas_limit: 100_000,
         gas_used: 12_345,
+        calls: vec![svm_runtime::InnerCall {
+            depth: 1,
+            contract: svm_types::Address([3; 20]),
+            function: "inner".into(),
+            error: Some(ErrorCode::Reentrancy),
+            gas_used: 0,
+        }],
     };
     write(t, "receipt-success", &ok.encode().expect("fits the wire"));
     let failed = Receipt {
@@ -223,6 +230,7 @@ fn wire() {
         return_data: vec![],
         logs: vec![],
         pages_written: 0,
+        calls: vec![],
         ..ok
     };
     write(

@@ -16,7 +16,12 @@
 //!   per-transfer cost is the time / 1,000 (criterion's elements/s).
 //! - `block/noop_1000`: a block of 1,000 no-op calls, the same way.
 //!
-//! Run: `cargo bench -p svm-runtime --bench runtime`.
+//! - `inner/calls_0` and `inner/calls_100`: one transaction whose contract
+//!   makes 0 or 100 contract-to-contract calls (`svm.call`) of the no-op
+//!   contract in a loop. The cost an inner no-op call adds is
+//!   `(calls_100 − calls_0) / 100`; goal: at most 1.5× `runtime/noop_call`.
+//!
+//! Run: `cargo bench --workspace --all-features --locked --bench runtime`.
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;
@@ -88,6 +93,58 @@ fn noop(c: &mut Criterion) {
             black_box(f.call(&mut store, &[]).unwrap())
         })
     });
+    group.finish();
+}
+
+/// Calls function `noop` of the contract whose address is the call data,
+/// `n` times.
+const INNER_CALLER: &str = r#"(module
+  (import "svm" "calldata_copy" (func $cdcopy (param i32 i32 i32)))
+  (import "svm" "mem_to_reg_copy" (func $m2r (param i32 i32 i32 i32 i32)))
+  (import "svm" "call" (func $call (param i32 i32 i32 i32 i32 i32 i64 i64) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "noop")
+  (func (export "run") (param $n i32)
+    (call $cdcopy (i32.const 0) (i32.const 0) (i32.const 20))
+    (call $m2r (i32.const 0) (i32.const 0) (i32.const 20) (i32.const 160) (i32.const 0))
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (if (call $call (i32.const 160) (i32.const 0) (i32.const 100) (i32.const 4)
+              (i32.const 0) (i32.const 0) (i64.const 100000) (i64.const 0))
+          (then unreachable))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))))"#;
+
+fn inner(c: &mut Criterion) {
+    let kv = Arc::new(MemKv::new());
+    let rt = Runtime::new(
+        kv.clone(),
+        Arc::new(KvNodeHost::new(kv)),
+        RuntimeConfig::default(),
+    );
+    let callee = deploy(&rt, wat::parse_str(NOOP).unwrap());
+    let caller = rt
+        .deploy(&DeployTx {
+            author: Address([1; 20]),
+            nonce: 1,
+            name: "caller".into(),
+            gas_limit: 10_000_000,
+            code: wat::parse_str(INNER_CALLER).unwrap(),
+        })
+        .unwrap()
+        .address;
+    let mut group = c.benchmark_group("inner");
+    for n in [0, 100] {
+        let t = CallTx {
+            calldata: callee.0.to_vec(),
+            gas_limit: 100_000_000,
+            ..tx(caller, "run", vec![WasmValue::I32(n)])
+        };
+        let r = rt.call(&t);
+        assert!(r.success && r.calls.len() == n as usize, "{:?}", r.error);
+        group.bench_function(format!("calls_{n}"), |b| b.iter(|| black_box(rt.call(&t))));
+    }
     group.finish();
 }
 
@@ -193,6 +250,6 @@ fn coin(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
-    targets = noop, coin, block
+    targets = noop, coin, block, inner
 }
 criterion_main!(benches);

@@ -216,6 +216,16 @@ pub fn inner_call(bytes: u64) -> u64 {
     VMCALL_BASE.saturating_add(call_intrinsic(usize::try_from(bytes).unwrap_or(usize::MAX)))
 }
 
+/// The host-side gas of a map operation (`svm.map_*`) that read
+/// `nodes_read` and wrote `nodes_written` node pages, on top of the
+/// vmcall's entry gas and the page loads and page writes it caused: 64 ×
+/// [`PER_BYTE`] per node searched, 4096 × [`PER_BYTE`] per node re-encoded.
+pub fn map_nodes(nodes_read: u64, nodes_written: u64) -> u64 {
+    nodes_read
+        .saturating_mul(64 * PER_BYTE)
+        .saturating_add(nodes_written.saturating_mul(4096 * PER_BYTE))
+}
+
 /// The gas of instantiating a module for a call: [`Price::InstantiateBase`]
 /// plus its initial memory pages, table elements and active data bytes.
 pub fn instantiate(memory_pages: u64, table_elements: u64, data_bytes: u64) -> u64 {

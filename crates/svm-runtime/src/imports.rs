@@ -158,6 +158,30 @@ pub const VMCALLS: &[VmCallSig] = &[
         results: &[],
     },
     VmCallSig {
+        module: "svm",
+        name: "map_get",
+        params: &[I32, I32, I32, I32, I32],
+        results: &[I32],
+    },
+    VmCallSig {
+        module: "svm",
+        name: "map_set",
+        params: &[I32, I32, I32, I32, I32],
+        results: &[I32],
+    },
+    VmCallSig {
+        module: "svm",
+        name: "map_remove",
+        params: &[I32, I32, I32, I32],
+        results: &[I32],
+    },
+    VmCallSig {
+        module: "svm",
+        name: "map_len",
+        params: &[I32],
+        results: &[I64],
+    },
+    VmCallSig {
         module: "node",
         name: "vmcall_get_balance",
         params: &[I32, I32],
@@ -329,6 +353,26 @@ fn with_mem<S: PageStorage + 'static, R>(
         meter.charge(&mut store, new_pages * gas::PAGE_LOAD)?;
     }
     out
+}
+
+/// [`with_mem`] for the map vmcalls: afterwards also charges
+/// [`gas::map_nodes`] for the nodes the operation touched.
+fn with_map<S: PageStorage + 'static>(
+    env: &mut EnvMut<'_, S>,
+    cost: u64,
+    f: impl FnOnce(
+        &mut CallContext<S>,
+        &WasmMemory<'_>,
+    ) -> Result<(u32, svm_cache::map::MapStats), VmCallError>,
+) -> Result<u32, VmCallError> {
+    let (found, stats) = with_mem(env, cost, f)?;
+    let (data, mut store) = env.data_and_store_mut();
+    let meter = data.meter.as_ref().ok_or(VmCallError::NoMemory)?;
+    meter.charge(
+        &mut store,
+        gas::map_nodes(stats.nodes_read, stats.nodes_written),
+    )?;
+    Ok(found)
 }
 
 /// [`with_mem`] for vmcalls that do not touch memory.
@@ -549,6 +593,36 @@ fn vmcall_function<S: PageStorage + 'static>(
                 })
             })
         }
+        "map_get" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, pg: u32, kp: u32, kl: u32, vp: u32, vl: u32| {
+                with_map(&mut e, gas::vmcall(kl.saturating_add(vl)), |c, m| {
+                    v::map_get(c, m, pg, kp, kl, vp, vl)
+                })
+            },
+        ),
+        "map_set" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, pg: u32, kp: u32, kl: u32, vp: u32, vl: u32| {
+                with_map(&mut e, gas::vmcall(kl.saturating_add(vl)), |c, m| {
+                    v::map_set(c, m, pg, kp, kl, vp, vl)
+                })
+            },
+        ),
+        "map_remove" => Function::new_typed_with_env(
+            store,
+            env,
+            |mut e: EnvMut<S>, pg: u32, kp: u32, kl: u32, vl: u32| {
+                with_map(&mut e, gas::vmcall(kl), |c, m| {
+                    v::map_remove(c, m, pg, kp, kl, vl)
+                })
+            },
+        ),
+        "map_len" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, pg: u32| {
+            with_ctx(&mut e, gas::vmcall(8), |c| v::map_len(c, pg))
+        }),
         "vmcall_get_balance" => {
             Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
                 with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_get_balance(c, b, r))

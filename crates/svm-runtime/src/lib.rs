@@ -71,9 +71,9 @@ pub mod node;
 mod receipt;
 mod runtime;
 pub mod stack_limit;
-pub mod tx_pages;
 mod tunables;
 mod tx;
+pub mod tx_pages;
 pub mod vmcalls;
 pub mod wire;
 

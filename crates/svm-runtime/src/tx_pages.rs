@@ -61,7 +61,9 @@ impl<S: PageStorage> TxPages<S> {
     /// invariants exclude) is reported as [`svm_pages::PagesError::Corrupt`].
     pub fn cache(&mut self) -> Result<&mut PageSliceCache<S>, CacheError> {
         let current = self.current;
-        self.caches.get_mut(&current).ok_or_else(|| missing(&current))
+        self.caches
+            .get_mut(&current)
+            .ok_or_else(|| missing(&current))
     }
 
     /// The running frame's cache, read-only (`None` never, by the
@@ -72,7 +74,8 @@ impl<S: PageStorage> TxPages<S> {
 
     /// The pages loaded from page storage by the running frame's cache.
     pub fn pages_loaded(&self) -> u64 {
-        self.cache_ref().map_or(0, |c| c.cache().stats().pages_loaded)
+        self.cache_ref()
+            .map_or(0, |c| c.cache().stats().pages_loaded)
     }
 
     /// Whether the transaction already has a cache for `contract`.
@@ -83,9 +86,7 @@ impl<S: PageStorage> TxPages<S> {
     /// Adds the cache of a contract the transaction had not touched yet
     /// (a cache already there for that contract is kept).
     pub fn insert(&mut self, cache: PageSliceCache<S>) {
-        self.caches
-            .entry(*cache.cache().address())
-            .or_insert(cache);
+        self.caches.entry(*cache.cache().address()).or_insert(cache);
     }
 
     /// Makes `contract`'s cache the running one; returns the previous

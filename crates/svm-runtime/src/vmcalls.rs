@@ -19,6 +19,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use svm_cache::map::{MapStats, PageMap};
 use svm_cache::{CacheError, PageSlice};
 use svm_pages::{PageIndex, PageStorage};
 use svm_registers::{RegisterError, Registers};
@@ -106,6 +107,9 @@ pub enum VmCallError {
     /// (`svm.call`).
     #[error("the function name of an inner call is not UTF-8 of at most 255 bytes")]
     BadFunctionName,
+    /// A map operation failed (`svm.map_*`).
+    #[error(transparent)]
+    Map(#[from] svm_cache::map::MapError),
     /// The storage or the node failed inside an inner call: the whole
     /// transaction fails with [`crate::ErrorCode::Storage`].
     #[error("inner call: {0}")]
@@ -592,6 +596,104 @@ pub fn returndata_copy<S: PageStorage>(
         .filter(|&e| e <= size)
         .ok_or(VmCallError::ReturnDataOutOfBounds { offset, len, size })?;
     mem.write(mem_ptr, &ctx.inner_return[start..end])
+}
+
+/// Reads a map key of `key_len` bytes at `key_ptr`, refusing a length
+/// over the map limit before anything is allocated.
+fn map_key(
+    mem: &impl GuestMemory,
+    key_ptr: u32,
+    key_len: u32,
+    val_len: u32,
+) -> Result<Vec<u8>, VmCallError> {
+    use svm_cache::map::{MAX_KEY_LEN, MAX_VALUE_LEN, MapError};
+    if key_len == 0 || key_len as usize > MAX_KEY_LEN || val_len as usize > MAX_VALUE_LEN {
+        return Err(MapError::BadLength {
+            key: key_len as usize,
+            value: val_len as usize,
+        }
+        .into());
+    }
+    let mut key = vec![0u8; key_len as usize];
+    mem.read(key_ptr, &mut key)?;
+    Ok(key)
+}
+
+/// `svm.map_get`: the value of the key at `key_ptr` in the map whose header
+/// is page `map_page` ([`svm_cache::map`]) into memory at `val_ptr`;
+/// returns 1 when found, 0 (memory untouched) when not. Also returns the
+/// nodes touched, for gas.
+pub fn map_get<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    map_page: u32,
+    key_ptr: u32,
+    key_len: u32,
+    val_ptr: u32,
+    val_len: u32,
+) -> Result<(u32, MapStats), VmCallError> {
+    let key = map_key(mem, key_ptr, key_len, val_len)?;
+    let cache = ctx.storage.cache()?.cache_mut();
+    let mut map = PageMap::open(cache, map_page, key.len(), val_len as usize)?;
+    let found = map.get(&key)?;
+    let stats = map.stats;
+    match found {
+        Some(v) => {
+            mem.write(val_ptr, &v)?;
+            Ok((1, stats))
+        }
+        None => Ok((0, stats)),
+    }
+}
+
+/// `svm.map_set`: sets the key at `key_ptr` to the value at `val_ptr` in
+/// the map whose header is page `map_page` (created by its first set);
+/// returns 1 when it replaced a value, 0 when it added the key.
+pub fn map_set<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    map_page: u32,
+    key_ptr: u32,
+    key_len: u32,
+    val_ptr: u32,
+    val_len: u32,
+) -> Result<(u32, MapStats), VmCallError> {
+    let key = map_key(mem, key_ptr, key_len, val_len)?;
+    let mut value = vec![0u8; val_len as usize];
+    mem.read(val_ptr, &mut value)?;
+    let cache = ctx.storage.cache()?.cache_mut();
+    let mut map = PageMap::open(cache, map_page, key.len(), value.len())?;
+    let replaced = map.insert(&key, &value)?;
+    Ok((u32::from(replaced), map.stats))
+}
+
+/// `svm.map_remove`: removes the key at `key_ptr` from the map whose header
+/// is page `map_page` (values of `val_len` bytes); returns 1 when it was
+/// there, 0 when not.
+pub fn map_remove<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    map_page: u32,
+    key_ptr: u32,
+    key_len: u32,
+    val_len: u32,
+) -> Result<(u32, MapStats), VmCallError> {
+    let key = map_key(mem, key_ptr, key_len, val_len)?;
+    let cache = ctx.storage.cache()?.cache_mut();
+    let mut map = PageMap::open(cache, map_page, key.len(), val_len as usize)?;
+    let removed = map.remove(&key)?;
+    Ok((u32::from(removed), map.stats))
+}
+
+/// `svm.map_len`: the number of entries of the map whose header is page
+/// `map_page` (0 when there is none).
+pub fn map_len<S: PageStorage>(
+    ctx: &mut CallContext<S>,
+    map_page: u32,
+) -> Result<i64, VmCallError> {
+    let cache = ctx.storage.cache()?.cache_mut();
+    let n = PageMap::len_at(cache, map_page)?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `node.vmcall_get_balance`: the balance of the account whose 20-byte

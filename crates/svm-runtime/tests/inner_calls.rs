@@ -145,15 +145,31 @@ fn a_successful_inner_call_commits_with_its_caller() {
     let r = via_caller(&s, "callf", -1, 0, "inc");
     assert!(r.success, "{:?}", r.error);
     assert_eq!(r.returns, vec![WasmValue::I32(0)]);
-    assert_eq!(r.return_data, 1i64.to_be_bytes(), "the callee's return data");
+    assert_eq!(
+        r.return_data,
+        1i64.to_be_bytes(),
+        "the callee's return data"
+    );
     assert_eq!(r.logs, vec![b"caller".to_vec(), b"inc".to_vec()]);
     assert_eq!(r.calls.len(), 1);
     let c = &r.calls[0];
-    assert_eq!((c.depth, c.contract, c.function.as_str(), c.error), (1, s.callee, "inc", None));
+    assert_eq!(
+        (c.depth, c.contract, c.function.as_str(), c.error),
+        (1, s.callee, "inc", None)
+    );
     assert!(c.gas_used > 0 && c.gas_used < r.gas_used);
-    assert_eq!(r.pages_written, 2, "the caller's page 1 and the callee's page 0");
-    assert_ne!(r.new_state, before, "the receipt carries the caller's new state");
-    assert_eq!(s.rt.contract(&s.caller).unwrap().unwrap().state, r.new_state);
+    assert_eq!(
+        r.pages_written, 2,
+        "the caller's page 1 and the callee's page 0"
+    );
+    assert_ne!(
+        r.new_state, before,
+        "the receipt carries the caller's new state"
+    );
+    assert_eq!(
+        s.rt.contract(&s.caller).unwrap().unwrap().state,
+        r.new_state
+    );
     assert_eq!(counter(&s), 1);
     // A second transaction sees the first one's inner writes.
     assert!(via_caller(&s, "callf", -1, 0, "inc").success);
@@ -171,7 +187,10 @@ fn a_failing_callee_is_rolled_back_and_its_caller_goes_on() {
     assert_eq!(r.logs, vec![b"caller".to_vec()], "the callee's log is gone");
     assert_eq!(r.calls[0].error, Some(ErrorCode::Trap));
     assert_eq!(r.pages_written, 1, "only the caller's page");
-    assert_eq!(s.rt.contract(&s.callee).unwrap().unwrap().state, callee_state);
+    assert_eq!(
+        s.rt.contract(&s.callee).unwrap().unwrap().state,
+        callee_state
+    );
     assert_eq!(counter(&s), 0);
 }
 
@@ -186,8 +205,14 @@ fn a_failing_caller_rolls_back_its_successful_callee() {
     assert!(!r.success);
     assert_eq!(r.error.as_ref().unwrap().code, ErrorCode::Trap);
     assert!(r.calls.is_empty() && r.logs.is_empty());
-    assert_eq!(s.rt.contract(&s.caller).unwrap().unwrap().state, caller_state);
-    assert_eq!(s.rt.contract(&s.callee).unwrap().unwrap().state, callee_state);
+    assert_eq!(
+        s.rt.contract(&s.caller).unwrap().unwrap().state,
+        caller_state
+    );
+    assert_eq!(
+        s.rt.contract(&s.callee).unwrap().unwrap().state,
+        callee_state
+    );
     // A caller that fails after a successful inner call: out of gas at the
     // caller's commit, one gas short (measured on an identical runtime).
     let ok = via_caller(&setup(RuntimeConfig::default()), "callf", -1, 0, "inc");
@@ -200,7 +225,10 @@ fn a_failing_caller_rolls_back_its_successful_callee() {
     assert!(!tight.success);
     assert_eq!(tight.error.unwrap().code, ErrorCode::OutOfGas);
     assert_eq!(counter(&s), 0, "the inc was rolled back with its caller");
-    assert_eq!(s.rt.contract(&s.caller).unwrap().unwrap().state, caller_state);
+    assert_eq!(
+        s.rt.contract(&s.caller).unwrap().unwrap().state,
+        caller_state
+    );
 }
 
 #[test]
@@ -211,7 +239,11 @@ fn out_of_gas_inside_the_callee_costs_only_the_gas_forwarded() {
     assert_eq!(r.returns, vec![WasmValue::I32(ErrorCode::OutOfGas as i32)]);
     assert_eq!(r.calls[0].error, Some(ErrorCode::OutOfGas));
     assert_eq!(r.calls[0].gas_used, 100_000);
-    assert!(r.gas_used > 100_000 && r.gas_used < 200_000, "{}", r.gas_used);
+    assert!(
+        r.gas_used > 100_000 && r.gas_used < 200_000,
+        "{}",
+        r.gas_used
+    );
     // Forwarding everything: the callee takes it all, the caller then runs
     // out at its next instruction.
     let all = via_caller(&s, "callf", -1, 0, "spin");
@@ -227,11 +259,20 @@ fn unknown_contracts_and_functions_are_status_codes() {
         calldata: calldata(Address([0x77; 20]), -1, 0, "inc"),
         ..call_tx(s.caller, "callf", vec![])
     });
-    assert_eq!(r.returns, vec![WasmValue::I32(ErrorCode::ContractNotFound as i32)]);
+    assert_eq!(
+        r.returns,
+        vec![WasmValue::I32(ErrorCode::ContractNotFound as i32)]
+    );
     let r = via_caller(&s, "callf", -1, 0, "nope");
-    assert_eq!(r.returns, vec![WasmValue::I32(ErrorCode::FunctionNotFound as i32)]);
+    assert_eq!(
+        r.returns,
+        vec![WasmValue::I32(ErrorCode::FunctionNotFound as i32)]
+    );
     let r = via_caller(&s, "callf", -1, 0, "get");
-    assert!(r.success, "a function with results runs; its results are dropped");
+    assert!(
+        r.success,
+        "a function with results runs; its results are dropped"
+    );
     assert_eq!(r.returns, vec![WasmValue::I32(0)]);
 }
 
@@ -366,7 +407,11 @@ fn the_maximum_gas_buys_a_bounded_number_of_inner_calls() {
     });
     assert!(r.success, "{:?}", r.error);
     assert_eq!(r.calls.len(), 1000);
-    assert!(r.gas_used >= 1000 * per_call, "{} < 1000 × {per_call}", r.gas_used);
+    assert!(
+        r.gas_used >= 1000 * per_call,
+        "{} < 1000 × {per_call}",
+        r.gas_used
+    );
     // So the maximum gas per transaction buys at most this many.
     let most = svm_runtime::RuntimeConfig::default().max_tx_gas / per_call;
     assert!(most < 40_000, "{most}");

@@ -93,7 +93,7 @@ static void *user_thread(void *arg) {
     CHECK(svm_contract_state(u->rt, coin, latest) == SVM_STATUS_OK && memcmp(state, latest, 32) == 0,
           "[thread] the contract's state is the receipt's");
     SvmBuffer enc = {0};
-    CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_OK && enc.len == 79, "[thread] encode");
+    CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_OK && enc.len == 83, "[thread] encode");
     CHECK(svm_buffer_free(enc) == SVM_STATUS_OK, "[thread] free the buffer");
     CHECK(svm_receipt_free(r) == SVM_STATUS_OK, "[thread] free the receipt");
     sent += (uint64_t)(k + 1);
@@ -279,8 +279,8 @@ int main(int argc, char **argv) {
   CHECK(svm_receipt_return(r, 0, &count, &v) == SVM_STATUS_OK && count == 1 && v.kind == 1 && v.value == 1,
         "transfer returns the transfer count 1");
   SvmBuffer enc = {0};
-  CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_OK && enc.len == 79 && enc.data[0] == 1 && enc.data[1] == 1,
-        "receipt encodes: 79 bytes, version 1, success");
+  CHECK(svm_receipt_encode(r, &enc) == SVM_STATUS_OK && enc.len == 83 && enc.data[0] == 2 && enc.data[1] == 1,
+        "receipt encodes: 83 bytes, version 2, success");
   CHECK(svm_buffer_free(enc) == SVM_STATUS_OK, "free the encoding");
   CHECK(svm_buffer_free(enc) == SVM_STATUS_INVALID_HANDLE, "a buffer freed twice is refused");
   CHECK(svm_receipt_free(r) == SVM_STATUS_OK, "free the receipt");

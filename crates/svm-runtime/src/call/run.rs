@@ -32,6 +32,9 @@ fn vmcall_error(e: &VmCallError) -> TxError {
             p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
         )) => storage_error(p),
         VmCallError::Fatal(m) => storage_error(m),
+        VmCallError::Map(svm_cache::map::MapError::Cache(CacheError::Pages(
+            p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
+        ))) => storage_error(p),
         _ => tx_error(ErrorCode::HostCall, e.to_string()),
     }
 }

@@ -93,7 +93,10 @@ impl<K: KvStore + 'static> Runtime<K> {
                 }
             }
             block.balances.merge(balances);
-            let state = after.get(&tx.contract).copied().unwrap_or(inst.record.state);
+            let state = after
+                .get(&tx.contract)
+                .copied()
+                .unwrap_or(inst.record.state);
             (state, dirty as u32)
         };
         Ok(Receipt {

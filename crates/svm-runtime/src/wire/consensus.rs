@@ -23,7 +23,11 @@ impl Receipt {
         let code = error_code(self)?;
         let mut w = Writer::with_capacity(
             64 + 9 * self.returns.len()
-                + self.calls.iter().map(|c| 35 + c.function.len()).sum::<usize>()
+                + self
+                    .calls
+                    .iter()
+                    .map(|c| 35 + c.function.len())
+                    .sum::<usize>()
                 + self.return_data.len()
                 + self.logs.iter().map(|l| 4 + l.len()).sum::<usize>(),
         );

@@ -40,7 +40,11 @@ impl Receipt {
         let message = self.error.as_ref().map_or("", |e| e.message.as_str());
         let mut w = Writer::with_capacity(
             74 + message.len()
-                + self.calls.iter().map(|c| 35 + c.function.len()).sum::<usize>()
+                + self
+                    .calls
+                    .iter()
+                    .map(|c| 35 + c.function.len())
+                    .sum::<usize>()
                 + 9 * self.returns.len()
                 + self.return_data.len()
                 + self.logs.iter().map(|l| 4 + l.len()).sum::<usize>(),
