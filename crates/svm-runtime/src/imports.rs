@@ -117,6 +117,12 @@ pub const VMCALLS: &[VmCallSig] = &[
     },
     VmCallSig {
         module: "svm",
+        name: "abort",
+        params: &[I32, I32],
+        results: &[],
+    },
+    VmCallSig {
+        module: "svm",
         name: "sender_to_reg",
         params: &[I32, I32],
         results: &[],
@@ -535,6 +541,10 @@ fn vmcall_function<S: PageStorage + 'static>(
         }
         "log" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, l: u32| {
             with_mem(&mut e, gas::vmcall(l), |c, m| v::log(c, m, p, l))
+        }),
+        "abort" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, l: u32| {
+            let kept = l.min(vmcalls::MAX_ABORT_MESSAGE);
+            with_mem(&mut e, gas::vmcall(kept), |c, m| v::abort(c, m, p, l))
         }),
         "sender_to_reg" => {
             Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {

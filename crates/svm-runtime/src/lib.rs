@@ -71,6 +71,7 @@ pub mod node;
 mod receipt;
 mod runtime;
 pub mod stack_limit;
+pub mod testing;
 mod tunables;
 mod tx;
 pub mod tx_pages;

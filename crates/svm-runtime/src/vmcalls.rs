@@ -107,6 +107,12 @@ pub enum VmCallError {
     /// (`svm.call`).
     #[error("the function name of an inner call is not UTF-8 of at most 255 bytes")]
     BadFunctionName,
+    /// The contract aborted on purpose (`svm.abort`, e.g. a Rust panic):
+    /// its message, at most [`MAX_ABORT_MESSAGE`] bytes of it, read as
+    /// UTF-8 with invalid bytes replaced. The receipt fails with
+    /// [`crate::ErrorCode::Trap`] and this message.
+    #[error("contract aborted: {0}")]
+    Abort(String),
     /// A map operation failed (`svm.map_*`).
     #[error(transparent)]
     Map(#[from] svm_cache::map::MapError),
@@ -529,6 +535,28 @@ pub fn log<S: PageStorage>(
     mem.read(mem_ptr, &mut buf)?;
     ctx.logs.push(buf);
     Ok(())
+}
+
+/// The longest `svm.abort` message kept, in bytes: longer messages are
+/// cut to their first 1024 bytes.
+pub const MAX_ABORT_MESSAGE: u32 = 1024;
+
+/// `svm.abort`: ends the call with a failed receipt
+/// ([`crate::ErrorCode::Trap`]) whose message is the first
+/// [`MAX_ABORT_MESSAGE`] (1024) bytes of the `len` bytes at `mem_ptr`.
+/// Always returns an error: [`VmCallError::Abort`], or
+/// [`VmCallError::MemoryOutOfBounds`] when the kept bytes are not in memory.
+pub fn abort<S: PageStorage>(
+    _ctx: &mut CallContext<S>,
+    mem: &impl GuestMemory,
+    mem_ptr: u32,
+    len: u32,
+) -> Result<(), VmCallError> {
+    let mut buf = vec![0u8; len.min(MAX_ABORT_MESSAGE) as usize];
+    mem.read(mem_ptr, &mut buf)?;
+    Err(VmCallError::Abort(
+        String::from_utf8_lossy(&buf).into_owned(),
+    ))
 }
 
 /// `svm.sender_to_reg`: the sender's 20-byte address into the register

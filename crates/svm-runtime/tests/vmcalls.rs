@@ -328,9 +328,72 @@ fn node_balances_and_transfer_commit_only_on_success() {
 
 #[test]
 fn every_vmcall_of_the_table_is_in_the_import_object() {
-    // A module importing every vmcall instantiates: the gate's table and
-    // the import object agree on names and signatures.
-    let (rt, c) = setup(r#"(func (export "nop"))"#);
+    // A module importing every vmcall of the gate's table, with the
+    // table's signatures, deploys and instantiates: the table and the
+    // import object agree on names and signatures.
+    let ty = |k: &svm_runtime::imports::ValKind| match k {
+        svm_runtime::imports::ValKind::I32 => "i32",
+        svm_runtime::imports::ValKind::I64 => "i64",
+    };
+    let imports: String = svm_runtime::imports::VMCALLS
+        .iter()
+        .map(|v| {
+            let params: Vec<_> = v.params.iter().map(ty).collect();
+            let results: Vec<_> = v.results.iter().map(ty).collect();
+            format!(
+                "(import \"{}\" \"{}\" (func (param {}) (result {})))\n",
+                v.module,
+                v.name,
+                params.join(" "),
+                results.join(" ")
+            )
+        })
+        .collect();
+    let (rt, _) = runtime_with_set_balance(Arc::new(MemKv::new()));
+    let wat = format!("(module {imports} (memory (export \"memory\") 1) (func (export \"nop\")))");
+    let c = deploy_wat(&rt, &wat, 0).address;
     ok(&call(&rt, c, "nop", vec![]));
-    assert_eq!(svm_runtime::imports::VMCALLS.len(), 19);
+    assert_eq!(svm_runtime::imports::VMCALLS.len(), 27);
+}
+
+#[test]
+fn abort_fails_the_call_with_its_message_and_rolls_back() {
+    let imports = r#"
+  (import "svm" "abort" (func $abort (param i32 i32)))
+  (import "svm" "storage_write_from_mem" (func $mem_to_st (param i32 i32 i32 i32 i32 i32)))
+  (import "svm" "storage_read_to_mem" (func $st_to_mem (param i32 i32 i32 i32 i32 i32)))
+  (import "svm" "set_return_data" (func $ret (param i32 i32)))
+  (import "svm" "log" (func $log (param i32 i32)))"#;
+    let (rt, _) = runtime_with_set_balance(Arc::new(MemKv::new()));
+    let funcs = r#"
+        (func (export "write_then_abort")
+          (call $mem_to_st (i32.const 0) (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 0) (i32.const 0))
+          (call $log (i32.const 0) (i32.const 4))
+          (call $abort (i32.const 5) (i32.const 8)))
+        (func (export "read")
+          (call $st_to_mem (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 100))
+          (call $ret (i32.const 100) (i32.const 4)))
+        (func (export "long") (call $abort (i32.const 0) (i32.const 60000)))
+        (func (export "oob") (call $abort (i32.const 65535) (i32.const 2)))
+        (func (export "cut_oob") (call $abort (i32.const 65000) (i32.const 2000)))"#;
+    let c = deploy_wat(&rt, &module(imports, "data no funds", funcs), 0).address;
+    let r = call(&rt, c, "write_then_abort", vec![]);
+    assert!(!r.success);
+    let e = r.error.as_ref().unwrap();
+    assert_eq!(e.code, ErrorCode::Trap);
+    assert_eq!(e.message, "contract aborted: no funds");
+    assert!(r.logs.is_empty(), "a failed call keeps no logs");
+    // The write before the abort was rolled back.
+    let r = call(&rt, c, "read", vec![]);
+    ok(&r);
+    assert_eq!(r.return_data, [0; 4]);
+    // A message longer than 1024 bytes is cut, and costs only what is kept.
+    let r = call(&rt, c, "long", vec![]);
+    let e = r.error.unwrap();
+    assert_eq!(e.code, ErrorCode::Trap);
+    assert_eq!(e.message.len(), "contract aborted: ".len() + 1024);
+    // Out-of-bounds message bytes: the vmcall fails as a host call.
+    host_err(&call(&rt, c, "oob", vec![]), "out of bounds");
+    // Only the kept 1024 bytes must be in memory: 65000 + 1024 > 65536.
+    host_err(&call(&rt, c, "cut_oob", vec![]), "out of bounds");
 }

@@ -32,6 +32,7 @@ fn vmcall_error(e: &VmCallError) -> TxError {
             p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
         )) => storage_error(p),
         VmCallError::Fatal(m) => storage_error(m),
+        VmCallError::Abort(_) => tx_error(ErrorCode::Trap, e.to_string()),
         VmCallError::Map(svm_cache::map::MapError::Cache(CacheError::Pages(
             p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
         ))) => storage_error(p),

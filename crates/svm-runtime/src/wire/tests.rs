@@ -384,12 +384,12 @@ fn typed_decode_errors() {
     );
 
     let mut e = golden_failure().encode().unwrap();
-    e[2] = 12;
+    e[2] = 14;
     assert_eq!(
         Receipt::decode(&e),
         Err(DecodeError::BadTag {
             what: "error code",
-            value: 12,
+            value: 14,
             at: 2
         })
     );
