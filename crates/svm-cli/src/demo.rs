@@ -21,26 +21,38 @@ use svm_types::Address;
 use crate::Env;
 
 const COIN: &[u8] = include_bytes!("../../../contracts/coin/coin.wasm");
-const COUNTER: &str = include_str!("../../../contracts/counter/counter.wat");
-const AUTHOR: Address = Address([0xde; 20]);
-const SUMMARY_KEY: &[u8] = b"demo/summary";
+pub(crate) const COUNTER: &str = include_str!("../../../contracts/counter/counter.wat");
+pub(crate) const AUTHOR: Address = Address([0xde; 20]);
+pub(crate) const SUMMARY_KEY: &[u8] = b"demo/summary";
 /// Each account's starting balance.
-const FUNDING: u64 = 5_000;
+pub(crate) const FUNDING: u64 = 5_000;
 /// Transfer amounts are 1..=MAX_AMOUNT.
-const MAX_AMOUNT: u64 = 2_000;
+pub(crate) const MAX_AMOUNT: u64 = 2_000;
 
 pub(crate) struct Options {
     pub(crate) accounts: u32,
     pub(crate) transfers: u32,
     pub(crate) block: u32,
     pub(crate) seed: u64,
+    /// Where the balances live: the node (`coin`) or the token's map.
+    pub(crate) contract: DemoContract,
+}
+
+/// Which contract the demo's transfers run on (`--contract`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DemoContract {
+    /// `contracts/coin` (C): balances are the node's, moved as call value.
+    Coin,
+    /// `contracts/token` (Rust, svm-sdk): balances in the token's own map
+    /// over its pages (`crate::token_demo`).
+    Token,
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fixed, portable generator.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -49,7 +61,7 @@ impl SplitMix64 {
     }
 }
 
-fn account(i: u32) -> Address {
+pub(crate) fn account(i: u32) -> Address {
     let mut h = blake3::Hasher::new();
     h.update(b"svm-demo-account");
     h.update(&i.to_be_bytes());
@@ -70,6 +82,9 @@ fn balances_hash(env: &Env, n: u32) -> Result<String, String> {
 }
 
 pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
+    if o.contract == DemoContract::Token {
+        return crate::token_demo::run(env, o);
+    }
     if o.accounts < 2 || o.block == 0 {
         return Err("the demo needs at least 2 accounts and a block of at least 1".into());
     }
@@ -282,6 +297,9 @@ pub(crate) fn verify(env: &Env, o: &Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .ok_or("no demo in this data directory: run `svm demo` first")?;
     let s: Value = serde_json::from_slice(&raw).map_err(|e| format!("demo summary: {e}"))?;
+    if s["contract"] == "token" {
+        return crate::token_demo::verify(env, &s);
+    }
     let field = |k: &str| {
         s[k].as_str()
             .map(str::to_string)

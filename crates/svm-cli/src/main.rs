@@ -29,6 +29,7 @@ use svm_types::{Address, State};
 
 mod code;
 mod demo;
+mod token_demo;
 
 use code::load_code;
 
@@ -184,6 +185,11 @@ enum Cmd {
         /// The seed of the transfer generator.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Where the balances live: `coin` (the node's accounts, moved by
+        /// the C coin contract) or `token` (the Rust token's map in its
+        /// own pages).
+        #[arg(long, value_enum, default_value = "coin")]
+        contract: demo::DemoContract,
     },
 }
 
@@ -518,12 +524,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             transfers,
             block,
             seed,
+            contract,
         } => {
             let opts = demo::Options {
                 accounts,
                 transfers,
                 block,
                 seed,
+                contract,
             };
             if verify {
                 demo::verify(&env, &opts)?;

@@ -191,6 +191,31 @@ fn a_small_demo_runs_and_verifies_after_restart() {
 }
 
 #[test]
+fn the_token_demo_runs_on_map_storage_and_verifies_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut args = SMALL_DEMO.to_vec();
+    args.extend_from_slice(&["--contract", "token"]);
+    let run = json(d, &args);
+    assert_eq!(run["contract"], "token");
+    assert_eq!(run["blocks"], 6);
+    assert!(run["failed"].as_u64().unwrap() > 0, "some overdraw: {run}");
+    assert!(run["pages_written_per_block"].as_u64().unwrap() > 0);
+    // A new process checks every balance in the token's map.
+    let v = json(d, &["demo", "--verify"]);
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["token_state"], run["token_state"]);
+    // The same on LevelDB and under Cranelift.
+    let other = tempfile::tempdir().unwrap();
+    let mut more = vec!["--backend", "leveldb", "--compiler", "cranelift"];
+    more.extend_from_slice(&args);
+    let again = json(other.path(), &more);
+    for field in ["token_state", "receipts_hash", "gas_used", "balances_hash"] {
+        assert_eq!(again[field], run[field], "{field}");
+    }
+}
+
+#[test]
 fn the_demo_is_the_same_under_both_compilers() {
     let run = |compiler: &str| {
         let dir = tempfile::tempdir().unwrap();
