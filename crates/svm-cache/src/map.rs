@@ -289,30 +289,16 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
     /// [`MapError::LengthMismatch`], [`MapError::Corrupt`], cache errors.
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, MapError> {
         self.check(key, None)?;
-        let mut node = self.header()?.root;
-        if node == 0 {
+        let root = self.header()?.root;
+        if root == 0 {
             return Ok(None);
         }
-        while let Some(child) = self.child_for(node, key)? {
-            node = child;
-        }
+        let (page, _, Ok(i)) = self.find_leaf(root, key)? else {
+            return Ok(None);
+        };
         let (k, v) = (self.key_len, self.value_len);
-        let p = self.cache.page(PageIndex(node))?;
-        let n = usize::from(u16::from_be_bytes([p[2], p[3]]));
-        if NODE_HEADER + n * (k + v) > PAGE_SIZE {
-            return Err(MapError::Corrupt(node));
-        }
-        let (mut lo, mut hi) = (0, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let at = NODE_HEADER + mid * (k + v);
-            match p[at..at + k].cmp(key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Ok(Some(p[at + k..at + k + v].to_vec())),
-            }
-        }
-        Ok(None)
+        let at = NODE_HEADER + i * (k + v) + k;
+        Ok(Some(self.cache.page(PageIndex(page))?[at..at + v].to_vec()))
     }
 
     fn read_node(&mut self, page: u32) -> Result<Node, MapError> {
@@ -391,6 +377,75 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
         Ok(next)
     }
 
+    /// The leaf holding `key`'s place, found in place: its page, its entry
+    /// count, and the entry's position (`Ok`) or insertion point (`Err`).
+    fn find_leaf(
+        &mut self,
+        root: u32,
+        key: &[u8],
+    ) -> Result<(u32, usize, Result<usize, usize>), MapError> {
+        let mut page = root;
+        while let Some(child) = self.child_for(page, key)? {
+            page = child;
+        }
+        let (k, v) = (self.key_len, self.value_len);
+        let p = self.cache.page(PageIndex(page))?;
+        let n = usize::from(u16::from_be_bytes([p[2], p[3]]));
+        if NODE_HEADER + n * (k + v) > PAGE_SIZE {
+            return Err(MapError::Corrupt(page));
+        }
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let at = NODE_HEADER + mid * (k + v);
+            match p[at..at + k].cmp(key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok((page, n, Ok(mid))),
+            }
+        }
+        Ok((page, n, Err(lo)))
+    }
+
+    /// [`PageMap::insert`] without a split: `Some(replaced)` when done,
+    /// `None` when the leaf is full (nothing was written then). The header
+    /// count is the caller's.
+    fn insert_in_place(
+        &mut self,
+        header: &Header,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<Option<bool>, MapError> {
+        let (k, v) = (self.key_len, self.value_len);
+        let (page, n, at) = self.find_leaf(header.root, key)?;
+        match at {
+            Ok(i) => {
+                let off = NODE_HEADER + i * (k + v) + k;
+                let p = self.cache.page(PageIndex(page))?;
+                if p[off..off + v] != *value {
+                    self.stats.nodes_written += 1;
+                    self.cache.write(PageIndex(page), off, value)?;
+                }
+                Ok(Some(true))
+            }
+            Err(_) if n >= self.leaf_cap() => Ok(None),
+            Err(i) => {
+                let at = NODE_HEADER + i * (k + v);
+                let end = NODE_HEADER + n * (k + v);
+                let p = self.cache.page(PageIndex(page))?;
+                let mut tail = Vec::with_capacity(end - at + k + v);
+                tail.extend_from_slice(key);
+                tail.extend_from_slice(value);
+                tail.extend_from_slice(&p[at..end]);
+                self.stats.nodes_written += 1;
+                self.cache.write(PageIndex(page), at, &tail)?;
+                self.cache
+                    .write(PageIndex(page), 2, &((n + 1) as u16).to_be_bytes())?;
+                Ok(Some(false))
+            }
+        }
+    }
+
     /// Sets `key` to `value`; returns whether it replaced a value.
     ///
     /// # Errors
@@ -399,6 +454,21 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
     pub fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<bool, MapError> {
         self.check(key, Some(value))?;
         let mut header = self.header()?;
+        if header.root != 0 {
+            // In place when no node splits: the same page bytes and stats
+            // as the general path below, without decoding any node.
+            let saved = self.stats;
+            match self.insert_in_place(&header, key, value)? {
+                Some(replaced) => {
+                    if !replaced {
+                        header.count += 1;
+                        self.write_header(&header)?;
+                    }
+                    return Ok(replaced);
+                }
+                None => self.stats = saved,
+            }
+        }
         if header.root == 0 {
             header.root = self.alloc()?;
             header.count = 1;
@@ -492,25 +562,26 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
     pub fn remove(&mut self, key: &[u8]) -> Result<bool, MapError> {
         self.check(key, None)?;
         let mut header = self.header()?;
-        let mut page = header.root;
-        if page == 0 {
+        if header.root == 0 {
             return Ok(false);
         }
-        while let Some(child) = self.child_for(page, key)? {
-            page = child;
-        }
-        let Node::Leaf(mut entries) = self.read_node(page)? else {
-            return Err(MapError::Corrupt(page));
+        let (k, v) = (self.key_len, self.value_len);
+        let (page, n, Ok(i)) = self.find_leaf(header.root, key)? else {
+            return Ok(false);
         };
-        match entries.binary_search_by(|(k, _)| k.as_slice().cmp(key)) {
-            Ok(i) => {
-                entries.remove(i);
-                self.write_node(page, &Node::Leaf(entries))?;
-                header.count = header.count.saturating_sub(1);
-                self.write_header(&header)?;
-                Ok(true)
-            }
-            Err(_) => Ok(false),
-        }
+        // The entries after it move down one place; the freed bytes at the
+        // end become zeros, as in a freshly written node.
+        let at = NODE_HEADER + i * (k + v);
+        let end = NODE_HEADER + n * (k + v);
+        let p = self.cache.page(PageIndex(page))?;
+        let mut tail = p[at + k + v..end].to_vec();
+        tail.resize(end - at, 0);
+        self.stats.nodes_written += 1;
+        self.cache.write(PageIndex(page), at, &tail)?;
+        self.cache
+            .write(PageIndex(page), 2, &((n - 1) as u16).to_be_bytes())?;
+        header.count = header.count.saturating_sub(1);
+        self.write_header(&header)?;
+        Ok(true)
     }
 }

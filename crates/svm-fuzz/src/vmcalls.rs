@@ -539,7 +539,7 @@ fn model(contract: Address, calldata: &[u8]) -> ModelRun {
 /// (once under each compiler), and checks: the receipt equals the model's
 /// outcome (success or the same `HostCall` error; return data, logs, pages
 /// read and written, the new state root, balances), unless the call ran out
-/// of gas; the only failures are `HostCall` and `OutOfGas`; plus every
+/// of gas; the only failures are `HostCall`, `OutOfGas` and `svm.abort`'s `Trap`; plus every
 /// property of `checked_call` (a failed call changes nothing, the same
 /// call gives the same receipt).
 pub fn vmcalls(data: &[u8]) {
@@ -577,7 +577,8 @@ pub fn vmcalls(data: &[u8]) {
         let r = checked_call(&rt, &tx);
         if let Some(e) = &r.error {
             assert!(
-                matches!(e.code, ErrorCode::HostCall | ErrorCode::OutOfGas),
+                matches!(e.code, ErrorCode::HostCall | ErrorCode::OutOfGas)
+                    || (e.code == ErrorCode::Trap && e.message.starts_with("contract aborted: ")),
                 "the generic contract failed with {e}"
             );
         }
