@@ -72,7 +72,7 @@ func Example() {
 	// Output:
 	// returns [i64:1] alice 70 bob 30
 	// state is the receipt's: true gas used > 0: true
-	// wire encoding: 79 bytes
+	// wire encoding: 83 bytes
 	// false InsufficientBalance
 	// true
 }

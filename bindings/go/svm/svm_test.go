@@ -149,8 +149,8 @@ func TestTransfer(t *testing.T) {
 	if r.PagesWritten != 1 || r.ReturnData != nil || r.Logs != nil {
 		t.Fatalf("pages written %d, return data %q, logs %q", r.PagesWritten, r.ReturnData, r.Logs)
 	}
-	if len(r.Encoded) != 79 || r.Encoded[0] != 1 || r.Encoded[1] != 1 {
-		t.Fatalf("encoding %x: want 79 bytes, version 1, success", r.Encoded)
+	if len(r.Encoded) != 83 || r.Encoded[0] != 2 || r.Encoded[1] != 1 {
+		t.Fatalf("encoding %x: want 83 bytes, version 2, success", r.Encoded)
 	}
 	checkEncoded(t, r)
 
@@ -529,7 +529,7 @@ func TestReceiptHandles(t *testing.T) {
 	}
 	defer freeReceipt(r)
 	buf, err := encodeBuffer(r)
-	if err != nil || buf.len != 79 || buf.id == 0 {
+	if err != nil || buf.len != 83 || buf.id == 0 {
 		t.Fatalf("encode: %v (%d bytes, id %d)", err, buf.len, buf.id)
 	}
 	changed := buf

@@ -10,12 +10,20 @@
 //! - `cold_page_load`: the first read of a page from RocksKv through a new
 //!   cache (a tree walk and a page read).
 //!
-//! Run: `cargo bench -p svm-cache --bench cache`.
+//! - `map/get_1m/{warm,cold_rocksdb}` and `map/set_1m/warm`: a random get
+//!   (or an update) on a 1,000,000-entry map of 20-byte keys and 8-byte
+//!   values ([`svm_cache::map::PageMap`]), with its pages in the cache
+//!   (warm) or through a new cache over RocksDB per get (cold: every page
+//!   on the path read from the KV). The setup prints the pages one get
+//!   touches.
+//!
+//! Run: `cargo bench --workspace --all-features --locked --bench cache`.
 
 use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use svm_cache::map::PageMap;
 use svm_cache::{CacheConfig, PageCache, PageSlice, PageSliceCache};
 use svm_kv::{MemKv, RocksKv};
 use svm_pages::{PAGE_SIZE, PageIndex, PageStore, empty_root};
@@ -157,9 +165,81 @@ fn cold_load(c: &mut Criterion) {
     });
 }
 
+/// The 20-byte key of entry `i` of the map benchmarks.
+fn map_key(i: u64) -> [u8; 20] {
+    let mut k = [0u8; 20];
+    k.copy_from_slice(&blake3::hash(&i.to_be_bytes()).as_bytes()[..20]);
+    k
+}
+
+const MAP_ENTRIES: u64 = 1_000_000;
+
+fn maps(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = PageStore::new(RocksKv::open(dir.path().join("svm")).unwrap());
+    let config = CacheConfig::default();
+    let mut cache = PageCache::open(store.clone(), ADDR, empty_root(), config).unwrap();
+    {
+        let mut map = PageMap::open(&mut cache, 1, 20, 8).unwrap();
+        for i in 0..MAP_ENTRIES {
+            map.insert(&map_key(i), &i.to_be_bytes()).unwrap();
+        }
+        assert_eq!(map.len().unwrap(), MAP_ENTRIES);
+    }
+    let root = cache.commit().unwrap();
+    let pages = {
+        let fresh = PageStore::new(store.kv());
+        let mut cold = PageCache::open(fresh, ADDR, root, config).unwrap();
+        let before = cold.stats().pages_loaded;
+        let mut map = PageMap::open(&mut cold, 1, 20, 8).unwrap();
+        assert_eq!(
+            map.get(&map_key(4242)).unwrap(),
+            Some(4242u64.to_be_bytes().to_vec())
+        );
+        let nodes = map.stats.nodes_read;
+        (nodes, cold.stats().pages_loaded - before)
+    };
+    eprintln!(
+        "map of {MAP_ENTRIES} entries: a get reads {} tree nodes; {} pages loaded from the KV (header and nodes)",
+        pages.0, pages.1
+    );
+
+    let mut group = c.benchmark_group("map");
+    let mut i = 0u64;
+    group.bench_function("get_1m/warm", |b| {
+        b.iter(|| {
+            i = (i + 7919) % MAP_ENTRIES;
+            let mut map = PageMap::open(&mut cache, 1, 20, 8).unwrap();
+            black_box(map.get(&map_key(i)).unwrap())
+        })
+    });
+    group.bench_function("set_1m/warm", |b| {
+        b.iter(|| {
+            i = (i + 7919) % MAP_ENTRIES;
+            let mut map = PageMap::open(&mut cache, 1, 20, 8).unwrap();
+            black_box(map.insert(&map_key(i), &(i + 1).to_be_bytes()).unwrap())
+        })
+    });
+    group.bench_function("get_1m/cold_rocksdb", |b| {
+        b.iter_batched(
+            || {
+                i = (i + 7919) % MAP_ENTRIES;
+                let fresh = PageStore::new(store.kv());
+                (i, PageCache::open(fresh, ADDR, root, config).unwrap())
+            },
+            |(i, mut cold)| {
+                let mut map = PageMap::open(&mut cold, 1, 20, 8).unwrap();
+                black_box(map.get(&map_key(i)).unwrap())
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
-    targets = slice_read_hit, commits, cold_load
+    targets = slice_read_hit, commits, cold_load, maps
 }
 criterion_main!(benches);

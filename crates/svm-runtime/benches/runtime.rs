@@ -21,6 +21,12 @@
 //!   contract in a loop. The cost an inner no-op call adds is
 //!   `(calls_100 − calls_0) / 100`; goal: at most 1.5× `runtime/noop_call`.
 //!
+//! - `runtime/token_transfer/memkv`: one transfer of `contracts/token`
+//!   (Rust, svm-sdk) between 1,000 minted accounts: two map reads, two map
+//!   writes, one event, beside `runtime/coin_transfer/memkv`; goal: at most
+//!   2× the coin transfer. `block/token_transfers_1000/memkv` does the same
+//!   in blocks of 1,000, beside `block/coin_transfers_1000/memkv`.
+//!
 //! Run: `cargo bench --workspace --all-features --locked --bench runtime`.
 
 use std::hint::black_box;
@@ -37,6 +43,7 @@ use wasmer_middlewares::Metering;
 
 const NOOP: &str = r#"(module (memory (export "memory") 1) (func (export "noop")))"#;
 const COIN: &[u8] = include_bytes!("../../../contracts/coin/coin.wasm");
+const TOKEN: &[u8] = include_bytes!("../../../contracts/token/token.wasm");
 
 fn deploy<K: KvStore + 'static>(rt: &Runtime<K>, code: Vec<u8>) -> Address {
     rt.deploy(&DeployTx {
@@ -247,9 +254,94 @@ fn coin(c: &mut Criterion) {
     );
 }
 
+/// A token with 1,000 accounts of 10^12 tokens each; the runtime, the
+/// token and the accounts.
+fn token_setup() -> (Runtime<Arc<MemKv>>, Address, Vec<Address>) {
+    let kv = Arc::new(MemKv::new());
+    let rt = Runtime::new(
+        kv.clone(),
+        Arc::new(KvNodeHost::new(kv)),
+        RuntimeConfig::default(),
+    );
+    let token = deploy(&rt, TOKEN.to_vec());
+    let minter = Address([2; 20]);
+    let init = CallTx {
+        calldata: 0u64.to_be_bytes().to_vec(),
+        ..tx(token, "init", vec![])
+    };
+    assert!(rt.call(&init).success);
+    let accounts: Vec<Address> = (0..1000u32)
+        .map(|i| {
+            let mut a = [0u8; 20];
+            a[..4].copy_from_slice(&i.to_be_bytes());
+            a[19] = 0x70;
+            Address(a)
+        })
+        .collect();
+    let mut mint = Vec::new();
+    for a in &accounts {
+        mint.extend_from_slice(a.as_bytes());
+        mint.extend_from_slice(&(1u64 << 40).to_be_bytes());
+    }
+    let r = rt.call(&CallTx {
+        sender: minter,
+        calldata: mint,
+        gas_limit: 100_000_000,
+        ..tx(token, "mint", vec![])
+    });
+    assert!(r.success, "{:?}", r.error);
+    (rt, token, accounts)
+}
+
+fn token_transfer(token: Address, from: Address, to: Address) -> CallTx {
+    let mut calldata = to.as_bytes().to_vec();
+    calldata.extend_from_slice(&1u64.to_be_bytes());
+    CallTx {
+        sender: from,
+        calldata,
+        ..tx(token, "transfer", vec![])
+    }
+}
+
+fn token(c: &mut Criterion) {
+    let (rt, token, accounts) = token_setup();
+    let mut i = 0usize;
+    c.bench_function("runtime/token_transfer/memkv", |b| {
+        b.iter(|| {
+            i += 1;
+            let t = token_transfer(token, accounts[i % 1000], accounts[(i * 7 + 1) % 1000]);
+            let r = rt.call(&t);
+            debug_assert!(r.success);
+            black_box(r)
+        })
+    });
+    let mut group = c.benchmark_group("block");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(10);
+    group.bench_function("token_transfers_1000/memkv", |b| {
+        b.iter_batched(
+            || {
+                (0..1000)
+                    .map(|_| {
+                        i += 1;
+                        Tx::Call(token_transfer(
+                            token,
+                            accounts[i % 1000],
+                            accounts[(i * 7 + 1) % 1000],
+                        ))
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |txs| black_box(rt.execute_block(&txs).unwrap()),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
-    targets = noop, coin, block, inner
+    targets = noop, coin, block, inner, token
 }
 criterion_main!(benches);
