@@ -119,6 +119,10 @@ struct Header {
     root: u32,
 }
 
+/// One inner node on an insert's path down: its page, keys and children,
+/// and the position of the child taken.
+type PathStep = (u32, Vec<Vec<u8>>, Vec<u32>, usize);
+
 /// A decoded node.
 enum Node {
     Leaf(Vec<(Vec<u8>, Vec<u8>)>),
@@ -480,7 +484,7 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
             return Ok(false);
         }
         // Descend, remembering the path of (inner page, child position).
-        let mut path: Vec<(u32, Vec<Vec<u8>>, Vec<u32>, usize)> = Vec::new();
+        let mut path: Vec<PathStep> = Vec::new();
         let mut page = header.root;
         let mut entries = loop {
             self.stats.nodes_read += 1;

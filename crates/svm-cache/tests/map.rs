@@ -66,7 +66,6 @@ proptest! {
                     );
                 }
                 Op::Commit => {
-                    drop(m);
                     c.commit().unwrap();
                 }
             }
@@ -108,7 +107,6 @@ fn limits_are_typed_errors() {
         m.get(b"abcde"),
         Err(MapError::LengthMismatch { .. })
     ));
-    drop(m);
     // The same header with other lengths.
     assert_eq!(
         PageMap::open(&mut c, 1, 8, 8).err(),

@@ -20,7 +20,7 @@ macro_rules! vmcalls {
             ///
             /// # Safety
             /// Off wasm32 this only panics; on wasm32 it is the import.
-            #[allow(unused_variables)]
+            #[allow(unused_variables, clippy::too_many_arguments)]
             pub unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
                 panic!(concat!("svm-sdk: `", stringify!($name), "` is a vmcall and runs only inside the VM (wasm32)"))
             }
