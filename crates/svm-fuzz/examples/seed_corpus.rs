@@ -289,6 +289,14 @@ fn vmcalls() {
             ],
         ),
         (
+            "abort",
+            vec![
+                op("storage_write_from_mem", &[0, 0, 8, 2, 0, 0]),
+                op("log", &[0, 8]),
+                op("abort", &[0, 16]),
+            ],
+        ),
+        (
             "storage_read_to_mem",
             vec![
                 op("storage_write_from_mem", &[0, 0, 16, 1, 0, 4080]),
