@@ -109,6 +109,10 @@ func NewRuntime(cfg Config) (*Runtime, error) {
 		c.sync_writes = 1
 	}
 	c.keep_blocks = C.uint64_t(cfg.KeepBlocks)
+	c.max_call_depth = C.uint32_t(cfg.MaxCallDepth)
+	if cfg.AllowReentrancy {
+		c.allow_reentrancy = 1
+	}
 	if cfg.Backend != BackendMemory {
 		p, err := cstring("open", "path", cfg.Path)
 		if err != nil {

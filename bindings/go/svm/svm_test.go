@@ -971,3 +971,49 @@ func loggerWasm() []byte {
 		section(11, vec(cat([]byte{0, 0x41, 0, 0x0b}, name("hello")))),
 	)
 }
+
+// TestInnerCallSettings runs contracts/escrow, whose deposit calls its
+// token's transfer_from with svm.call, with the escrow itself as the token:
+// the inner call re-enters the escrow. Each setting of the config gives its
+// own status to the escrow, which logs it and succeeds.
+func TestInnerCallSettings(t *testing.T) {
+	escrowWasm, err := os.ReadFile(filepath.Join("..", "..", "..", "contracts", "escrow", "escrow.wasm"))
+	if err != nil {
+		t.Fatalf("read escrow.wasm: %v", err)
+	}
+	cases := []struct {
+		name string
+		cfg  Config
+		want ErrorCode
+	}{
+		{"re-entrancy refused by default", Config{}, CodeReentrancy},
+		{"re-entrancy allowed: no transfer_from in the escrow", Config{AllowReentrancy: true}, CodeFunctionNotFound},
+		{"one frame only", Config{MaxCallDepth: 1, AllowReentrancy: true}, CodeCallDepth},
+	}
+	for _, c := range cases {
+		rt := open(t, c.cfg)
+		escrow, err := rt.Deploy(author, 0, "escrow", escrowWasm)
+		if err != nil {
+			t.Fatalf("%s: deploy: %v", c.name, err)
+		}
+		r, err := rt.Call(Call{Contract: escrow, Sender: alice, Function: "init",
+			Calldata: escrow[:], GasLimit: 10_000_000})
+		if err != nil || !r.Success {
+			t.Fatalf("%s: init: %v %+v", c.name, err, r)
+		}
+		data := make([]byte, 36)
+		copy(data[8:28], bob[:])
+		data[35] = 10
+		r, err = rt.Call(Call{Contract: escrow, Sender: alice, Function: "deposit",
+			Calldata: data, GasLimit: 10_000_000})
+		if err != nil || !r.Success {
+			t.Fatalf("%s: deposit: %v %+v", c.name, err, r)
+		}
+		if len(r.Calls) != 1 || r.Calls[0].ErrorCode != c.want || r.Calls[0].Function != "transfer_from" {
+			t.Fatalf("%s: inner calls %+v, want one failing with %v", c.name, r.Calls, c.want)
+		}
+		if !reflect.DeepEqual(r.ReturnData, []byte{byte(c.want)}) {
+			t.Fatalf("%s: return data %v, want [%d]", c.name, r.ReturnData, c.want)
+		}
+	}
+}

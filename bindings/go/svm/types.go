@@ -236,6 +236,13 @@ type Config struct {
 	// KeepBlocks is how many blocks' states stay readable (0: 128;
 	// math.MaxUint64: never prune).
 	KeepBlocks uint64
+	// MaxCallDepth is the most frames on a transaction's call stack
+	// (svm.call; the transaction's own included): a deeper inner call
+	// fails with CodeCallDepth (0: 64).
+	MaxCallDepth uint32
+	// AllowReentrancy lets an inner call enter a contract already on the
+	// call stack; by default it fails with CodeReentrancy.
+	AllowReentrancy bool
 }
 
 // InnerCall is one contract-to-contract call (svm.call) made during a

@@ -153,6 +153,17 @@ typedef struct SvmConfig {
    (an archive node).
    */
   uint64_t keep_blocks;
+  /*
+   The most frames on a transaction's call stack (`svm.call`; the
+   transaction's own included); a deeper inner call gets status 12
+   (`CallDepth`). 0: the default, 64.
+   */
+  uint32_t max_call_depth;
+  /*
+   Non-zero: an inner call may enter a contract already on the call
+   stack. 0 (the default): it gets status 13 (`Reentrancy`).
+   */
+  uint8_t allow_reentrancy;
 } SvmConfig;
 
 /*

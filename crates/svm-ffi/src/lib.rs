@@ -149,6 +149,13 @@ pub struct SvmConfig {
     /// older states reach. 0: the default, 128. `UINT64_MAX`: never prune
     /// (an archive node).
     pub keep_blocks: u64,
+    /// The most frames on a transaction's call stack (`svm.call`; the
+    /// transaction's own included); a deeper inner call gets status 12
+    /// (`CallDepth`). 0: the default, 64.
+    pub max_call_depth: u32,
+    /// Non-zero: an inner call may enter a contract already on the call
+    /// stack. 0 (the default): it gets status 13 (`Reentrancy`).
+    pub allow_reentrancy: u8,
 }
 
 /// A kind and value of a wasm argument or result.
@@ -396,8 +403,12 @@ pub unsafe extern "C" fn svm_runtime_create(
             module_cache: ModuleCacheConfig::default(),
             allow_set_balance: c.allow_set_balance != 0,
             sync_writes: c.sync_writes != 0,
+            allow_reentrancy: c.allow_reentrancy != 0,
             ..RuntimeConfig::default()
         };
+        if c.max_call_depth > 0 {
+            cfg.max_call_depth = c.max_call_depth;
+        }
         cfg.keep_blocks = match c.keep_blocks {
             0 => cfg.keep_blocks,
             u64::MAX => 0,
