@@ -1023,6 +1023,8 @@ mod tests {
             allow_set_balance: 0,
             sync_writes: 0,
             keep_blocks: 0,
+            max_call_depth: 0,
+            allow_reentrancy: 0,
         }
     }
 
