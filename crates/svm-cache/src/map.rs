@@ -60,6 +60,13 @@ const MAGIC: &[u8; 4] = b"MAP1";
 const LEAF: u8 = 1;
 const INNER: u8 = 2;
 const NODE_HEADER: usize = 8;
+/// The deepest path a map operation follows. A map this module builds
+/// never comes near it (nodes split in halves of at least 31 children, so
+/// 2^31 node pages fit in 8 levels); a deeper path, or a cycle, can only
+/// be node pages the contract overwrote with its own bytes
+/// (`storage_write_*` may write any page), and is [`MapError::Corrupt`].
+/// It bounds the work of one operation, whose gas is charged after it.
+pub const MAX_DEPTH: usize = 32;
 
 /// Why a map operation failed. Nothing was written then... except when
 /// the page cache itself failed mid-way; the caller discards the run.
@@ -132,6 +139,16 @@ enum Node {
     },
 }
 
+/// `page` if it is a node page of the map region; a root or child pointer
+/// outside it is a corrupt node.
+fn node_page(page: u32) -> Result<u32, MapError> {
+    if (MAP_REGION_START..ALLOCATOR_PAGE.0).contains(&page) {
+        Ok(page)
+    } else {
+        Err(MapError::Corrupt(page))
+    }
+}
+
 fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
@@ -190,6 +207,14 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
             count: u64::from_be_bytes(page[8..16].try_into().unwrap_or_default()),
             root: be32(&page[16..20]),
         })
+    }
+
+    /// The entry count after one more entry; a count at `u64::MAX` can only
+    /// be a header the contract overwrote.
+    fn count_plus_one(&self, h: &Header) -> Result<u64, MapError> {
+        h.count
+            .checked_add(1)
+            .ok_or(MapError::Corrupt(self.header.0))
     }
 
     fn write_header(&mut self, h: &Header) -> Result<(), MapError> {
@@ -260,6 +285,7 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
     /// place (no decoding).
     fn child_for(&mut self, page: u32, key: &[u8]) -> Result<Option<u32>, MapError> {
         let k = self.key_len;
+        node_page(page)?;
         self.stats.nodes_read += 1;
         let p = self.cache.page(PageIndex(page))?;
         let n = usize::from(u16::from_be_bytes([p[2], p[3]]));
@@ -306,6 +332,7 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
     }
 
     fn read_node(&mut self, page: u32) -> Result<Node, MapError> {
+        node_page(page)?;
         let (k, v) = (self.key_len, self.value_len);
         let p = self.cache.page(PageIndex(page))?;
         let n = usize::from(u16::from_be_bytes([p[2], p[3]]));
@@ -389,7 +416,12 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
         key: &[u8],
     ) -> Result<(u32, usize, Result<usize, usize>), MapError> {
         let mut page = root;
+        let mut depth = 0;
         while let Some(child) = self.child_for(page, key)? {
+            depth += 1;
+            if depth > MAX_DEPTH {
+                return Err(MapError::Corrupt(child));
+            }
             page = child;
         }
         let (k, v) = (self.key_len, self.value_len);
@@ -465,7 +497,7 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
             match self.insert_in_place(&header, key, value)? {
                 Some(replaced) => {
                     if !replaced {
-                        header.count += 1;
+                        header.count = self.count_plus_one(&header)?;
                         self.write_header(&header)?;
                     }
                     return Ok(replaced);
@@ -491,6 +523,9 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
             match self.read_node(page)? {
                 Node::Leaf(entries) => break entries,
                 Node::Inner { keys, children } => {
+                    if path.len() >= MAX_DEPTH {
+                        return Err(MapError::Corrupt(page));
+                    }
                     let i = keys.partition_point(|k| k.as_slice() <= key);
                     let child = children[i];
                     path.push((page, keys, children, i));
@@ -509,7 +544,7 @@ impl<'a, S: PageStorage> PageMap<'a, S> {
             }
             Err(i) => entries.insert(i, (key.to_vec(), value.to_vec())),
         }
-        header.count += 1;
+        header.count = self.count_plus_one(&header)?;
         if entries.len() <= self.leaf_cap() {
             self.write_node(page, &Node::Leaf(entries))?;
             self.write_header(&header)?;

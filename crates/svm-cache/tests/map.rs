@@ -139,3 +139,80 @@ fn a_lookup_reads_one_node_per_level() {
     assert_eq!(m.stats.nodes_read, 3);
     assert_eq!(m.get(&[0xff; 20]).unwrap(), None);
 }
+
+/// Writes a map header (4-byte keys, 8-byte values) with `count` entries
+/// and root `root` into page 1, as a contract's `storage_write_*` may.
+fn forged_header(c: &mut PageCache<PageStore<Arc<MemKv>>>, count: u64, root: u32) {
+    let mut h = [0u8; 20];
+    h[..4].copy_from_slice(b"MAP1");
+    h[4] = 4;
+    h[5..7].copy_from_slice(&8u16.to_be_bytes());
+    h[8..16].copy_from_slice(&count.to_be_bytes());
+    h[16..20].copy_from_slice(&root.to_be_bytes());
+    c.write(svm_pages::PageIndex(1), 0, &h).unwrap();
+}
+
+/// An inner node with no keys whose only child is `child`.
+fn forged_inner(c: &mut PageCache<PageStore<Arc<MemKv>>>, page: u32, child: u32) {
+    let mut n = [0u8; 12];
+    n[0] = 2;
+    n[8..12].copy_from_slice(&child.to_be_bytes());
+    c.write(svm_pages::PageIndex(page), 0, &n).unwrap();
+}
+
+fn corrupt<T: std::fmt::Debug>(r: Result<T, MapError>) {
+    assert!(matches!(r, Err(MapError::Corrupt(_))), "{r:?}");
+}
+
+#[test]
+fn forged_map_pages_are_corrupt_not_a_hang_or_a_panic() {
+    let r = MAP_REGION_START;
+    // A node whose child is itself: a cycle. Every operation stops at the
+    // depth limit.
+    let mut c = cache();
+    forged_header(&mut c, 1, r);
+    forged_inner(&mut c, r, r);
+    let mut m = PageMap::open(&mut c, 1, 4, 8).unwrap();
+    corrupt(m.get(b"abcd"));
+    corrupt(m.insert(b"abcd", &[1; 8]));
+    corrupt(m.remove(b"abcd"));
+    assert!(m.stats.nodes_read <= 3 * (svm_cache::map::MAX_DEPTH as u64 + 2));
+
+    // A root or child outside the map region (a contract's own variable
+    // page, or the allocator page).
+    for bad in [0u32, 5, u32::MAX] {
+        let mut c = cache();
+        forged_header(&mut c, 1, r);
+        forged_inner(&mut c, r, bad);
+        let mut m = PageMap::open(&mut c, 1, 4, 8).unwrap();
+        corrupt(m.get(b"abcd"));
+        corrupt(m.insert(b"abcd", &[1; 8]));
+        if bad != 0 {
+            // (A root of 0 is an empty map.)
+            let mut c = cache();
+            forged_header(&mut c, 1, bad);
+            let mut m = PageMap::open(&mut c, 1, 4, 8).unwrap();
+            corrupt(m.get(b"abcd"));
+        }
+    }
+
+    // An entry count at u64::MAX cannot grow.
+    let mut c = cache();
+    {
+        let mut m = PageMap::open(&mut c, 1, 4, 8).unwrap();
+        m.insert(b"aaaa", &[1; 8]).unwrap();
+    }
+    let root = u32::from_be_bytes(
+        c.page(svm_pages::PageIndex(1)).unwrap()[16..20]
+            .try_into()
+            .unwrap(),
+    );
+    forged_header(&mut c, u64::MAX, root);
+    let mut m = PageMap::open(&mut c, 1, 4, 8).unwrap();
+    corrupt(m.insert(b"bbbb", &[2; 8]));
+    assert_eq!(
+        m.insert(b"aaaa", &[3; 8]),
+        Ok(true),
+        "an update adds nothing"
+    );
+}
