@@ -15,7 +15,7 @@
 //!
 //! | function | call data | effect | return data |
 //! |---|---|---|---|
-//! | `init` | supply (8) | once: the sender becomes the minter and gets `supply` | — |
+//! | `init` | supply (8) | once: the sender becomes the minter and gets `supply`. Until it runs anyone may call it: send it in the deploy's block | — |
 //! | `mint` | n × (account (20) ‖ amount (8)) | minter only: credits each account | — |
 //! | `transfer` | to (20) ‖ amount (8) | moves the sender's tokens; event `Transfer` | — |
 //! | `approve` | spender (20) ‖ amount (8) | sets the sender's allowance for `spender`; event `Approval` | — |

@@ -34,7 +34,8 @@ use crate::{
 pub const AUTHOR: Address = Address([0xa0; 20]);
 
 /// The gas limit of a deploy or call unless [`Call::gas`] says otherwise:
-/// the default [`RuntimeConfig::max_tx_gas`] (100 000 000).
+/// the default [`RuntimeConfig::max_tx_gas`] (100 000 000), or the VM's
+/// `max_tx_gas` when that is lower.
 pub const DEFAULT_GAS: u64 = 100_000_000;
 
 /// A deterministic test account: the first 20 bytes of
@@ -54,6 +55,8 @@ pub struct TestVm<K: KvStore + Clone + 'static = Arc<MemKv>> {
     rt: Runtime<K>,
     node: Arc<KvNodeHost<K>>,
     nonce: u64,
+    /// [`DEFAULT_GAS`] capped by the configuration's `max_tx_gas`.
+    gas: u64,
 }
 
 impl TestVm {
@@ -79,12 +82,19 @@ impl<K: KvStore + Clone + 'static> TestVm<K> {
     /// receipts on each).
     pub fn on(kv: K, config: RuntimeConfig) -> Self {
         let node = Arc::new(KvNodeHost::new(kv.clone()));
+        let gas = DEFAULT_GAS.min(config.max_tx_gas);
         let rt = Runtime::new(kv, node.clone(), config);
-        Self { rt, node, nonce: 0 }
+        Self {
+            rt,
+            node,
+            nonce: 0,
+            gas,
+        }
     }
 
     /// Deploys `code` (wasm bytes) from [`AUTHOR`] with the next nonce
-    /// (0, 1, ...) and [`DEFAULT_GAS`]; its address.
+    /// (0, 1, ...) and [`DEFAULT_GAS`] (capped by `max_tx_gas`); its
+    /// address.
     ///
     /// # Errors
     /// The [`DeployError`] of invalid code or a failing store.
@@ -93,7 +103,7 @@ impl<K: KvStore + Clone + 'static> TestVm<K> {
             author: AUTHOR,
             nonce: self.nonce,
             name: "test".into(),
-            gas_limit: DEFAULT_GAS,
+            gas_limit: self.gas,
             code: code.to_vec(),
         })?;
         self.nonce += 1;
@@ -102,7 +112,7 @@ impl<K: KvStore + Clone + 'static> TestVm<K> {
 
     /// A call of `function` of `contract`, to configure and [`Call::send`]:
     /// sender [`account`]`("sender")`, no call data, no arguments, value 0,
-    /// [`DEFAULT_GAS`], the latest state.
+    /// [`DEFAULT_GAS`] (capped by `max_tx_gas`), the latest state.
     pub fn call(&self, contract: Address, function: &str) -> Call<'_, K> {
         Call {
             vm: self,
@@ -113,7 +123,7 @@ impl<K: KvStore + Clone + 'static> TestVm<K> {
                 function: function.into(),
                 args: Vec::new(),
                 calldata: Vec::new(),
-                gas_limit: DEFAULT_GAS,
+                gas_limit: self.gas,
                 state: StateRef::Latest,
             },
         }

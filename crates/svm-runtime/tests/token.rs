@@ -234,11 +234,38 @@ fn escrow_calls_the_token_and_both_commit_together() {
     );
     assert_eq!((t.balance(alice), t.balance(esc)), (600, 400));
 
-    // Only the buyer releases; then the seller is paid.
+    // Deal ids are per buyer: bob's id 7 is another deal (none), and his
+    // deposit with id 7 does not collide with alice's.
     aborted(
         &vm.call(esc, "release").sender(bob).calldata(be(7)).send(),
-        "only the buyer releases",
+        "no such deal",
     );
+    let r = vm
+        .call(esc, "deposit")
+        .sender(bob)
+        .calldata(cat(&[&be(7), &bob.0, &be(1)]))
+        .send();
+    assert_eq!(
+        ok(&r).return_data,
+        [ErrorCode::Trap as u8],
+        "no allowance, not a taken id"
+    );
+    // Only the seller refunds.
+    ok(&t.approve(alice, esc, 50));
+    assert_eq!(ok(&deposit(&vm, esc, 8, 50, None)).return_data, [0]);
+    let refund = cat(&[&alice.0, &be(8)]);
+    aborted(
+        &vm.call(esc, "refund")
+            .sender(alice)
+            .calldata(refund.clone())
+            .send(),
+        "only the seller refunds",
+    );
+    ok(&vm.call(esc, "refund").sender(bob).calldata(refund).send());
+    assert_eq!((t.balance(alice), t.balance(esc)), (600, 400));
+    let r = vm.call(esc, "token_address").send();
+    assert_eq!(ok(&r).return_data, tok.0);
+    // The buyer releases; the seller is paid.
     let r = vm.call(esc, "release").sender(alice).calldata(be(7)).send();
     ok(&r);
     assert_eq!(r.calls[0].function, "transfer");
@@ -268,7 +295,10 @@ fn a_failing_token_call_is_rolled_back_while_the_escrow_goes_on() {
         token_root
     );
     assert_eq!(t.balance(account("alice")), 1_000);
-    let r = vm.call(esc, "deal").calldata(be(1)).send();
+    let r = vm
+        .call(esc, "deal")
+        .calldata(cat(&[&account("alice").0, &be(1)]))
+        .send();
     assert!(ok(&r).return_data.is_empty(), "no deal was opened");
 }
 

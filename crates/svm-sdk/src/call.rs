@@ -49,9 +49,10 @@ pub enum Gas {
 /// (returned if the call fails). `Ok` when the callee succeeded; its
 /// return data is then [`return_data`].
 ///
-/// The call itself fails (`HostCall`, this contract's receipt) only on bad
-/// input: a function name over 255 bytes, call data over 64 KiB, a value
-/// over `i64::MAX`.
+/// This contract's own call fails instead only on bad input: a function
+/// name over 255 bytes or call data over 64 KiB (`HostCall`, from the VM),
+/// or a value over `i64::MAX` (`Trap`, `contract aborted: call value over
+/// i64::MAX`, from the SDK).
 pub fn call(
     contract: &Address,
     function: &str,

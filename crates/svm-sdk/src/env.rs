@@ -38,8 +38,9 @@ pub fn balance(account: &Address) -> u64 {
 }
 
 /// Moves `amount` coins from this contract's **own** balance to `to`
-/// (`svm.transfer`). The call fails (its receipt, `HostCall`) when the
-/// balance does not cover it or `amount` is over `i64::MAX`.
+/// (`svm.transfer`). The call fails with `HostCall` when the balance does
+/// not cover it, and with `Trap` (`contract aborted: transfer amount over
+/// i64::MAX`) when `amount` is over `i64::MAX`.
 pub fn transfer(to: &Address, amount: u64) {
     if amount > i64::MAX as u64 {
         crate::abort("transfer amount over i64::MAX");
