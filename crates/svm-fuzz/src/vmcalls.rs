@@ -414,12 +414,14 @@ fn direct(
         "transfer" => none(v::transfer(c, u(a[0]), u(a[1]), a[2])),
         "value" => v::value(c).map(Some),
         "map_get" => v::map_get(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]))
-            .map(|(r, _)| Some(i64::from(r))),
+            .0
+            .map(|r| Some(i64::from(r))),
         "map_set" => v::map_set(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3]), u(a[4]))
-            .map(|(r, _)| Some(i64::from(r))),
-        "map_remove" => {
-            v::map_remove(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3])).map(|(r, _)| Some(i64::from(r)))
-        }
+            .0
+            .map(|r| Some(i64::from(r))),
+        "map_remove" => v::map_remove(c, m, u(a[0]), u(a[1]), u(a[2]), u(a[3]))
+            .0
+            .map(|r| Some(i64::from(r))),
         "map_len" => v::map_len(c, u(a[0])).map(Some),
         "returndata_len" => v::returndata_len(c).map(|n| Some(i64::from(n))),
         "returndata_copy" => none(v::returndata_copy(c, m, u(a[0]), u(a[1]), u(a[2]))),

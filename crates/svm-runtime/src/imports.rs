@@ -363,23 +363,23 @@ fn with_mem<S: PageStorage + 'static, R>(
 }
 
 /// [`with_mem`] for the map vmcalls: afterwards also charges
-/// [`gas::map_nodes`] for the nodes the operation touched.
+/// [`gas::map_nodes`] for the nodes the operation touched, failed or not.
 fn with_map<S: PageStorage + 'static>(
     env: &mut EnvMut<'_, S>,
     cost: u64,
     f: impl FnOnce(
         &mut CallContext<S>,
         &WasmMemory<'_>,
-    ) -> Result<(u32, svm_cache::map::MapStats), VmCallError>,
+    ) -> (Result<u32, VmCallError>, svm_cache::map::MapStats),
 ) -> Result<u32, VmCallError> {
-    let (found, stats) = with_mem(env, cost, f)?;
+    let (result, stats) = with_mem(env, cost, |c, m| Ok(f(c, m)))?;
     let (data, mut store) = env.data_and_store_mut();
     let meter = data.meter.as_ref().ok_or(VmCallError::NoMemory)?;
     meter.charge(
         &mut store,
         gas::map_nodes(stats.nodes_read, stats.nodes_written),
     )?;
-    Ok(found)
+    result
 }
 
 /// [`with_mem`] for vmcalls that do not touch memory.

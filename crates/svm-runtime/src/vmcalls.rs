@@ -647,10 +647,33 @@ fn map_key(
     Ok(key)
 }
 
+/// Runs `op` on the map whose header is page `map_page` of the running
+/// contract; its result, and the nodes it touched **even when it failed**
+/// (a corrupt map fails after reading nodes, which are charged all the
+/// same).
+fn on_map<S: PageStorage, R>(
+    ctx: &mut CallContext<S>,
+    map_page: u32,
+    key_len: usize,
+    val_len: usize,
+    op: impl FnOnce(&mut PageMap<'_, S>) -> Result<R, svm_cache::map::MapError>,
+) -> (Result<R, VmCallError>, MapStats) {
+    let cache = match ctx.storage.cache() {
+        Ok(c) => c.cache_mut(),
+        Err(e) => return (Err(e.into()), MapStats::default()),
+    };
+    let mut map = match PageMap::open(cache, map_page, key_len, val_len) {
+        Ok(m) => m,
+        Err(e) => return (Err(e.into()), MapStats::default()),
+    };
+    let r = op(&mut map).map_err(VmCallError::from);
+    (r, map.stats)
+}
+
 /// `svm.map_get`: the value of the key at `key_ptr` in the map whose header
 /// is page `map_page` ([`svm_cache::map`]) into memory at `val_ptr`;
-/// returns 1 when found, 0 (memory untouched) when not. Also returns the
-/// nodes touched, for gas.
+/// 1 when found, 0 (memory untouched) when not. Also the nodes touched,
+/// for gas, whether or not it failed.
 pub fn map_get<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -659,24 +682,23 @@ pub fn map_get<S: PageStorage>(
     key_len: u32,
     val_ptr: u32,
     val_len: u32,
-) -> Result<(u32, MapStats), VmCallError> {
-    let key = map_key(mem, key_ptr, key_len, val_len)?;
-    let cache = ctx.storage.cache()?.cache_mut();
-    let mut map = PageMap::open(cache, map_page, key.len(), val_len as usize)?;
-    let found = map.get(&key)?;
-    let stats = map.stats;
-    match found {
-        Some(v) => {
-            mem.write(val_ptr, &v)?;
-            Ok((1, stats))
-        }
-        None => Ok((0, stats)),
-    }
+) -> (Result<u32, VmCallError>, MapStats) {
+    let key = match map_key(mem, key_ptr, key_len, val_len) {
+        Ok(k) => k,
+        Err(e) => return (Err(e), MapStats::default()),
+    };
+    let (found, stats) = on_map(ctx, map_page, key.len(), val_len as usize, |m| m.get(&key));
+    let r = found.and_then(|f| match f {
+        Some(v) => mem.write(val_ptr, &v).map(|()| 1),
+        None => Ok(0),
+    });
+    (r, stats)
 }
 
 /// `svm.map_set`: sets the key at `key_ptr` to the value at `val_ptr` in
 /// the map whose header is page `map_page` (created by its first set);
-/// returns 1 when it replaced a value, 0 when it added the key.
+/// 1 when it replaced a value, 0 when it added the key. Also the nodes
+/// touched, for gas, whether or not it failed.
 pub fn map_set<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -685,19 +707,24 @@ pub fn map_set<S: PageStorage>(
     key_len: u32,
     val_ptr: u32,
     val_len: u32,
-) -> Result<(u32, MapStats), VmCallError> {
-    let key = map_key(mem, key_ptr, key_len, val_len)?;
+) -> (Result<u32, VmCallError>, MapStats) {
+    let key = match map_key(mem, key_ptr, key_len, val_len) {
+        Ok(k) => k,
+        Err(e) => return (Err(e), MapStats::default()),
+    };
     let mut value = vec![0u8; val_len as usize];
-    mem.read(val_ptr, &mut value)?;
-    let cache = ctx.storage.cache()?.cache_mut();
-    let mut map = PageMap::open(cache, map_page, key.len(), value.len())?;
-    let replaced = map.insert(&key, &value)?;
-    Ok((u32::from(replaced), map.stats))
+    if let Err(e) = mem.read(val_ptr, &mut value) {
+        return (Err(e), MapStats::default());
+    }
+    let (replaced, stats) = on_map(ctx, map_page, key.len(), value.len(), |m| {
+        m.insert(&key, &value)
+    });
+    (replaced.map(u32::from), stats)
 }
 
 /// `svm.map_remove`: removes the key at `key_ptr` from the map whose header
-/// is page `map_page` (values of `val_len` bytes); returns 1 when it was
-/// there, 0 when not.
+/// is page `map_page` (values of `val_len` bytes); 1 when it was there, 0
+/// when not. Also the nodes touched, for gas, whether or not it failed.
 pub fn map_remove<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -705,12 +732,15 @@ pub fn map_remove<S: PageStorage>(
     key_ptr: u32,
     key_len: u32,
     val_len: u32,
-) -> Result<(u32, MapStats), VmCallError> {
-    let key = map_key(mem, key_ptr, key_len, val_len)?;
-    let cache = ctx.storage.cache()?.cache_mut();
-    let mut map = PageMap::open(cache, map_page, key.len(), val_len as usize)?;
-    let removed = map.remove(&key)?;
-    Ok((u32::from(removed), map.stats))
+) -> (Result<u32, VmCallError>, MapStats) {
+    let key = match map_key(mem, key_ptr, key_len, val_len) {
+        Ok(k) => k,
+        Err(e) => return (Err(e), MapStats::default()),
+    };
+    let (removed, stats) = on_map(ctx, map_page, key.len(), val_len as usize, |m| {
+        m.remove(&key)
+    });
+    (removed.map(u32::from), stats)
 }
 
 /// `svm.map_len`: the number of entries of the map whose header is page

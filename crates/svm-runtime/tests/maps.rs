@@ -126,3 +126,48 @@ fn map_gas_grows_with_the_nodes_touched() {
     assert_eq!(get.returns, vec![WasmValue::I64(150)]);
     assert_eq!(get.pages_read, 3, "header, root, leaf");
 }
+
+/// Forges, with `storage_write_from_mem`, a map at header page 1 whose root
+/// is an inner node at 0x8000_0000 whose only child is itself, then looks a
+/// key up in it.
+const FORGED: &str = r#"(module
+  (import "svm" "storage_write_from_mem" (func $w (param i32 i32 i32 i32 i32 i32)))
+  (import "svm" "map_get" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  ;; header: MAP1, key 20, value 8, count 1, root 0x80000000
+  (data (i32.const 0) "MAP1\14\00\08\00\00\00\00\00\00\00\00\01\80\00\00\00")
+  ;; inner node, 0 keys, child 0 = 0x80000000
+  (data (i32.const 32) "\02\00\00\00\00\00\00\00\80\00\00\00")
+  ;; a node of no kind
+  (data (i32.const 48) "\03\00\00\00\00\00\00\00\80\00\00\00")
+  (func $forge (param $node i32)
+    (call $w (i32.const 0) (i32.const 0) (i32.const 20) (i32.const 1) (i32.const 0) (i32.const 0))
+    (call $w (i32.const 0) (local.get $node) (i32.const 12) (i32.const 0x80000000) (i32.const 0) (i32.const 0)))
+  (func (export "forge_cycle") (call $forge (i32.const 32)))
+  (func (export "forge_bad_kind") (call $forge (i32.const 48)))
+  (func (export "get") (result i32)
+    (call $get (i32.const 1) (i32.const 100) (i32.const 20) (i32.const 200) (i32.const 8))))"#;
+
+#[test]
+fn a_forged_cyclic_map_fails_the_call_and_pays_for_the_nodes_read() {
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let lookup = |forge: &str, nonce: u64| {
+        let c = deploy_wat(&rt, FORGED, nonce).address;
+        assert!(run(&rt, c, forge, vec![]).success);
+        let r = run(&rt, c, "get", vec![]);
+        assert!(!r.success);
+        let e = r.error.unwrap();
+        assert_eq!(e.code, ErrorCode::HostCall);
+        assert!(e.message.contains("corrupt"), "{}", e.message);
+        r.gas_used
+    };
+    // Both read the same two pages (the header and node 0x8000_0000); the
+    // cycle walks it to the depth limit, 33 node reads, the other stops at
+    // the first. Failed or not, every node read is paid for.
+    let cycle = lookup("forge_cycle", 0);
+    let bad_kind = lookup("forge_bad_kind", 1);
+    assert_eq!(
+        cycle - bad_kind,
+        svm_runtime::gas::map_nodes(33, 0) - svm_runtime::gas::map_nodes(1, 0)
+    );
+}
