@@ -70,26 +70,43 @@ pub(crate) fn account(i: u32) -> Address {
     Address(a)
 }
 
-fn balances_hash(env: &Env, n: u32) -> Result<String, String> {
+/// `blake3` over `account(i) ‖ balance (u64 BE)` for i = 0, 1, ...: the
+/// balances hash of a demo summary (node balances or the token's).
+pub(crate) fn hash_balances(balances: impl IntoIterator<Item = u64>) -> String {
     let mut h = blake3::Hasher::new();
-    for i in 0..n {
-        let a = account(i);
-        let b = env.node.balance(&a).map_err(|e| e.to_string())?;
-        h.update(a.as_bytes());
+    for (i, b) in balances.into_iter().enumerate() {
+        h.update(account(i as u32).as_bytes());
         h.update(&b.to_be_bytes());
     }
-    Ok(h.finalize().to_hex().to_string())
+    h.finalize().to_hex().to_string()
 }
 
-pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
-    if o.contract == DemoContract::Token {
-        return crate::token_demo::run(env, o);
-    }
+/// The node balances of the first `n` demo accounts, hashed.
+fn balances_hash(env: &Env, n: u32) -> Result<String, String> {
+    let balances = (0..n)
+        .map(|i| env.node.balance(&account(i)).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(hash_balances(balances))
+}
+
+/// Checks the options and that the data directory holds no demo yet, then
+/// deploys `code` as `name` (nonce 0) and the counter (nonce 1) from
+/// [`AUTHOR`]; their addresses.
+pub(crate) fn setup(
+    env: &Env,
+    o: &Options,
+    code: &[u8],
+    name: &str,
+) -> Result<(Address, Address), String> {
     if o.accounts < 2 || o.block == 0 {
         return Err("the demo needs at least 2 accounts and a block of at least 1".into());
     }
-    let kv = env.rt.kv();
-    if kv.contains(SUMMARY_KEY).map_err(|e| e.to_string())? {
+    if env
+        .rt
+        .kv()
+        .contains(SUMMARY_KEY)
+        .map_err(|e| e.to_string())?
+    {
         return Err(
             "this data directory already holds a demo: use a fresh --data-dir, or --verify".into(),
         );
@@ -103,11 +120,140 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
                 gas_limit: 100_000_000,
                 code,
             })
+            .map(|d| d.address)
             .map_err(|e| format!("deploying {name}: {e}"))
     };
-    let coin = deploy(COIN.to_vec(), 0, "coin")?.address;
+    let contract = deploy(code.to_vec(), 0, name)?;
     let counter_code = wat::parse_str(COUNTER).map_err(|e| e.to_string())?;
-    let counter = deploy(counter_code, 1, "counter")?.address;
+    Ok((contract, deploy(counter_code, 1, "counter")?))
+}
+
+/// The counter's `add(1)` that ends every demo block.
+pub(crate) fn counter_bump(counter: Address) -> Tx {
+    Tx::Call(CallTx {
+        value: 0,
+        contract: counter,
+        sender: AUTHOR,
+        function: "add".into(),
+        args: vec![WasmValue::I64(1)],
+        calldata: vec![],
+        gas_limit: 1_000_000,
+        state: StateRef::Latest,
+    })
+}
+
+/// The latest state root of contract `a` (`what` names it in the error).
+pub(crate) fn state_of(env: &Env, a: &Address, what: &str) -> Result<String, String> {
+    Ok(env
+        .rt
+        .contract(a)
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("{what} vanished"))?
+        .state
+        .to_string())
+}
+
+/// What the database holds after a demo: live keys, live key and value
+/// bytes, and the directory's size on disk (disk backends).
+pub(crate) struct StorageReport {
+    live_keys: usize,
+    live_bytes: usize,
+    disk: Option<u64>,
+}
+
+impl StorageReport {
+    pub(crate) fn of(env: &Env) -> Result<Self, String> {
+        let (live_keys, live_bytes) = live_kv(env)?;
+        Ok(Self {
+            live_keys,
+            live_bytes,
+            disk: env.dir.as_deref().map(dir_size),
+        })
+    }
+
+    /// Adds `live_keys`, `live_kv_bytes` and `db_dir_bytes` to `out`.
+    pub(crate) fn add_to(&self, out: &mut Value) {
+        out["live_keys"] = json!(self.live_keys);
+        out["live_kv_bytes"] = json!(self.live_bytes);
+        out["db_dir_bytes"] = json!(self.disk);
+    }
+
+    /// The `storage` line of the human output.
+    pub(crate) fn print(&self) {
+        println!(
+            "storage            {} live keys, {} live KV bytes{}",
+            self.live_keys,
+            self.live_bytes,
+            match self.disk {
+                Some(d) => format!(", database directory {d} bytes"),
+                None => String::new(),
+            }
+        );
+    }
+}
+
+/// Field `k` of a demo summary, as text.
+pub(crate) fn summary_field(s: &Value, k: &str) -> Result<String, String> {
+    s[k].as_str()
+        .map(str::to_string)
+        .ok_or(format!("summary lacks {k}"))
+}
+
+/// For each (address field, state field) of the summary: the contract's
+/// latest root is the recorded one and opens. Differences go to
+/// `problems`.
+pub(crate) fn check_roots(
+    env: &Env,
+    s: &Value,
+    pairs: [(&str, &str); 2],
+    problems: &mut Vec<String>,
+) -> Result<(), String> {
+    for (addr_key, state_key) in pairs {
+        let a = crate::address(&summary_field(s, addr_key)?)?;
+        let rec = env
+            .rt
+            .contract(&a)
+            .map_err(|e| e.to_string())?
+            .ok_or(format!("{addr_key} {a} is missing"))?;
+        if rec.state.to_string() != summary_field(s, state_key)? {
+            problems.push(format!("{addr_key} state root differs"));
+        }
+        if env.rt.pages().open(&a, &rec.state).is_err() {
+            problems.push(format!("{addr_key} state does not open"));
+        }
+    }
+    Ok(())
+}
+
+/// The counter, queried at its recorded state (a query writes nothing, not
+/// even a block), counts the summary's blocks. A difference goes to
+/// `problems`.
+pub(crate) fn check_counter(
+    env: &Env,
+    s: &Value,
+    problems: &mut Vec<String>,
+) -> Result<(), String> {
+    let r = env.rt.call(&CallTx {
+        value: 0,
+        contract: crate::address(&summary_field(s, "counter")?)?,
+        sender: AUTHOR,
+        function: "get".into(),
+        args: vec![],
+        calldata: vec![],
+        gas_limit: 1_000_000,
+        state: StateRef::At(crate::state(&summary_field(s, "counter_state")?)?),
+    });
+    if r.returns != vec![WasmValue::I64(s["blocks"].as_i64().unwrap_or(-1))] {
+        problems.push(format!("counter reads {:?}", r.returns));
+    }
+    Ok(())
+}
+
+pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
+    if o.contract == DemoContract::Token {
+        return crate::token_demo::run(env, o);
+    }
+    let (coin, counter) = setup(env, o, COIN, "coin")?;
     for i in 0..o.accounts {
         env.node
             .set_balance(&account(i), FUNDING)
@@ -157,16 +303,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
                 state: StateRef::Latest,
             }));
         }
-        txs.push(Tx::Call(CallTx {
-            value: 0,
-            contract: counter,
-            sender: AUTHOR,
-            function: "add".into(),
-            args: vec![WasmValue::I64(1)],
-            calldata: vec![],
-            gas_limit: 1_000_000,
-            state: StateRef::Latest,
-        }));
+        txs.push(counter_bump(counter));
         let out = env.rt.execute_block(&txs).map_err(|e| e.to_string())?;
         let mut receipts_in = Vec::with_capacity(out.outcomes.len());
         for o in out.outcomes {
@@ -210,23 +347,13 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
     }
     bar.finish_and_clear();
     let total_secs = started.elapsed().as_secs_f64();
-    let coin_state = env
-        .rt
-        .contract(&coin)
-        .map_err(|e| e.to_string())?
-        .ok_or("coin vanished")?
-        .state;
-    let counter_state = env
-        .rt
-        .contract(&counter)
-        .map_err(|e| e.to_string())?
-        .ok_or("counter vanished")?
-        .state;
+    let coin_state = state_of(env, &coin, "coin")?;
+    let counter_state = state_of(env, &counter, "counter")?;
     let summary = json!({
         "coin": coin.to_string(),
         "counter": counter.to_string(),
-        "coin_state": coin_state.to_string(),
-        "counter_state": counter_state.to_string(),
+        "coin_state": coin_state,
+        "counter_state": counter_state,
         "accounts": o.accounts,
         "transfers": o.transfers,
         "blocks": blocks.len(),
@@ -235,17 +362,16 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         "receipts_hash": receipts.finalize().to_hex().to_string(),
         "balances_hash": balances_hash(env, o.accounts)?,
     });
-    kv.put(SUMMARY_KEY, summary.to_string().as_bytes())
+    env.rt
+        .kv()
+        .put(SUMMARY_KEY, summary.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
     let tps = f64::from(o.transfers) / total_secs.max(1e-9);
-    let (live_keys, live_bytes) = live_kv(env)?;
-    let disk = env.dir.as_deref().map(dir_size);
+    let storage = StorageReport::of(env)?;
     if env.json {
         let mut out = summary.clone();
         out["tx_per_s"] = json!(tps.round());
-        out["live_keys"] = json!(live_keys);
-        out["live_kv_bytes"] = json!(live_bytes);
-        out["db_dir_bytes"] = json!(disk);
+        storage.add_to(&mut out);
         out["per_block"] = Value::Array(blocks);
         println!("{out}");
     } else {
@@ -257,13 +383,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         println!("gas used           {gas}");
         println!("coin state root    {coin_state}");
         println!("counter state root {counter_state}");
-        println!(
-            "storage            {live_keys} live keys, {live_bytes} live KV bytes{}",
-            match disk {
-                Some(d) => format!(", database directory {d} bytes"),
-                None => String::new(),
-            }
-        );
+        storage.print();
     }
     Ok(())
 }
@@ -300,47 +420,19 @@ pub(crate) fn verify(env: &Env, o: &Options) -> Result<(), String> {
     if s["contract"] == "token" {
         return crate::token_demo::verify(env, &s);
     }
-    let field = |k: &str| {
-        s[k].as_str()
-            .map(str::to_string)
-            .ok_or(format!("summary lacks {k}"))
-    };
+    let field = |k: &str| summary_field(&s, k);
     let mut problems = Vec::new();
-    for (addr_key, state_key) in [("coin", "coin_state"), ("counter", "counter_state")] {
-        let a = crate::address(&field(addr_key)?)?;
-        let rec = env
-            .rt
-            .contract(&a)
-            .map_err(|e| e.to_string())?
-            .ok_or(format!("{addr_key} {a} is missing"))?;
-        if rec.state.to_string() != field(state_key)? {
-            problems.push(format!("{addr_key} state root differs"));
-        }
-        if env.rt.pages().open(&a, &rec.state).is_err() {
-            problems.push(format!("{addr_key} state does not open"));
-        }
-    }
+    check_roots(
+        env,
+        &s,
+        [("coin", "coin_state"), ("counter", "counter_state")],
+        &mut problems,
+    )?;
     let accounts = s["accounts"].as_u64().unwrap_or(u64::from(o.accounts)) as u32;
     if balances_hash(env, accounts)? != field("balances_hash")? {
         problems.push("balances differ".into());
     }
-    let counter = crate::address(&field("counter")?)?;
-    let counter_state = crate::state(&field("counter_state")?)?;
-    // A query at the recorded state: verifying writes nothing, not even a
-    // block.
-    let r = env.rt.call(&CallTx {
-        value: 0,
-        contract: counter,
-        sender: AUTHOR,
-        function: "get".into(),
-        args: vec![],
-        calldata: vec![],
-        gas_limit: 1_000_000,
-        state: StateRef::At(counter_state),
-    });
-    if r.returns != vec![WasmValue::I64(s["blocks"].as_i64().unwrap_or(-1))] {
-        problems.push(format!("counter reads {:?}", r.returns));
-    }
+    check_counter(env, &s, &mut problems)?;
     if problems.is_empty() {
         env.print(
             format!(

@@ -14,13 +14,13 @@
 //! restart by querying every account's `balance_of` at the recorded state.
 
 use serde_json::{Value, json};
-use svm_runtime::{CallTx, DeployTx, StateRef, Tx, TxOutcome, WasmValue};
+use svm_runtime::{CallTx, StateRef, Tx, TxOutcome};
 use svm_types::Address;
 
 use crate::Env;
 use crate::demo::{
-    AUTHOR, COUNTER, FUNDING, MAX_AMOUNT, Options, SUMMARY_KEY, SplitMix64, account, dir_size,
-    live_kv,
+    AUTHOR, FUNDING, MAX_AMOUNT, Options, SUMMARY_KEY, SplitMix64, StorageReport, account,
+    check_counter, check_roots, counter_bump, hash_balances, setup, state_of, summary_field,
 };
 
 const TOKEN: &[u8] = include_bytes!("../../../contracts/token/token.wasm");
@@ -59,39 +59,8 @@ fn block(env: &Env, txs: &[Tx]) -> Result<(Vec<svm_runtime::Receipt>, u64, u64),
     Ok((receipts, read, out.stats.pages_written as u64))
 }
 
-fn balances_hash(balances: &[u64]) -> String {
-    let mut h = blake3::Hasher::new();
-    for (i, b) in balances.iter().enumerate() {
-        h.update(account(i as u32).as_bytes());
-        h.update(&b.to_be_bytes());
-    }
-    h.finalize().to_hex().to_string()
-}
-
 pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
-    if o.accounts < 2 || o.block == 0 {
-        return Err("the demo needs at least 2 accounts and a block of at least 1".into());
-    }
-    let kv = env.rt.kv();
-    if kv.contains(SUMMARY_KEY).map_err(|e| e.to_string())? {
-        return Err(
-            "this data directory already holds a demo: use a fresh --data-dir, or --verify".into(),
-        );
-    }
-    let deploy = |code: Vec<u8>, nonce: u64, name: &str| {
-        env.rt
-            .deploy(&DeployTx {
-                author: AUTHOR,
-                nonce,
-                name: name.into(),
-                gas_limit: 100_000_000,
-                code,
-            })
-            .map_err(|e| format!("deploying {name}: {e}"))
-    };
-    let token = deploy(TOKEN.to_vec(), 0, "token")?.address;
-    let counter_code = wat::parse_str(COUNTER).map_err(|e| e.to_string())?;
-    let counter = deploy(counter_code, 1, "counter")?.address;
+    let (token, counter) = setup(env, o, TOKEN, "token")?;
     let (init, _, _) = block(
         env,
         &[call(
@@ -170,16 +139,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
                 TRANSFER_GAS,
             ));
         }
-        txs.push(Tx::Call(CallTx {
-            value: 0,
-            contract: counter,
-            sender: AUTHOR,
-            function: "add".into(),
-            args: vec![WasmValue::I64(1)],
-            calldata: vec![],
-            gas_limit: 1_000_000,
-            state: StateRef::Latest,
-        }));
+        txs.push(counter_bump(counter));
         let (mut receipts, read, written) = block(env, &txs)?;
         let bump = receipts
             .pop()
@@ -219,43 +179,33 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         );
     }
     let total_secs = started.elapsed().as_secs_f64();
-    let state_of = |a: &Address, what: &str| -> Result<String, String> {
-        Ok(env
-            .rt
-            .contract(a)
-            .map_err(|e| e.to_string())?
-            .ok_or(format!("{what} vanished"))?
-            .state
-            .to_string())
-    };
     let summary = json!({
         "contract": "token",
         "token": token.to_string(),
         "counter": counter.to_string(),
-        "token_state": state_of(&token, "token")?,
-        "counter_state": state_of(&counter, "counter")?,
+        "token_state": state_of(env, &token, "token")?,
+        "counter_state": state_of(env, &counter, "counter")?,
         "accounts": o.accounts,
         "transfers": o.transfers,
         "blocks": blocks.len(),
         "failed": failed,
         "gas_used": gas,
         "receipts_hash": receipts_hash.finalize().to_hex().to_string(),
-        "balances_hash": balances_hash(&model),
+        "balances_hash": hash_balances(model.iter().copied()),
     });
-    kv.put(SUMMARY_KEY, summary.to_string().as_bytes())
+    env.rt
+        .kv()
+        .put(SUMMARY_KEY, summary.to_string().as_bytes())
         .map_err(|e| e.to_string())?;
     let tps = f64::from(o.transfers) / total_secs.max(1e-9);
-    let (live_keys, live_bytes) = live_kv(env)?;
-    let disk = env.dir.as_deref().map(dir_size);
+    let storage = StorageReport::of(env)?;
     let nblocks = blocks.len().max(1) as u64;
     if env.json {
         let mut out = summary.clone();
         out["tx_per_s"] = json!(tps.round());
         out["pages_read_per_block"] = json!(pages_read / nblocks);
         out["pages_written_per_block"] = json!(pages_written / nblocks);
-        out["live_keys"] = json!(live_keys);
-        out["live_kv_bytes"] = json!(live_bytes);
-        out["db_dir_bytes"] = json!(disk);
+        storage.add_to(&mut out);
         out["per_block"] = Value::Array(blocks);
         println!("{out}");
     } else {
@@ -278,13 +228,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
             "counter state root {}",
             summary["counter_state"].as_str().unwrap_or("")
         );
-        println!(
-            "storage            {live_keys} live keys, {live_bytes} live KV bytes{}",
-            match disk {
-                Some(d) => format!(", database directory {d} bytes"),
-                None => String::new(),
-            }
-        );
+        storage.print();
     }
     Ok(())
 }
@@ -294,26 +238,14 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
 /// every account's `balance_of`, queried at the recorded token state,
 /// hashes to the recorded balances hash.
 pub(crate) fn verify(env: &Env, s: &Value) -> Result<(), String> {
-    let field = |k: &str| {
-        s[k].as_str()
-            .map(str::to_string)
-            .ok_or(format!("summary lacks {k}"))
-    };
+    let field = |k: &str| summary_field(s, k);
     let mut problems = Vec::new();
-    for (addr_key, state_key) in [("token", "token_state"), ("counter", "counter_state")] {
-        let a = crate::address(&field(addr_key)?)?;
-        let rec = env
-            .rt
-            .contract(&a)
-            .map_err(|e| e.to_string())?
-            .ok_or(format!("{addr_key} {a} is missing"))?;
-        if rec.state.to_string() != field(state_key)? {
-            problems.push(format!("{addr_key} state root differs"));
-        }
-        if env.rt.pages().open(&a, &rec.state).is_err() {
-            problems.push(format!("{addr_key} state does not open"));
-        }
-    }
+    check_roots(
+        env,
+        s,
+        [("token", "token_state"), ("counter", "counter_state")],
+        &mut problems,
+    )?;
     let token = crate::address(&field("token")?)?;
     let token_state = crate::state(&field("token_state")?)?;
     let query = |function: &str, calldata: Vec<u8>| -> Result<u64, String> {
@@ -337,26 +269,13 @@ pub(crate) fn verify(env: &Env, s: &Value) -> Result<(), String> {
     let balances = (0..accounts)
         .map(|i| query("balance_of", account(i).as_bytes().to_vec()))
         .collect::<Result<Vec<_>, _>>()?;
-    if balances_hash(&balances) != field("balances_hash")? {
+    if hash_balances(balances) != field("balances_hash")? {
         problems.push("balances differ".into());
     }
     if query("total_supply", vec![])? != u64::from(accounts) * FUNDING {
         problems.push("the total supply changed".into());
     }
-    let counter = crate::address(&field("counter")?)?;
-    let r = env.rt.call(&CallTx {
-        value: 0,
-        contract: counter,
-        sender: AUTHOR,
-        function: "get".into(),
-        args: vec![],
-        calldata: vec![],
-        gas_limit: 1_000_000,
-        state: StateRef::At(crate::state(&field("counter_state")?)?),
-    });
-    if r.returns != vec![WasmValue::I64(s["blocks"].as_i64().unwrap_or(-1))] {
-        problems.push(format!("counter reads {:?}", r.returns));
-    }
+    check_counter(env, s, &mut problems)?;
     if problems.is_empty() {
         env.print(
             format!(

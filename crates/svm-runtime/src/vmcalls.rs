@@ -488,12 +488,19 @@ pub fn calldata_copy<S: PageStorage>(
     len: u32,
 ) -> Result<(), VmCallError> {
     let size = ctx.calldata.len();
+    let bytes = byte_range(&ctx.calldata, offset, len).ok_or(VmCallError::CallDataOutOfBounds {
+        offset,
+        len,
+        size,
+    })?;
+    mem.write(mem_ptr, bytes)
+}
+
+/// Bytes `[offset, offset + len)` of `bytes`, or `None` when the range is
+/// not inside them (`calldata_copy`, `returndata_copy`).
+fn byte_range(bytes: &[u8], offset: u32, len: u32) -> Option<&[u8]> {
     let start = offset as usize;
-    let end = start
-        .checked_add(len as usize)
-        .filter(|&e| e <= size)
-        .ok_or(VmCallError::CallDataOutOfBounds { offset, len, size })?;
-    mem.write(mem_ptr, &ctx.calldata[start..end])
+    bytes.get(start..start.checked_add(len as usize)?)
 }
 
 /// `svm.set_return_data`: `len` bytes of memory at `mem_ptr` become the
@@ -618,12 +625,9 @@ pub fn returndata_copy<S: PageStorage>(
     len: u32,
 ) -> Result<(), VmCallError> {
     let size = ctx.inner_return.len();
-    let start = offset as usize;
-    let end = start
-        .checked_add(len as usize)
-        .filter(|&e| e <= size)
+    let bytes = byte_range(&ctx.inner_return, offset, len)
         .ok_or(VmCallError::ReturnDataOutOfBounds { offset, len, size })?;
-    mem.write(mem_ptr, &ctx.inner_return[start..end])
+    mem.write(mem_ptr, bytes)
 }
 
 /// Reads a map key of `key_len` bytes at `key_ptr`, refusing a length
