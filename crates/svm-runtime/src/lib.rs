@@ -66,6 +66,8 @@ pub mod gas;
 pub mod gate;
 pub mod imports;
 pub mod inner_call;
+#[cfg(unix)]
+pub mod memory_pool;
 pub mod module_cache;
 pub mod node;
 mod receipt;
