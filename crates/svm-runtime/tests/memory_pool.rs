@@ -100,7 +100,10 @@ fn reused_memories_are_fresh() {
         let mut a = instantiate(&engine, &module);
         dirty(&mut a, pages);
         drop(a);
-        assert!(pooled_regions() >= 1, "a dropped instance gives its region back");
+        assert!(
+            pooled_regions() >= 1,
+            "a dropped instance gives its region back"
+        );
         let before = pooled_regions();
         let mut b = instantiate(&engine, &module);
         assert_eq!(pooled_regions(), before - 1, "the next instance takes it");
