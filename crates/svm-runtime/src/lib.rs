@@ -66,7 +66,7 @@ pub mod gas;
 pub mod gate;
 pub mod imports;
 pub mod inner_call;
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 pub mod memory_pool;
 pub mod module_cache;
 pub mod node;

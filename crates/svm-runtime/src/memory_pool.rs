@@ -4,10 +4,10 @@
 //! Every transaction runs on a fresh instance, and a fresh wasmer memory
 //! costs an `mmap` of its 8 GiB reservation, an `mprotect`, a page fault
 //! per 4 KiB touched, and an `munmap` that clears those page tables: about
-//! 40% of a coin transfer in a block (profile in `docs/benchmarks.md`).
+//! a third of a coin transfer in a block (profile in `docs/benchmarks.md`).
 //! [`PooledMemory`] takes its reservation from a process-wide pool instead
-//! and gives it back, zeroed, when the instance is dropped, as wasmtime's
-//! pooling allocator does.
+//! and gives it back, zeroed, when the `Store` holding the instance is
+//! dropped, as wasmtime's pooling allocator does.
 //!
 //! Invariants of a [`Region`] while it is in the pool:
 //! - it is `RESERVATION` bytes of private anonymous memory, the layout
@@ -18,15 +18,17 @@
 //!   wasmer turns the fault into an out-of-bounds trap;
 //! - at most [`KEEP_RESIDENT`] bytes of it are resident: a returned memory
 //!   is zeroed with `memset` up to that size and with
-//!   `madvise(MADV_DONTNEED)` (the kernel's zero page on the next touch)
-//!   beyond it.
+//!   `madvise(MADV_DONTNEED)` beyond it, which on Linux (only there) makes a
+//!   private anonymous mapping read as zero on the next touch;
+//! - no `mprotect` on it ever failed: a region whose protections may be
+//!   partly changed is unmapped, never pooled.
 //!
 //! A memory never sees its previous user's bytes, and `memory.size`,
 //! `memory.grow` and out-of-bounds traps behave exactly as with wasmer's
-//! own memory (tests below and in `tests/memory_pool.rs`). The pool holds at
-//! most [`MAX_FREE`] regions; more are unmapped. Only Unix has the pool;
-//! elsewhere, and for shared or dynamic-style memories, wasmer's own memory
-//! is used.
+//! own memory (`tests/memory_pool.rs`). The pool holds at most
+//! [`MAX_FREE`] regions; more are unmapped. Only Linux has the pool (it
+//! relies on `MADV_DONTNEED` zeroing); elsewhere, and for shared or
+//! dynamic-style memories, wasmer's own memory is used.
 
 use std::ptr::NonNull;
 
@@ -56,6 +58,10 @@ struct Region {
     base: NonNull<u8>,
     /// Bytes from `base` that are read-write.
     accessible: usize,
+    /// An `mprotect` failed, possibly after changing part of its range:
+    /// pages past `accessible` may be read-write, so the region must not be
+    /// reused.
+    damaged: bool,
 }
 
 // SAFETY: a `Region` is plain address space owned by one holder at a time
@@ -88,6 +94,7 @@ impl Region {
         Ok(Region {
             base,
             accessible: 0,
+            damaged: false,
         })
     }
 
@@ -104,6 +111,7 @@ impl Region {
                 )
             };
             if r != 0 {
+                self.damaged = true;
                 return Err(os_error("making linear memory accessible"));
             }
         } else if bytes < self.accessible {
@@ -116,6 +124,7 @@ impl Region {
                 )
             };
             if r != 0 {
+                self.damaged = true;
                 return Err(os_error("shrinking linear memory"));
             }
         }
@@ -166,16 +175,18 @@ fn take(bytes: usize) -> Result<Region, MemoryError> {
     Ok(region)
 }
 
-/// Zeroes `region` and puts it back (or unmaps it when the pool is full or
-/// zeroing failed).
-fn give_back(mut region: Region) {
-    if region.zero().is_err() {
-        return;
+/// Zeroes `region` and puts it back (or unmaps it when the pool is full,
+/// an `mprotect` on it failed or zeroing failed); whether it was pooled.
+fn give_back(mut region: Region) -> bool {
+    if region.damaged || region.zero().is_err() {
+        return false;
     }
     let mut pool = POOL.lock();
     if pool.len() < MAX_FREE {
         pool.push(region);
+        return true;
     }
+    false
 }
 
 /// Regions waiting in the pool now (for tests and statistics).
@@ -198,7 +209,8 @@ pub(crate) struct PooledMemory {
 }
 
 // SAFETY: as wasmer's own `VMOwnedMemory`: the definition pointer is into
-// the instance that owns this memory, which moves between threads with it.
+// the `VMContext` of the instance in the same `Store`, which owns both and
+// moves between threads with them.
 unsafe impl Send for PooledMemory {}
 unsafe impl Sync for PooledMemory {}
 
@@ -226,6 +238,12 @@ impl PooledMemory {
             return Err(MemoryError::MinimumMemoryTooLarge {
                 min_requested: ty.minimum,
                 max_allowed: MemoryStyle::static_bound(),
+            });
+        }
+        if let Some(max) = ty.maximum.filter(|&m| m > Pages::max_value()) {
+            return Err(MemoryError::MaximumMemoryTooLarge {
+                max_requested: max,
+                max_allowed: Pages::max_value(),
             });
         }
         if ty.maximum.is_some_and(|m| m < ty.minimum) {
@@ -312,5 +330,51 @@ impl LinearMemory for PooledMemory {
         Err(MemoryError::Generic(
             "a pooled contract memory cannot be copied".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(r: &Region, at: usize, len: usize) -> Vec<u8> {
+        // SAFETY: tests read only inside `[0, accessible)`.
+        unsafe { std::slice::from_raw_parts(r.base.as_ptr().add(at), len).to_vec() }
+    }
+
+    #[test]
+    fn zeroing_clears_the_resident_part_and_the_part_beyond() {
+        let mut r = Region::reserve().unwrap();
+        let len = KEEP_RESIDENT + 2 * WASM_PAGE_SIZE;
+        r.set_accessible(len).unwrap();
+        for at in [0, KEEP_RESIDENT - 8, KEEP_RESIDENT, len - 8] {
+            // SAFETY: inside `[0, accessible)`.
+            unsafe { std::ptr::write_bytes(r.base.as_ptr().add(at), 0xAB, 8) };
+            assert_eq!(bytes(&r, at, 8), [0xAB; 8]);
+        }
+        r.zero().unwrap();
+        for at in [0, KEEP_RESIDENT - 8, KEEP_RESIDENT, len - 8] {
+            assert_eq!(bytes(&r, at, 8), [0; 8], "byte {at} after zeroing");
+        }
+    }
+
+    #[test]
+    fn a_damaged_region_is_never_pooled() {
+        let mut r = Region::reserve().unwrap();
+        r.set_accessible(WASM_PAGE_SIZE).unwrap();
+        r.damaged = true;
+        assert!(!give_back(r));
+    }
+
+    #[test]
+    fn shrinking_and_growing_keep_exactly_the_asked_bytes_accessible() {
+        let mut r = Region::reserve().unwrap();
+        r.set_accessible(3 * WASM_PAGE_SIZE).unwrap();
+        r.set_accessible(WASM_PAGE_SIZE).unwrap();
+        assert_eq!(r.accessible, WASM_PAGE_SIZE);
+        assert_eq!(bytes(&r, WASM_PAGE_SIZE - 8, 8), [0; 8]);
+        r.set_accessible(2 * WASM_PAGE_SIZE).unwrap();
+        assert_eq!(bytes(&r, 2 * WASM_PAGE_SIZE - 8, 8), [0; 8]);
+        assert!(!r.damaged);
     }
 }

@@ -14,7 +14,7 @@ use wasmer::{MemoryError, MemoryType, Pages, TableType};
 /// `max_elements`, so `table.grow` past it returns -1 (a table declared
 /// with no maximum would otherwise grow towards 2^32 elements). Runs wasm
 /// on a native stack of `stack_bytes`, so deep recursion traps with a stack
-/// overflow. On Unix, contract memories come from the reuse pool of
+/// overflow. On Linux, contract memories come from the reuse pool of
 /// [`crate::memory_pool`].
 pub(crate) struct Limiting {
     base: BaseTunables,
@@ -90,11 +90,11 @@ impl Tunables for Limiting {
         let ty = self.adjust(ty)?;
         // SAFETY: forwarded unchanged from wasmer's own call, with the same
         // contract on `vm_definition_location`.
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         unsafe {
             crate::memory_pool::PooledMemory::create(&ty, style, vm_definition_location)
         }
-        #[cfg(not(unix))]
+        #[cfg(not(target_os = "linux"))]
         unsafe {
             self.base
                 .create_vm_memory(&ty, style, vm_definition_location)

@@ -6,7 +6,7 @@
 //!
 //! One process per test file: the pool is process-wide, so the tests here
 //! run in one `#[test]` to know which regions they get back.
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
 use svm_runtime::RuntimeConfig;
 use svm_runtime::memory_pool::{KEEP_RESIDENT, pooled_regions};
