@@ -102,33 +102,40 @@ impl Region {
     /// page size, at most the static bound).
     fn set_accessible(&mut self, bytes: usize) -> Result<(), MemoryError> {
         if bytes > self.accessible {
-            // SAFETY: inside this region's mapping.
-            let r = unsafe {
-                libc::mprotect(
-                    self.base.as_ptr().add(self.accessible).cast(),
-                    bytes - self.accessible,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                )
-            };
-            if r != 0 {
-                self.damaged = true;
-                return Err(os_error("making linear memory accessible"));
-            }
+            let rw = libc::PROT_READ | libc::PROT_WRITE;
+            self.protect(
+                self.accessible,
+                bytes,
+                rw,
+                "making linear memory accessible",
+            )?;
         } else if bytes < self.accessible {
-            // SAFETY: inside this region's mapping.
-            let r = unsafe {
-                libc::mprotect(
-                    self.base.as_ptr().add(bytes).cast(),
-                    self.accessible - bytes,
-                    libc::PROT_NONE,
-                )
-            };
-            if r != 0 {
-                self.damaged = true;
-                return Err(os_error("shrinking linear memory"));
-            }
+            self.protect(
+                bytes,
+                self.accessible,
+                libc::PROT_NONE,
+                "shrinking linear memory",
+            )?;
         }
         self.accessible = bytes;
+        Ok(())
+    }
+
+    /// `mprotect` of bytes `[from, to)`; a failure marks the region damaged
+    /// (the kernel may have changed part of the range).
+    fn protect(
+        &mut self,
+        from: usize,
+        to: usize,
+        prot: libc::c_int,
+        what: &str,
+    ) -> Result<(), MemoryError> {
+        // SAFETY: `from < to <= RESERVATION`: inside this region's mapping.
+        let r = unsafe { libc::mprotect(self.base.as_ptr().add(from).cast(), to - from, prot) };
+        if r != 0 {
+            self.damaged = true;
+            return Err(os_error(what));
+        }
         Ok(())
     }
 
