@@ -16,6 +16,8 @@
 //!   (warm) or through a new cache over RocksDB per get (cold: every page
 //!   on the path read from the KV). The setup prints the pages one get
 //!   touches.
+//! - `hash/{node_hash,page_hash}`: one node hash and one page hash
+//!   (`svm_pages::hash`), the blake3 work of a page commit.
 //!
 //! Run: `cargo bench --workspace --all-features --locked --bench cache`.
 
@@ -69,6 +71,22 @@ fn slice_read_hit(c: &mut Criterion) {
             buf.copy_from_slice(&page[off..off + 8]);
             black_box(buf)
         })
+    });
+    group.finish();
+}
+
+/// `hash/{node_hash,page_hash}`: one node hash (75 bytes, two blake3
+/// compressions) and one page hash (4 131 bytes), the hashing a transfer's
+/// dirty page costs 32 and 1 of.
+fn hashes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hash");
+    let (left, right) = ([1u8; 32], [2u8; 32]);
+    group.bench_function("node_hash", |b| {
+        b.iter(|| svm_pages::hash::node_hash(black_box(&left), black_box(&right)))
+    });
+    let content = [7u8; PAGE_SIZE];
+    group.bench_function("page_hash", |b| {
+        b.iter(|| svm_pages::hash::page_hash(&Address([3; 20]), PageIndex(5), black_box(&content)))
     });
     group.finish();
 }
@@ -240,6 +258,6 @@ fn maps(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
-    targets = slice_read_hit, commits, cold_load, maps
+    targets = slice_read_hit, commits, cold_load, maps, hashes
 }
 criterion_main!(benches);
