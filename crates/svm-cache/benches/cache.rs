@@ -75,9 +75,9 @@ fn slice_read_hit(c: &mut Criterion) {
     group.finish();
 }
 
-/// `hash/{node_hash,page_hash}`: one node hash (75 bytes, two blake3
-/// compressions) and one page hash (4 131 bytes), the hashing a transfer's
-/// dirty page costs 32 and 1 of.
+/// `hash/{node_hash,page_hash}`: one node hash (64 bytes, one keyed blake3
+/// compression) and one page hash (4 120 bytes), the hashing a transfer's
+/// dirty page costs 32 and 1 of (hash format 2, `svm_pages::hash`).
 fn hashes(c: &mut Criterion) {
     let mut group = c.benchmark_group("hash");
     let (left, right) = ([1u8; 32], [2u8; 32]);

@@ -226,7 +226,7 @@ fn open(cli: &Cli) -> Result<Env, String> {
         keep_blocks: cli.keep_blocks,
         ..RuntimeConfig::default()
     };
-    let rt = Runtime::new(kv, node.clone(), config);
+    let rt = Runtime::open(kv, node.clone(), config).map_err(|e| e.to_string())?;
     Ok(Env {
         rt,
         node,

@@ -230,8 +230,9 @@ const char *svm_last_error(void);
  Creates a runtime from `config` and writes its handle to `*out`. Destroy
  it with [`svm_runtime_destroy`]. Errors: `NULL_POINTER` (`config`, `out`
  or a needed `path` null), `INVALID_ARGUMENT` (unknown backend, `path`
- not UTF-8), `STORAGE` (the database cannot be opened),
- `TOO_MANY_HANDLES`. Thread-safe.
+ not UTF-8), `STORAGE` (the database cannot be opened, or was written in
+ another storage format: `docs/storage-format.md`), `TOO_MANY_HANDLES`.
+ Thread-safe.
  */
 enum SvmStatus svm_runtime_create(const struct SvmConfig *config, SvmRuntime *out);
 

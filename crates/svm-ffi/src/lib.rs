@@ -351,8 +351,9 @@ pub extern "C" fn svm_last_error() -> *const c_char {
 /// Creates a runtime from `config` and writes its handle to `*out`. Destroy
 /// it with [`svm_runtime_destroy`]. Errors: `NULL_POINTER` (`config`, `out`
 /// or a needed `path` null), `INVALID_ARGUMENT` (unknown backend, `path`
-/// not UTF-8), `STORAGE` (the database cannot be opened),
-/// `TOO_MANY_HANDLES`. Thread-safe.
+/// not UTF-8), `STORAGE` (the database cannot be opened, or was written in
+/// another storage format: `docs/storage-format.md`), `TOO_MANY_HANDLES`.
+/// Thread-safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svm_runtime_create(
     config: *const SvmConfig,
@@ -417,8 +418,12 @@ pub unsafe extern "C" fn svm_runtime_create(
         if c.module_cache_bytes > 0 {
             cfg.module_cache.memory_bytes = c.module_cache_bytes as usize;
         }
+        let rt = match Runtime::open(kv, node, cfg) {
+            Ok(rt) => rt,
+            Err(e) => return fail(SvmStatus::Storage, e.to_string()),
+        };
         let entry = Arc::new(RuntimeEntry {
-            rt: Runtime::new(kv, node, cfg),
+            rt,
             kv_node,
             deploy_gas: if c.deploy_gas_limit == 0 {
                 100_000_000

@@ -86,7 +86,7 @@ mod proof;
 mod prune;
 mod tree;
 
-pub use hash::{empty_root, page_hash};
+pub use hash::{STORAGE_FORMAT, empty_root, page_hash};
 pub use overlay::{Flush, PageOverlay, StaleKeys};
 pub use proof::{PageProof, verify_page};
 pub use prune::Pruned;

@@ -50,10 +50,10 @@ fn golden_sequence(store: &PageStore<impl KvStore>) -> (State, State) {
     (first, second)
 }
 
-const GOLDEN_EMPTY_ROOT: &str = "b511cd664db3cb99f28b155f2520fbf76bfee0b0cf8340096790661d5560a961";
-const GOLDEN_PAGE_HASH: &str = "0c7c5ea935b5397c75933530868dba53df7c3bae3e55995c93033bc2e8e777c2";
-const GOLDEN_ROOT_1: &str = "30ace0270d60450138a28e6d4b0ff6aae524d164e1cb9d7711c903970f49b62f";
-const GOLDEN_ROOT_2: &str = "00a6d9854df6511db636f52a9ddcc57f10532170281b4facce35635e49969389";
+const GOLDEN_EMPTY_ROOT: &str = "ba8add2c8d602e6be06229edf723f53a63eb71ff0d6365419ba2ccbacd97573b";
+const GOLDEN_PAGE_HASH: &str = "666a0d302b5b52f163d4095e39cb113c79f644befbb087a9f72b4c1672704d8c";
+const GOLDEN_ROOT_1: &str = "04b66fa0d7ae5f71d9168fe127d5b62bf7daa1a52a7adfab17cddc1ad516b5f3";
+const GOLDEN_ROOT_2: &str = "126107da644d69fe079cf8924a4f4b747dc005339328bcdbbc781bd9d2ca93d3";
 
 #[test]
 fn golden_vectors() {
@@ -68,23 +68,30 @@ fn golden_vectors() {
 
 #[test]
 fn page_hash_layout_is_the_documented_one() {
+    use svm_pages::hash::{NODE_KEY, PAGE_KEY};
+    // The keys are the BLAKE3 hashes of the domain strings.
+    assert_eq!(PAGE_KEY, *blake3::hash(b"svm/page/v2").as_bytes());
+    assert_eq!(NODE_KEY, *blake3::hash(b"svm/node/v2").as_bytes());
     let a = addr(0x42);
     let content = pattern(3);
     let mut input = Vec::new();
-    input.extend_from_slice(b"svm/page/v1");
+    input.extend_from_slice(&content[..]);
     input.extend_from_slice(a.as_bytes());
     input.extend_from_slice(&0x0102_0304u32.to_be_bytes());
-    input.extend_from_slice(&content[..]);
-    assert_eq!(input.len(), 4131);
+    assert_eq!(input.len(), 4120);
     assert_eq!(
         page_hash(&a, PageIndex(0x0102_0304), &content).0,
-        *blake3::hash(&input).as_bytes()
+        *blake3::keyed_hash(&PAGE_KEY, &input).as_bytes()
     );
     let mut node = Vec::new();
-    node.extend_from_slice(b"svm/node/v1");
     node.extend_from_slice(&[1u8; 32]);
     node.extend_from_slice(&[2u8; 32]);
     assert_eq!(
+        node_hash(&[1; 32], &[2; 32]),
+        *blake3::keyed_hash(&NODE_KEY, &node).as_bytes()
+    );
+    // Keyed: neither is the plain BLAKE3 of its input.
+    assert_ne!(
         node_hash(&[1; 32], &[2; 32]),
         *blake3::hash(&node).as_bytes()
     );

@@ -62,6 +62,7 @@ mod compile;
 mod config;
 pub mod contracts;
 mod deploy;
+pub mod format;
 pub mod gas;
 pub mod gate;
 pub mod imports;
@@ -85,6 +86,7 @@ pub use block::{BlockError, BlockOutcome, BlockStats, CheckReport, PruneOutcome,
 pub use compile::compile_module;
 pub use config::{Compiler, RuntimeConfig};
 pub use deploy::{DeployError, Deployed};
+pub use format::{FormatError, STORAGE_FORMAT};
 pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
 pub use node::{HostError, KvNodeHost, NodeHost};
 pub use receipt::{ErrorCode, InnerCall, MAX_FUNCTION_NAME, Receipt, TxError};

@@ -61,7 +61,26 @@ pub(crate) fn storage_error(e: impl std::fmt::Display) -> TxError {
 }
 
 impl<K: KvStore + 'static> Runtime<K> {
-    /// A runtime over `kv` whose `node` vmcalls go to `node`.
+    /// A runtime over a database that may hold data already (a disk
+    /// backend's directory): [`Runtime::new`] after checking that `kv` is a
+    /// database of this storage format or a new one ([`crate::format`]).
+    ///
+    /// # Errors
+    /// [`FormatError`](crate::FormatError) when the database was written in
+    /// another storage format (its roots were hashed otherwise), is
+    /// damaged, or cannot be read. Nothing is written.
+    pub fn open(
+        kv: K,
+        node: Arc<dyn NodeHost>,
+        config: RuntimeConfig,
+    ) -> Result<Self, crate::FormatError> {
+        crate::format::check_format(&kv)?;
+        Ok(Self::new(kv, node, config))
+    }
+
+    /// A runtime over `kv` whose `node` vmcalls go to `node`. It does not
+    /// check the database's storage format: for a database from disk use
+    /// [`Runtime::open`].
     pub fn new(kv: K, node: Arc<dyn NodeHost>, config: RuntimeConfig) -> Self {
         let kind = ArtifactKind {
             compiler: config.compiler.name(),

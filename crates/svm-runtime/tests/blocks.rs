@@ -257,6 +257,55 @@ fn every_backend_gives_the_same_blocks_and_reopens_at_the_newest() {
 }
 
 #[test]
+fn a_database_of_another_storage_format_is_refused_and_left_untouched() {
+    use svm_runtime::format::STORAGE_FORMAT_KEY;
+    use svm_runtime::{FormatError, STORAGE_FORMAT};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rocks");
+    let open = || -> Result<Runtime<Arc<RocksKv>>, FormatError> {
+        let kv = Arc::new(RocksKv::open(&path).unwrap());
+        Runtime::open(
+            kv.clone(),
+            Arc::new(KvNodeHost::new(kv)),
+            RuntimeConfig::default(),
+        )
+    };
+    // A new database opens; its first block writes the marker.
+    {
+        let rt = open().unwrap();
+        assert_eq!(rt.kv().get(STORAGE_FORMAT_KEY).unwrap(), None);
+        let c = deploy_wat(&rt, PAGES, 0).address;
+        rt.execute_block(&[set(c, 0, 7)]).unwrap();
+        assert_eq!(
+            rt.kv().get(STORAGE_FORMAT_KEY).unwrap().unwrap().as_ref(),
+            STORAGE_FORMAT.to_be_bytes()
+        );
+    }
+    assert!(open().is_ok());
+    let everything = |kv: &RocksKv| kv.scan_prefix(&[]).unwrap();
+    // A database marked with format 2, and one written before the marker
+    // existed (contracts and blocks, no marker): refused, nothing written.
+    for marker in [Some(2u32), None] {
+        let before = {
+            let kv = RocksKv::open(&path).unwrap();
+            match marker {
+                Some(m) => kv.put(STORAGE_FORMAT_KEY, &m.to_be_bytes()).unwrap(),
+                None => kv.delete(STORAGE_FORMAT_KEY).unwrap(),
+            }
+            everything(&kv)
+        };
+        assert_eq!(
+            open().err(),
+            Some(FormatError::Unsupported {
+                found: 2,
+                expected: STORAGE_FORMAT
+            })
+        );
+        assert_eq!(everything(&RocksKv::open(&path).unwrap()), before);
+    }
+}
+
+#[test]
 fn blocks_from_many_threads_lose_no_update() {
     let (rt, _) = runtime(Arc::new(MemKv::new()));
     let rt = Arc::new(rt);

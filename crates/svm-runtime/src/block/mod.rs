@@ -18,7 +18,8 @@
 //!    of what it replaced;
 //! 3. the new contract records and code, the balance changes (through
 //!    [`crate::NodeHost::commit_writes`]);
-//! 4. the block record and the newest height ([`record`]).
+//! 4. the block record, the newest height ([`record`]) and the storage-format
+//!    marker ([`crate::format`]).
 //!
 //! So a process killed at any moment reopens at the previous block or at
 //! the new one, never between. The states of the last `keep_blocks` blocks
@@ -219,6 +220,10 @@ impl<K: KvStore + 'static> Runtime<K> {
         };
         batch.put(block_key(height), record.encode());
         batch.put(LATEST_BLOCK_KEY.to_vec(), height.to_be_bytes().to_vec());
+        batch.put(
+            crate::format::STORAGE_FORMAT_KEY.to_vec(),
+            crate::format::format_value().to_vec(),
+        );
         stats.batch_ops = batch.len();
         stats.batch_bytes = batch.payload_bytes();
         self.write_batch(batch).map_err(storage)?;
