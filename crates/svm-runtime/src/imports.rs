@@ -216,18 +216,6 @@ pub struct Env<S> {
     pub meter: Option<Meter>,
 }
 
-impl<S> Env<S> {
-    /// The environment of a run over `ctx`, before its instance exists.
-    pub fn new(ctx: CallContext<S>) -> Self {
-        Self {
-            ctx,
-            memory: None,
-            instance: None,
-            meter: None,
-        }
-    }
-}
-
 /// The two globals of wasmer's `Metering` middleware in one instance,
 /// looked up by name once instead of on every charge (four string-keyed
 /// export lookups each time otherwise). Charging through it is exactly
@@ -426,10 +414,7 @@ pub fn import_object<S: PageStorage + 'static>(
 /// The vmcalls `module` imports, as externs in the module's import order:
 /// what [`Instance::new_by_index`](wasmer::Instance::new_by_index) takes,
 /// without the name-keyed [`Imports`] map (built and searched on every
-/// call otherwise). `functions` (indexed like [`VMCALLS`]) holds the host
-/// functions already created in `store` over `env`; the missing ones are
-/// created and kept there, so that a store reused for several instances
-/// creates each host function once.
+/// call otherwise).
 ///
 /// # Errors
 /// The `module.name` of an import that is no vmcall (the deploy gate
@@ -438,23 +423,16 @@ pub fn import_externs<S: PageStorage + 'static>(
     store: &mut Store,
     env: &FunctionEnv<Env<S>>,
     module: &Module,
-    functions: &mut [Option<Function>],
 ) -> Result<Vec<wasmer::Extern>, String> {
     let mut externs = Vec::new();
     for imp in module.imports() {
         let known = VMCALLS
             .iter()
-            .position(|v| v.module == imp.module() && v.name == imp.name());
-        let slot = known.and_then(|i| functions.get_mut(i));
-        let f = match slot {
-            Some(Some(f)) => f.clone(),
-            Some(slot) => match vmcall_function(store, env, imp.name()) {
-                Some(f) => slot.insert(f).clone(),
-                None => return Err(format!("{}.{} is no vmcall", imp.module(), imp.name())),
-            },
-            None => return Err(format!("{}.{} is no vmcall", imp.module(), imp.name())),
-        };
-        externs.push(wasmer::Extern::Function(f));
+            .any(|v| v.module == imp.module() && v.name == imp.name());
+        match vmcall_function(store, env, imp.name()) {
+            Some(f) if known => externs.push(wasmer::Extern::Function(f)),
+            _ => return Err(format!("{}.{} is no vmcall", imp.module(), imp.name())),
+        }
     }
     Ok(externs)
 }

@@ -35,7 +35,6 @@ use svm_kv::{KvStore, WriteBatch};
 use svm_pages::StaleKeys;
 use svm_types::{Address, State};
 
-use crate::call::stores::StoreCache;
 use crate::contracts::RecordError;
 use crate::deploy::{DeployError, Deployed};
 use crate::receipt::Receipt;
@@ -144,9 +143,6 @@ impl<K: KvStore + 'static> Runtime<K> {
             .checked_add(1)
             .ok_or_else(|| storage("the newest block's height is u64::MAX"))?;
         let mut block = BlockState::new(self.pages.clone(), self.node.clone());
-        // Stores reused across the block's calls (call/stores.rs); dropped
-        // with this function, after the commit.
-        let mut stores = StoreCache::default();
         let mut outcomes = Vec::with_capacity(txs.len());
         let mut receipts = blake3::Hasher::new();
         for tx in txs {
@@ -157,7 +153,7 @@ impl<K: KvStore + 'static> Runtime<K> {
                     TxOutcome::Deploy(r)
                 }
                 Tx::Call(c) => {
-                    let r = self.call_in(&mut block, &mut stores, c);
+                    let r = self.call_in(&mut block, c);
                     receipts.update(&call_hash(&r));
                     TxOutcome::Call(r)
                 }

@@ -14,7 +14,6 @@ use super::Failure;
 use super::inner::Invoker;
 use super::load::Loaded;
 use super::run::trap_error;
-use super::stores::{Cached, Reuse, StoreCache};
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
 use crate::imports::{Env, import_externs};
@@ -36,16 +35,13 @@ pub(crate) struct Instantiated<K> {
 }
 
 impl<K: KvStore + 'static> Runtime<K> {
-    /// Builds the instance of `loaded` for `tx`, with the remaining gas, in
-    /// the cached store of its module in `stores` when there is one
-    /// ([`super::stores`]); the [`Reuse`] goes back with the store.
+    /// Builds the instance of `loaded` for `tx`, with the remaining gas.
     pub(crate) fn instantiate(
         &self,
         block: &BlockState<K>,
-        stores: &mut StoreCache<K>,
         tx: &CallTx,
         loaded: Loaded<K>,
-    ) -> Result<(Instantiated<K>, Reuse), Failure> {
+    ) -> Result<Instantiated<K>, Failure> {
         let used = loaded.gas_used;
         let mut ctx = CallContext {
             registers: Registers::new(self.config.registers),
@@ -68,48 +64,15 @@ impl<K: KvStore + 'static> Runtime<K> {
         if let Err(e) = ctx.receive_value() {
             return Err(Failure::new(value_error(&e), used));
         }
-        let compiled = &loaded.compiled;
-        let engine = compiled.engine.id();
-        let cached = stores.take(engine);
-        let Cached {
-            mut store,
+        let (store, env, instance) = self.instance_of(&loaded.compiled, ctx, tx.gas_limit - used);
+        Ok(Instantiated {
+            instance: instance.map_err(|e| Failure::new(e, used))?,
+            store,
             env,
-            mut reuse,
-        } = match cached {
-            Some(mut c) => {
-                // The environment is replaced whole (stores.rs).
-                *c.env.as_mut(&mut c.store) = Env::new(ctx);
-                c
-            }
-            None => {
-                let mut store = Store::new(compiled.engine.clone());
-                let env = FunctionEnv::new(&mut store, Env::new(ctx));
-                Cached {
-                    store,
-                    env,
-                    reuse: Reuse::new(engine),
-                }
-            }
-        };
-        reuse.instances += 1;
-        let instance = instantiate_in(
-            &mut store,
-            &env,
-            compiled,
-            tx.gas_limit - used,
-            &mut reuse.functions,
-        );
-        Ok((
-            Instantiated {
-                instance: instance.map_err(|e| Failure::new(e, used))?,
-                store,
-                env,
-                record: loaded.record,
-                query: loaded.query,
-                max_stack_slots: self.config.max_stack_slots,
-            },
-            reuse,
-        ))
+            record: loaded.record,
+            query: loaded.query,
+            max_stack_slots: self.config.max_stack_slots,
+        })
     }
 
     /// A store holding `ctx` and, unless instantiation failed, the instance
@@ -127,9 +90,16 @@ impl<K: KvStore + 'static> Runtime<K> {
         Result<Instance, TxError>,
     ) {
         let mut store = Store::new(compiled.engine.clone());
-        let env = FunctionEnv::new(&mut store, Env::new(ctx));
-        let mut functions = vec![None; crate::imports::VMCALLS.len()];
-        let instance = instantiate_in(&mut store, &env, compiled, gas_left, &mut functions);
+        let env = FunctionEnv::new(
+            &mut store,
+            Env {
+                ctx,
+                memory: None,
+                instance: None,
+                meter: None,
+            },
+        );
+        let instance = instantiate_in(&mut store, &env, compiled, gas_left);
         (store, env, instance)
     }
 }
@@ -149,9 +119,8 @@ fn instantiate_in<K: KvStore + 'static>(
     env: &FunctionEnv<Env<PageOverlay<K>>>,
     compiled: &Compiled,
     gas_left: u64,
-    functions: &mut [Option<wasmer::Function>],
 ) -> Result<Instance, TxError> {
-    let externs = import_externs(store, env, &compiled.module, functions)
+    let externs = import_externs(store, env, &compiled.module)
         .map_err(|e| tx_error(ErrorCode::InvalidCode, format!("instantiation: {e}")))?;
     let instance = match Instance::new_by_index(store, &compiled.module, &externs) {
         Ok(i) => i,

@@ -25,7 +25,6 @@ mod instantiate;
 mod load;
 mod run;
 mod settle;
-pub(crate) mod stores;
 
 use svm_kv::KvStore;
 use svm_types::State;
@@ -92,7 +91,7 @@ impl<K: KvStore + 'static> Runtime<K> {
     pub fn call(&self, tx: &CallTx) -> Receipt {
         if let StateRef::At(_) = tx.state {
             let mut block = BlockState::new(self.pages.clone(), self.node.clone());
-            return self.call_in(&mut block, &mut stores::StoreCache::default(), tx);
+            return self.call_in(&mut block, tx);
         }
         match self.execute_block(&[Tx::Call(tx.clone())]) {
             Ok(mut out) => match out.outcomes.pop() {
@@ -108,14 +107,8 @@ impl<K: KvStore + 'static> Runtime<K> {
     }
 
     /// Runs `tx` inside `block`: a success merges its writes into the
-    /// block, a failure merges nothing. The instance is made in, and its
-    /// store goes back to, `stores` (the block's, [`stores`]).
-    pub(crate) fn call_in(
-        &self,
-        block: &mut BlockState<K>,
-        stores: &mut stores::StoreCache<K>,
-        tx: &CallTx,
-    ) -> Receipt {
+    /// block, a failure merges nothing.
+    pub(crate) fn call_in(&self, block: &mut BlockState<K>, tx: &CallTx) -> Receipt {
         if tx.gas_limit > self.config.max_tx_gas {
             let e = tx_error(
                 ErrorCode::GasLimitTooHigh,
@@ -139,17 +132,15 @@ impl<K: KvStore + 'static> Runtime<K> {
             Err((f, state)) => return failed(f, state, tx.gas_limit),
         };
         let base = loaded.base;
-        let (mut inst, reuse) = match self.instantiate(block, stores, tx, loaded) {
+        let mut inst = match self.instantiate(block, tx, loaded) {
             Ok(i) => i,
             Err(f) => return failed(f, base, tx.gas_limit),
         };
-        let settled = match run::run(&mut inst, tx) {
-            Ok(values) => self.settle(block, tx, &mut inst, values),
-            Err(f) => Err(f),
+        let values = match run::run(&mut inst, tx) {
+            Ok(v) => v,
+            Err(f) => return failed(f, base, tx.gas_limit),
         };
-        // The store goes back for the block's next transaction (stores.rs).
-        stores.put(inst, reuse);
-        match settled {
+        match self.settle(block, tx, inst, values) {
             Ok(r) => r,
             Err(f) => failed(f, base, tx.gas_limit),
         }
