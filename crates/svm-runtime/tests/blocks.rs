@@ -256,6 +256,77 @@ fn every_backend_gives_the_same_blocks_and_reopens_at_the_newest() {
     }
 }
 
+/// `bump()` returns `memory[0] + 1000 × global + 10^6 × (memory pages - 1)`,
+/// all 0 in a fresh instance, then dirties all three; `trap()` dirties
+/// memory and traps; `loop()` runs out of gas. Variant `v` differs only in
+/// an extra export, so each variant is its own module.
+fn fresh_check(v: u32) -> String {
+    format!(
+        r#"(module
+  (memory (export "memory") 1 4)
+  (global $g (mut i64) (i64.const 0))
+  (func (export "bump") (result i64)
+    (local $r i64)
+    (local.set $r (i64.add
+      (i64.add (i64.load (i32.const 0)) (i64.mul (global.get $g) (i64.const 1000)))
+      (i64.mul (i64.extend_i32_u (i32.sub (memory.size) (i32.const 1))) (i64.const 1000000))))
+    (i64.store (i32.const 0) (i64.const 7))
+    (global.set $g (i64.const 3))
+    (drop (memory.grow (i32.const 3)))
+    (i64.store (i32.const 200000) (i64.const 5))
+    (local.get $r))
+  (func (export "trap") (i64.store (i32.const 0) (i64.const 9)) unreachable)
+  (func (export "loop") (loop $l (br $l)))
+  (func (export "variant_{v}")))"#
+    )
+}
+
+#[test]
+fn every_transaction_of_a_block_gets_a_fresh_instance() {
+    // Memory (pooled, memory_pool.rs), globals and memory size start fresh
+    // in every transaction of a block, after successes, traps and running
+    // out of gas, with six modules interleaved.
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let contracts: Vec<Address> = (0..6)
+        .map(|v| deploy_wat(&rt, &fresh_check(v), v as u64).address)
+        .collect();
+    let mut txs = Vec::new();
+    for i in 0..150usize {
+        let c = contracts[i % 7 % 6];
+        let f = match i % 5 {
+            3 => "trap",
+            4 if i % 3 == 0 => "loop",
+            _ => "bump",
+        };
+        txs.push(Tx::Call(call_tx(c, f, vec![])));
+    }
+    let out = rt.execute_block(&txs).unwrap();
+    let mut bumps = 0;
+    for (tx, r) in txs.iter().zip(receipts(&out)) {
+        let Tx::Call(c) = tx else { unreachable!() };
+        match c.function.as_str() {
+            "bump" => {
+                assert!(r.success, "{:?}", r.error);
+                assert_eq!(r.returns, vec![WasmValue::I64(0)]);
+                bumps += 1;
+            }
+            _ => assert!(!r.success),
+        }
+    }
+    assert!(bumps > 100);
+    // The same receipts, gas included, as blocks of one (a store each).
+    let (rt1, _) = runtime(Arc::new(MemKv::new()));
+    for v in 0..6 {
+        deploy_wat(&rt1, &fresh_check(v), v as u64);
+    }
+    let one_by_one: Vec<_> = txs
+        .iter()
+        .map(|t| receipts(&rt1.execute_block(std::slice::from_ref(t)).unwrap()))
+        .collect();
+    let one_by_one: Vec<_> = one_by_one.into_iter().flatten().collect();
+    assert_eq!(receipts(&out), one_by_one);
+}
+
 #[test]
 fn a_database_of_another_storage_format_is_refused_and_left_untouched() {
     use svm_runtime::format::STORAGE_FORMAT_KEY;
