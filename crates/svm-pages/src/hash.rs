@@ -56,7 +56,9 @@ pub const TREE_DEPTH: usize = 32;
 /// (`docs/storage-format.md`); format 3 keeps format 2's records and
 /// changes the page and node hashes to the keyed ones of this module, so
 /// every root differs from format 2's. A database of another format cannot
-/// be read by this one (`svm_runtime::Runtime::open` refuses it).
+/// be read with these hashes. This crate stores no marker of its own: the
+/// layer that owns the database records the format beside its data and
+/// refuses another one (`docs/storage-format.md`, "Storage format").
 pub const STORAGE_FORMAT: u32 = 3;
 
 /// Domain string of the page hash (11 bytes); [`PAGE_KEY`] is its BLAKE3
