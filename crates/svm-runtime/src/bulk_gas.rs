@@ -50,6 +50,9 @@ pub(crate) struct BulkGas {
     globals: Mutex<Option<Globals>>,
 }
 
+/// The export name of the scratch global the middleware adds.
+pub(crate) const SCRATCH_EXPORT: &str = "svm_bulk_scratch";
+
 fn global_export(info: &ModuleInfo, name: &str) -> Result<u32, MiddlewareError> {
     match info.exports.get(name) {
         Some(ExportIndex::Global(g)) => Ok(g.as_u32()),
@@ -77,6 +80,12 @@ impl ModuleMiddleware for BulkGas {
             .push(GlobalType::new(Type::I32, Mutability::Var))
             .as_u32();
         info.global_initializers.push(GlobalInit::I32Const(0));
+        // Exported only so that a reused instance can set it back with the
+        // other mutable globals (`call::reuse`); every use sets it first.
+        info.exports.insert(
+            SCRATCH_EXPORT.to_string(),
+            ExportIndex::Global(wasmer_types::GlobalIndex::from_u32(scratch)),
+        );
         let mut g = self
             .globals
             .lock()

@@ -28,6 +28,7 @@ use crate::stack_limit::StackLimit;
 /// The summary's or wasmer's message when the code does not compile.
 pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, String> {
     let summary = gate::summary(code).map_err(|e| e.to_string())?;
+    let resettable = cfg!(target_os = "linux") && crate::call::reuse::resettable_code(code);
     let code = executable_code(code)?;
     let frames = crate::stack_limit::frame_slots(&code).map_err(|e| e.to_string())?;
     let metering = Arc::new(Metering::new(0, operator_cost));
@@ -62,10 +63,12 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
     }))
     .map_err(|_| "the compiler failed on this code".to_string())?
     .map_err(|e| e.to_string())?;
+    let resettable = resettable && crate::call::reuse::globals_reachable(&module);
     Ok(Compiled {
         engine,
         module,
         summary,
+        resettable,
     })
 }
 
@@ -89,20 +92,39 @@ pub fn compile_module(code: &[u8], config: &RuntimeConfig) -> Result<(Engine, Mo
 /// one of its own at the export section's place when there is none).
 struct Executable {
     add_memory_export: bool,
+    /// Mutable globals to export under [`global_export_name`].
+    add_global_exports: Vec<u32>,
     exported: bool,
 }
 
 impl Executable {
+    fn needed(&self) -> bool {
+        self.add_memory_export || !self.add_global_exports.is_empty()
+    }
+
     fn reserved_export(&mut self, exports: &mut wasm_encoder::ExportSection) {
-        if self.add_memory_export && !self.exported {
-            exports.export(
-                gate::RESERVED_MEMORY_EXPORT,
-                wasm_encoder::ExportKind::Memory,
-                0,
-            );
+        if self.needed() && !self.exported {
+            if self.add_memory_export {
+                exports.export(
+                    gate::RESERVED_MEMORY_EXPORT,
+                    wasm_encoder::ExportKind::Memory,
+                    0,
+                );
+            }
+            for &g in &self.add_global_exports {
+                exports.export(&global_export_name(g), wasm_encoder::ExportKind::Global, g);
+            }
             self.exported = true;
         }
     }
+}
+
+/// The name under which [`executable_code`] exports mutable global `index`
+/// that the module does not export itself (`svm:global:` and the index in
+/// decimal), so that a reused instance can set it back
+/// ([`crate::call::reuse`]).
+pub(crate) fn global_export_name(index: u32) -> String {
+    format!("svm:global:{index}")
 }
 
 /// The place of a section in the module order of the spec (binary format,
@@ -160,7 +182,7 @@ impl Reencode for Executable {
         let export = order(wasm_encoder::SectionId::Export);
         let after = after.map_or(0, order);
         let before = before.map_or(u8::MAX, order);
-        if after < export && before > export && self.add_memory_export && !self.exported {
+        if after < export && before > export && self.needed() && !self.exported {
             let mut exports = wasm_encoder::ExportSection::new();
             self.reserved_export(&mut exports);
             module.section(&exports);
@@ -169,15 +191,24 @@ impl Reencode for Executable {
     }
 }
 
-/// The code wasmer compiles: `code` itself when it has no custom section
-/// and exports its memory as `memory`; else `code` re-encoded with
-/// `wasm-encoder` without its custom sections and, when its memory is not
-/// exported as `memory` (SVM milestone-1 contracts), with memory 0 exported
-/// as [`gate::RESERVED_MEMORY_EXPORT`], where the vmcalls find it. Custom
-/// sections carry no semantics (names, producers, debug info), and wasmer
-/// reads the `name` section for its debug info, where malformed names have
-/// made it panic. The stored code, its hash and the contract address are
-/// those of the original bytes.
+/// The code wasmer compiles: `code` itself when it has no custom section,
+/// exports its memory as `memory` and exports every mutable global it
+/// defines; else `code` re-encoded with `wasm-encoder`:
+/// - without its custom sections: they carry no semantics (names,
+///   producers, debug info), and wasmer reads the `name` section for its
+///   debug info, where malformed names have made it panic;
+/// - when its memory is not exported as `memory` (SVM milestone-1
+///   contracts), with memory 0 exported as
+///   [`gate::RESERVED_MEMORY_EXPORT`], where the vmcalls find it;
+/// - with each mutable global it defines but does not export (such as the
+///   `__stack_pointer` of clang and rustc) exported under
+///   [`global_export_name`], unless the module already uses that name:
+///   a block sets them back when it reuses an instance
+///   ([`crate::call::reuse`]). A call can name no global, so the added
+///   exports change nothing a transaction can observe.
+///
+/// The stored code, its hash and the contract address are those of the
+/// original bytes.
 ///
 /// # Errors
 /// The re-encoder's message when `code` does not parse (the gate has
@@ -186,24 +217,50 @@ pub(crate) fn executable_code(code: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     use wasmparser::{ExternalKind, Parser, Payload};
     let mut has_custom = false;
     let mut exports_memory = false;
+    let mut imported_globals = 0u32;
+    let mut mutable = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    let mut exported_globals = std::collections::BTreeSet::new();
     for payload in Parser::new(0).parse_all(code) {
         match payload {
             Ok(Payload::CustomSection(_)) => has_custom = true,
+            Ok(Payload::ImportSection(r)) => {
+                for imp in r.into_imports().flatten() {
+                    if matches!(imp.ty, wasmparser::TypeRef::Global(_)) {
+                        imported_globals += 1;
+                    }
+                }
+            }
+            Ok(Payload::GlobalSection(r)) => {
+                for (i, g) in r.into_iter().enumerate() {
+                    if g.is_ok_and(|g| g.ty.mutable) {
+                        mutable.push(imported_globals + i as u32);
+                    }
+                }
+            }
             Ok(Payload::ExportSection(r)) => {
-                exports_memory = r
-                    .into_iter()
-                    .flatten()
-                    .any(|e| e.name == "memory" && e.kind == ExternalKind::Memory);
+                for e in r.into_iter().flatten() {
+                    exports_memory |= e.name == "memory" && e.kind == ExternalKind::Memory;
+                    if e.kind == ExternalKind::Global {
+                        exported_globals.insert(e.index);
+                    }
+                    names.insert(e.name.to_string());
+                }
             }
             _ => {}
         }
     }
-    if !has_custom && exports_memory {
+    let add_global_exports: Vec<u32> = mutable
+        .into_iter()
+        .filter(|g| !exported_globals.contains(g) && !names.contains(&global_export_name(*g)))
+        .collect();
+    if !has_custom && exports_memory && add_global_exports.is_empty() {
         return Ok(Cow::Borrowed(code));
     }
     let mut module = wasm_encoder::Module::new();
     Executable {
         add_memory_export: !exports_memory,
+        add_global_exports,
         exported: false,
     }
     .parse_core_module(&mut module, Parser::new(0), code)

@@ -15,10 +15,11 @@
 //!
 //! | offset | size (bytes) | field |
 //! |---|---|---|
-//! | 0 | 8 | magic, ASCII `SVMMOD02` |
+//! | 0 | 8 | magic, ASCII `SVMMOD03` |
 //! | 8 | 32 | MAC: keyed blake3 (key: the per-database secret) of cache key ‖ bytes 40.. |
 //! | 40 | 24 | module summary: initial memory pages, table elements, active data bytes, each `u64` BE |
-//! | 64 | n | the wasmer artifact (`Module::serialize`) |
+//! | 64 | 8 | flags, `u64` BE: bit 0 set when a block may reuse its instances (`Compiled::resettable`); the other bits 0 |
+//! | 72 | n | the wasmer artifact (`Module::serialize`) |
 //!
 //! `Module::deserialize` is unsafe: the artifact holds machine code that is
 //! run as is. The MAC is verified first, keyed with a 32-byte secret the
@@ -45,13 +46,13 @@ use crate::gas::schedule_hash;
 use crate::gate::ModuleSummary;
 
 /// The version of the disk format and key derivation.
-pub const CACHE_FORMAT_VERSION: u32 = 3;
+pub const CACHE_FORMAT_VERSION: u32 = 4;
 
 /// The wasmer version whose artifacts the disk tier holds.
 pub const WASMER_VERSION: &str = "7.4.2";
 
-const MAGIC: &[u8; 8] = b"SVMMOD02";
-const HEADER: usize = 64;
+const MAGIC: &[u8; 8] = b"SVMMOD03";
+const HEADER: usize = 72;
 
 /// Settings of the compiled-module cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +94,10 @@ pub(crate) struct Compiled {
     pub(crate) engine: Engine,
     pub(crate) module: Module,
     pub(crate) summary: ModuleSummary,
+    /// Whether a block may reuse an instance of it after a reset
+    /// ([`crate::call::reuse`]): Linux, code that changes no table and drops
+    /// no segment, every mutable global exported.
+    pub(crate) resettable: bool,
 }
 
 struct Entry {
@@ -243,7 +248,7 @@ impl ModuleCache {
             Ok(c) => {
                 let artifact = c.module.serialize().ok();
                 if let (Some((p, secret, key)), Some(a)) = (&disk, &artifact) {
-                    store_disk(p, secret, key, &c.summary, a);
+                    store_disk(p, secret, key, c, a);
                 }
                 artifact.map_or(code.len(), |a| a.len())
             }
@@ -273,8 +278,9 @@ impl ModuleCache {
             return None;
         }
         let mut summary = [0u8; 24];
-        summary.copy_from_slice(&file[40..HEADER]);
+        summary.copy_from_slice(&file[40..64]);
         let summary = ModuleSummary::from_bytes(&summary);
+        let resettable = file[71] & 1 == 1;
         let engine = headless();
         // SAFETY: the file's MAC, keyed with this database's secret, covers
         // the cache key (code hash, wasmer version, compiler, gas schedule,
@@ -290,6 +296,7 @@ impl ModuleCache {
                     engine,
                     module,
                     summary,
+                    resettable,
                 },
                 len - HEADER,
             )),
@@ -305,7 +312,7 @@ impl ModuleCache {
 const MAC_MAGIC: &[u8; 8] = MAGIC;
 
 /// The MAC of a disk file: keyed blake3 of the cache key, then `body`
-/// (summary and artifact).
+/// (summary, flags and artifact).
 fn mac(secret: &[u8; 32], key: &[u8; 32], body: &[u8]) -> blake3::Hash {
     let mut h = blake3::Hasher::new_keyed(secret);
     h.update(key);
@@ -320,15 +327,16 @@ fn store_disk(
     path: &Path,
     secret: &[u8; 32],
     key: &[u8; 32],
-    summary: &ModuleSummary,
+    compiled: &Compiled,
     artifact: &[u8],
 ) {
     let Some(dir) = path.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let mut body = Vec::with_capacity(24 + artifact.len());
-    body.extend_from_slice(&summary.to_bytes());
+    let mut body = Vec::with_capacity(HEADER - 40 + artifact.len());
+    body.extend_from_slice(&compiled.summary.to_bytes());
+    body.extend_from_slice(&u64::from(compiled.resettable).to_be_bytes());
     body.extend_from_slice(artifact);
     let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else {
         return;

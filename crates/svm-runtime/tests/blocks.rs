@@ -327,6 +327,124 @@ fn every_transaction_of_a_block_gets_a_fresh_instance() {
     assert_eq!(receipts(&out), one_by_one);
 }
 
+/// State a call can leave behind in an instance that a block reuses
+/// (`call::reuse`): `check()` returns a sum that is 0 only in a fresh
+/// instance (data segment bytes, a non-exported mutable global as clang's
+/// `__stack_pointer`, an exported one, memory past the data, the table),
+/// then dirties all of it. `trap()` dirties and traps, `loop()` runs out of
+/// gas, `deep()` recurses until the call-stack limit traps (leaving the
+/// stack-limit global high), `store(v)` writes storage. Variant `v`
+/// differs only in an extra export. With `table_set`, `check` also
+/// redirects the table (code a block must not reuse).
+fn reuse_check(v: u32, table_set: bool) -> String {
+    let redirect = if table_set {
+        "(table.set (i32.const 0) (ref.func $eight))"
+    } else {
+        ""
+    };
+    format!(
+        r#"(module
+  (import "svm" "storage_write_from_reg" (func $write (param i32 i32 i32 i32 i32 i32)))
+  (import "svm" "reg_write_be_i64" (func $reg_set (param i64 i32 i32)))
+  (memory (export "memory") 1 4)
+  (global $sp (mut i32) (i32.const 4096))
+  (global $g (export "g") (mut i64) (i64.const 0))
+  (table 2 funcref)
+  (elem (i32.const 0) $seven)
+  (elem declare func $eight)
+  (type $t (func (result i64)))
+  (func $seven (type $t) (i64.const 7))
+  (func $eight (type $t) (i64.const 8))
+  (data (i32.const 16) "\05\00\00\00\00\00\00\00")
+  (func $dirty
+    (i64.store (i32.const 16) (i64.const 9))
+    (i64.store (i32.const 60000) (i64.const 11))
+    (global.set $sp (i32.const 77))
+    (global.set $g (i64.const 3))
+    {redirect})
+  (func (export "check") (result i64)
+    (local $r i64)
+    (local.set $r (i64.add (i64.add
+      (i64.add (i64.sub (i64.load (i32.const 16)) (i64.const 5))
+               (i64.mul (global.get $g) (i64.const 1000)))
+      (i64.add (i64.extend_i32_u (i32.sub (global.get $sp) (i32.const 4096)))
+               (i64.mul (i64.load (i32.const 60000)) (i64.const 100))))
+      (i64.sub (call_indirect (type $t) (i32.const 0)) (i64.const 7))))
+    (call $dirty)
+    (local.get $r))
+  (func (export "trap") (call $dirty) unreachable)
+  (func (export "loop") (call $dirty) (loop $l (br $l)))
+  (func $deep (export "deep") (call $dirty) (call $deep))
+  (func (export "store") (param i64)
+    (call $dirty)
+    (call $reg_set (local.get 0) (i32.const 64) (i32.const 0))
+    (call $write (i32.const 64) (i32.const 0) (i32.const 8) (i32.const 0) (i32.const 0) (i32.const 0)))
+  (func (export "variant_{v}")))"#
+    )
+}
+
+#[test]
+fn a_reused_instance_starts_as_a_fresh_one() {
+    // Four resettable variants and one that sets its table, interleaved
+    // with successes, traps, out-of-gas, a stack overflow and storage
+    // writes: every receipt, gas included, and every root are those of
+    // blocks of one, and the block did reuse instances.
+    let deploy_all = |rt: &Runtime<Arc<MemKv>>| -> Vec<Address> {
+        (0..5)
+            .map(|v| deploy_wat(rt, &reuse_check(v, v == 4), v as u64).address)
+            .collect()
+    };
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let contracts = deploy_all(&rt);
+    let mut txs = Vec::new();
+    for i in 0..200usize {
+        let c = contracts[i * 7 % 11 % 5];
+        let (f, args) = match i % 9 {
+            2 => ("trap", vec![]),
+            4 if i % 4 == 0 => ("loop", vec![]),
+            5 => ("deep", vec![]),
+            7 => ("store", vec![WasmValue::I64(i as i64)]),
+            _ => ("check", vec![]),
+        };
+        txs.push(Tx::Call(call_tx(c, f, args)));
+    }
+    let out = rt.execute_block(&txs).unwrap();
+    assert!(
+        out.stats.instances_reused > 100,
+        "{} calls reused an instance",
+        out.stats.instances_reused
+    );
+    let mut checks = 0;
+    for (tx, r) in txs.iter().zip(receipts(&out)) {
+        let Tx::Call(c) = tx else { unreachable!() };
+        match c.function.as_str() {
+            "check" => {
+                assert!(r.success, "{:?}", r.error);
+                assert_eq!(r.returns, vec![WasmValue::I64(0)], "fresh state");
+                checks += 1;
+            }
+            "store" => assert!(r.success, "{:?}", r.error),
+            _ => assert!(!r.success),
+        }
+    }
+    assert!(checks > 100);
+    let (rt1, _) = runtime(Arc::new(MemKv::new()));
+    deploy_all(&rt1);
+    let mut one_by_one = Vec::new();
+    for t in &txs {
+        let o = rt1.execute_block(std::slice::from_ref(t)).unwrap();
+        assert_eq!(o.stats.instances_reused, 0);
+        one_by_one.extend(receipts(&o));
+    }
+    assert_eq!(receipts(&out), one_by_one);
+    for c in &contracts {
+        assert_eq!(
+            rt.contract(c).unwrap().unwrap().state,
+            rt1.contract(c).unwrap().unwrap().state
+        );
+    }
+}
+
 #[test]
 fn a_database_of_another_storage_format_is_refused_and_left_untouched() {
     use svm_runtime::format::STORAGE_FORMAT_KEY;

@@ -72,10 +72,15 @@ fn a_corrupt_or_truncated_artifact_is_deleted_and_recompiled() {
             b
         },
         good[..good.len() / 3].to_vec(), // truncated
-        b"SVMMOD02".to_vec(),            // header only
+        b"SVMMOD03".to_vec(),            // header only
         {
             let mut b = good.clone();
             b[50] ^= 1; // the module summary, under the MAC
+            b
+        },
+        {
+            let mut b = good.clone();
+            b[71] ^= 1; // the reuse flag, under the MAC
             b
         },
     ] {

@@ -31,10 +31,13 @@ mod prune;
 pub mod record;
 pub(crate) mod state;
 
+use std::collections::BTreeSet;
+
 use svm_kv::{KvStore, WriteBatch};
 use svm_pages::StaleKeys;
 use svm_types::{Address, State};
 
+use crate::call::reuse::InstancePool;
 use crate::contracts::RecordError;
 use crate::deploy::{DeployError, Deployed};
 use crate::receipt::Receipt;
@@ -80,6 +83,9 @@ pub struct BlockStats {
     pub batch_ops: usize,
     /// Key and value bytes in the batch.
     pub batch_bytes: usize,
+    /// Calls that ran on an instance kept from an earlier call of the
+    /// block and reset, instead of a new one (`call::reuse`).
+    pub instances_reused: u64,
 }
 
 /// What a committed block did.
@@ -109,6 +115,21 @@ pub enum BlockError {
     /// writing the batch).
     #[error("block storage: {0}")]
     Storage(String),
+}
+
+/// The contracts `txs` call (at the latest state) more than once.
+fn repeated_contracts(txs: &[Tx]) -> BTreeSet<Address> {
+    let mut seen = BTreeSet::new();
+    let mut repeated = BTreeSet::new();
+    for tx in txs {
+        if let Tx::Call(c) = tx
+            && c.state == crate::StateRef::Latest
+            && !seen.insert(c.contract)
+        {
+            repeated.insert(c.contract);
+        }
+    }
+    repeated
 }
 
 fn storage(e: impl std::fmt::Display) -> BlockError {
@@ -143,6 +164,7 @@ impl<K: KvStore + 'static> Runtime<K> {
             .checked_add(1)
             .ok_or_else(|| storage("the newest block's height is u64::MAX"))?;
         let mut block = BlockState::new(self.pages.clone(), self.node.clone());
+        let mut pool = InstancePool::new(repeated_contracts(txs));
         let mut outcomes = Vec::with_capacity(txs.len());
         let mut receipts = blake3::Hasher::new();
         for tx in txs {
@@ -153,7 +175,7 @@ impl<K: KvStore + 'static> Runtime<K> {
                     TxOutcome::Deploy(r)
                 }
                 Tx::Call(c) => {
-                    let r = self.call_in(&mut block, c);
+                    let r = self.call_in(&mut block, c, Some(&mut pool));
                     receipts.update(&call_hash(&r));
                     TxOutcome::Call(r)
                 }
@@ -161,7 +183,11 @@ impl<K: KvStore + 'static> Runtime<K> {
             outcomes.push(outcome);
         }
         let receipts_hash = *receipts.finalize().as_bytes();
-        self.commit_block(block, height, receipts_hash, outcomes)
+        let reused = pool.reused;
+        drop(pool);
+        let mut outcome = self.commit_block(block, height, receipts_hash, outcomes)?;
+        outcome.stats.instances_reused = reused;
+        Ok(outcome)
     }
 
     /// Builds and writes the block's batch (module docs).

@@ -13,6 +13,7 @@ use wasmer_middlewares::metering::set_remaining_points;
 use super::Failure;
 use super::inner::Invoker;
 use super::load::Loaded;
+use super::reuse::{InstancePool, Kept};
 use super::run::trap_error;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
@@ -34,14 +35,35 @@ pub(crate) struct Instantiated<K> {
     pub(crate) max_stack_slots: u32,
 }
 
+/// The instance a call runs on: built for it, or kept by the block's
+/// [`InstancePool`] (then given back to it after the call).
+pub(crate) enum Live<K> {
+    /// Built for this call, dropped after it.
+    Fresh(Instantiated<K>),
+    /// Reset or snapshotted, to go back to the pool.
+    Kept(Kept<K>),
+}
+
+impl<K: KvStore + 'static> Live<K> {
+    /// The instance.
+    pub(crate) fn inst(&mut self) -> &mut Instantiated<K> {
+        match self {
+            Live::Fresh(i) => i,
+            Live::Kept(k) => k.instance(),
+        }
+    }
+}
+
 impl<K: KvStore + 'static> Runtime<K> {
-    /// Builds the instance of `loaded` for `tx`, with the remaining gas.
+    /// Builds the instance of `loaded` for `tx`, with the remaining gas, or
+    /// takes `pool`'s instance of its code, reset.
     pub(crate) fn instantiate(
         &self,
         block: &BlockState<K>,
         tx: &CallTx,
         loaded: Loaded<K>,
-    ) -> Result<Instantiated<K>, Failure> {
+        pool: Option<&mut InstancePool<K>>,
+    ) -> Result<Live<K>, Failure> {
         let used = loaded.gas_used;
         let mut ctx = CallContext {
             registers: Registers::new(self.config.registers),
@@ -64,14 +86,34 @@ impl<K: KvStore + 'static> Runtime<K> {
         if let Err(e) = ctx.receive_value() {
             return Err(Failure::new(value_error(&e), used));
         }
-        let (store, env, instance) = self.instance_of(&loaded.compiled, ctx, tx.gas_limit - used);
-        Ok(Instantiated {
+        let gas_left = tx.gas_limit - used;
+        let mut pool = pool.filter(|p| loaded.compiled.resettable && p.wanted(&tx.contract));
+        let code = loaded.record.code_hash;
+        if let Some(pool) = pool.as_deref_mut()
+            && let Some(mut kept) = pool.take(&code)
+        {
+            let inst = kept.instance();
+            inst.env.as_mut(&mut inst.store).ctx = ctx;
+            set_remaining_points(&mut inst.store, &inst.instance, gas_left);
+            inst.record = loaded.record;
+            inst.query = loaded.query;
+            return Ok(Live::Kept(kept));
+        }
+        let (store, env, instance) = self.instance_of(&loaded.compiled, ctx, gas_left);
+        let inst = Instantiated {
             instance: instance.map_err(|e| Failure::new(e, used))?,
             store,
             env,
             record: loaded.record,
             query: loaded.query,
             max_stack_slots: self.config.max_stack_slots,
+        };
+        if pool.is_none() {
+            return Ok(Live::Fresh(inst));
+        }
+        Ok(match Kept::new(code, inst) {
+            Ok(k) => Live::Kept(k),
+            Err(inst) => Live::Fresh(inst),
         })
     }
 

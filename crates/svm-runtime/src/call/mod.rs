@@ -23,12 +23,15 @@
 mod inner;
 mod instantiate;
 mod load;
+pub(crate) mod reuse;
 mod run;
 mod settle;
 
 use svm_kv::KvStore;
 use svm_types::State;
 
+use self::instantiate::Live;
+use self::reuse::InstancePool;
 use crate::block::state::BlockState;
 use crate::block::{Tx, TxOutcome};
 use crate::gas;
@@ -91,7 +94,7 @@ impl<K: KvStore + 'static> Runtime<K> {
     pub fn call(&self, tx: &CallTx) -> Receipt {
         if let StateRef::At(_) = tx.state {
             let mut block = BlockState::new(self.pages.clone(), self.node.clone());
-            return self.call_in(&mut block, tx);
+            return self.call_in(&mut block, tx, None);
         }
         match self.execute_block(&[Tx::Call(tx.clone())]) {
             Ok(mut out) => match out.outcomes.pop() {
@@ -107,8 +110,14 @@ impl<K: KvStore + 'static> Runtime<K> {
     }
 
     /// Runs `tx` inside `block`: a success merges its writes into the
-    /// block, a failure merges nothing.
-    pub(crate) fn call_in(&self, block: &mut BlockState<K>, tx: &CallTx) -> Receipt {
+    /// block, a failure merges nothing. With `pool`, the call may run on
+    /// an instance kept from an earlier call of the block ([`reuse`]).
+    pub(crate) fn call_in(
+        &self,
+        block: &mut BlockState<K>,
+        tx: &CallTx,
+        mut pool: Option<&mut InstancePool<K>>,
+    ) -> Receipt {
         if tx.gas_limit > self.config.max_tx_gas {
             let e = tx_error(
                 ErrorCode::GasLimitTooHigh,
@@ -132,18 +141,22 @@ impl<K: KvStore + 'static> Runtime<K> {
             Err((f, state)) => return failed(f, state, tx.gas_limit),
         };
         let base = loaded.base;
-        let mut inst = match self.instantiate(block, tx, loaded) {
+        let mut live = match self.instantiate(block, tx, loaded, pool.as_deref_mut()) {
             Ok(i) => i,
             Err(f) => return failed(f, base, tx.gas_limit),
         };
-        let values = match run::run(&mut inst, tx) {
-            Ok(v) => v,
-            Err(f) => return failed(f, base, tx.gas_limit),
-        };
-        match self.settle(block, tx, inst, values) {
-            Ok(r) => r,
+        let inst = live.inst();
+        let receipt = match run::run(inst, tx) {
+            Ok(values) => match self.settle(block, tx, inst, values) {
+                Ok(r) => r,
+                Err(f) => failed(f, base, tx.gas_limit),
+            },
             Err(f) => failed(f, base, tx.gas_limit),
+        };
+        if let (Some(pool), Live::Kept(kept)) = (pool, live) {
+            pool.give_back(kept);
         }
+        receipt
     }
 
     /// Loads or compiles the module of `contract` (at its latest record)

@@ -18,7 +18,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         &self,
         block: &mut BlockState<K>,
         tx: &CallTx,
-        mut inst: Instantiated<K>,
+        inst: &mut Instantiated<K>,
         returns: Vec<WasmValue>,
     ) -> Result<Receipt, Failure> {
         let limit = tx.gas_limit;
@@ -39,7 +39,7 @@ impl<K: KvStore + 'static> Runtime<K> {
                 limit,
             ));
         }
-        let gas_used = gas_used(&mut inst, limit);
+        let gas_used = gas_used(inst, limit);
         let query = inst.query;
         let ctx = &mut inst.env.as_mut(&mut inst.store).ctx;
         let return_data = std::mem::take(&mut ctx.return_data);

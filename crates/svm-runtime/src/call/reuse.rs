@@ -1,0 +1,297 @@
+//! Reusing an instance across the transactions of one block.
+//!
+//! Building an instance is most of a small call's cost: a `Store`, a
+//! host `Function` per imported vmcall, wasmer's instance with its export
+//! map, and dropping them all again (profile in `docs/benchmarks.md`).
+//! When a block calls code again, the instance of its previous call is
+//! [`reset`](Kept::reset) to the state a fresh instantiation gives and
+//! used again, as wasmtime's pooling allocator and Lucet reset instances
+//! instead of rebuilding them.
+//!
+//! What instantiation decides, and how a reset restores it:
+//!
+//! | instance state | reset |
+//! |---|---|
+//! | linear memory bytes | zeroed (`memset` up to [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond), then the non-zero 4 KiB chunks of a snapshot taken right after instantiation (the active data segments) are copied back |
+//! | memory size | must equal the size at instantiation: an instance whose memory grew is dropped, never reused |
+//! | mutable globals (the module's, and the metering and stack-limit middlewares') | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::compile::global_export_name`]) or the module is not reused |
+//! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`resettable_code`]) |
+//! | the call context (registers, page cache, sender, value, logs, …) | replaced by the new transaction's |
+//! | gas | set to the new transaction's limit, as for a fresh instance |
+//!
+//! Gas never depends on reuse: instantiation is priced by
+//! [`crate::gas::instantiate`] from the module alone, so receipts, gas and
+//! roots are those of fresh instances (`tests/blocks.rs` runs every block
+//! both ways). Only Linux reuses instances (the zeroing relies on
+//! `MADV_DONTNEED`, as [`crate::memory_pool`] does); inner calls and
+//! queries always get fresh instances.
+
+use std::collections::BTreeSet;
+
+use svm_kv::KvStore;
+use svm_types::{Address, CodeHash};
+use wasmer::{Extern, Global, Mutability, Pages, Value};
+use wasmer_types::ExportIndex;
+
+use super::instantiate::Instantiated;
+use crate::memory_pool::KEEP_RESIDENT;
+
+/// Instances a block keeps at most (the least recently used goes first).
+/// Each holds one linear memory, at most [`KEEP_RESIDENT`] bytes of it
+/// resident between calls.
+pub const MAX_KEPT: usize = 4;
+
+/// Bytes of the chunks a memory snapshot keeps (non-zero ones only).
+const CHUNK: usize = 4096;
+
+/// Whether code may be reused after a reset at all: no instruction that
+/// changes a table or drops a segment, and no mutable global of another
+/// type than `i32` or `i64`. `false` too when the code does not parse
+/// (the gate has refused such code before).
+pub(crate) fn resettable_code(code: &[u8]) -> bool {
+    use wasmparser::{Operator as O, Parser, Payload, ValType};
+    for payload in Parser::new(0).parse_all(code) {
+        let Ok(payload) = payload else { return false };
+        match payload {
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    let Ok(g) = g else { return false };
+                    if g.ty.mutable && !matches!(g.ty.content_type, ValType::I32 | ValType::I64) {
+                        return false;
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let Ok(mut ops) = body.get_operators_reader() else {
+                    return false;
+                };
+                while !ops.eof() {
+                    match ops.read() {
+                        Ok(
+                            O::TableSet { .. }
+                            | O::TableGrow { .. }
+                            | O::TableFill { .. }
+                            | O::TableCopy { .. }
+                            | O::TableInit { .. }
+                            | O::ElemDrop { .. }
+                            | O::DataDrop { .. },
+                        ) => return false,
+                        Ok(_) => {}
+                        Err(_) => return false,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Whether every mutable global of `module` (its own and those the
+/// middlewares added) is exported, so that a reset can reach it.
+pub(crate) fn globals_reachable(module: &wasmer::Module) -> bool {
+    let info = module.info();
+    let exported: std::collections::BTreeSet<_> = info
+        .exports
+        .values()
+        .filter_map(|e| match e {
+            ExportIndex::Global(g) => Some(*g),
+            _ => None,
+        })
+        .collect();
+    info.globals
+        .iter()
+        .all(|(i, g)| g.mutability == Mutability::Const || exported.contains(&i))
+}
+
+/// The state of an instance right after instantiation, as far as a call
+/// can change it.
+struct Snapshot {
+    pages: Pages,
+    /// Offset and bytes of each non-zero [`CHUNK`] of the memory.
+    chunks: Vec<(u64, Box<[u8]>)>,
+    globals: Vec<(Global, Value)>,
+}
+
+/// An instance kept for the next call of its code.
+pub(crate) struct Kept<K> {
+    code: CodeHash,
+    inst: Instantiated<K>,
+    snapshot: Snapshot,
+}
+
+impl<K: KvStore + 'static> Kept<K> {
+    /// Takes the snapshot of `inst`, freshly instantiated and not yet run;
+    /// gives `inst` back when it has no memory.
+    pub(crate) fn new(code: CodeHash, mut inst: Instantiated<K>) -> Result<Self, Instantiated<K>> {
+        let Some(memory) = inst.env.as_ref(&inst.store).memory.clone() else {
+            return Err(inst);
+        };
+        let view = memory.view(&inst.store);
+        let pages = view.size();
+        let mut chunks = Vec::new();
+        // SAFETY: nothing runs in this store, and the slice is dropped
+        // before the store is used again.
+        let bytes = unsafe { view.data_unchecked() };
+        for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
+            if chunk.iter().any(|&b| b != 0) {
+                chunks.push(((i * CHUNK) as u64, chunk.into()));
+            }
+        }
+        let mut globals = Vec::new();
+        for (_, e) in inst.instance.exports.iter() {
+            if let Extern::Global(g) = e
+                && g.ty(&inst.store).mutability == Mutability::Var
+            {
+                globals.push((g.clone(), g.get(&mut inst.store)));
+            }
+        }
+        Ok(Self {
+            code,
+            inst,
+            snapshot: Snapshot {
+                pages,
+                chunks,
+                globals,
+            },
+        })
+    }
+
+    /// Puts the instance back in its state at instantiation; `None` (the
+    /// instance is dropped) when that cannot be done: its memory grew, or
+    /// zeroing or writing it failed.
+    fn reset(mut self) -> Option<Self> {
+        let memory = self.inst.env.as_ref(&self.inst.store).memory.clone()?;
+        let view = memory.view(&self.inst.store);
+        if view.size() != self.snapshot.pages {
+            return None;
+        }
+        let len = view.data_size() as usize;
+        // SAFETY: `[base, base + len)` is the instance's accessible linear
+        // memory, a private anonymous mapping (the pool's region or
+        // wasmer's own), and nothing runs in this store now.
+        if !unsafe { zero(view.data_ptr(), len) } {
+            return None;
+        }
+        for (at, bytes) in &self.snapshot.chunks {
+            view.write(*at, bytes).ok()?;
+        }
+        for (g, v) in &self.snapshot.globals {
+            g.set(&mut self.inst.store, v.clone()).ok()?;
+        }
+        Some(self)
+    }
+
+    /// The instance, to run a call on; [`InstancePool::give_back`] returns
+    /// it.
+    pub(crate) fn instance(&mut self) -> &mut Instantiated<K> {
+        &mut self.inst
+    }
+}
+
+/// Zeroes `len` bytes at `base` with the pool's policy: `memset` up to
+/// [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond; whether it worked.
+///
+/// # Safety
+/// `[base, base + len)` must be read-write private anonymous memory that
+/// nothing else uses meanwhile.
+unsafe fn zero(base: *mut u8, len: usize) -> bool {
+    let keep = len.min(KEEP_RESIDENT);
+    // SAFETY: the caller's contract.
+    unsafe { std::ptr::write_bytes(base, 0, keep) };
+    if len == keep {
+        return true;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // `keep` is a multiple of the OS page, so the range is aligned.
+        // SAFETY: the caller's contract; a private anonymous mapping reads
+        // as zero after MADV_DONTNEED (Linux).
+        let r = unsafe { libc::madvise(base.add(keep).cast(), len - keep, libc::MADV_DONTNEED) };
+        r == 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// The instances a block keeps, by code: at most [`MAX_KEPT`], most
+/// recently used last. Local to one block (a `Store` is not `Send`), and
+/// dropped with it.
+pub(crate) struct InstancePool<K> {
+    kept: Vec<Kept<K>>,
+    /// The contracts the block calls more than once: only their instances
+    /// are snapshotted and kept (a snapshot reads the whole memory once).
+    repeated: BTreeSet<Address>,
+    /// Calls that ran on a reset instance.
+    pub(crate) reused: u64,
+}
+
+impl<K: KvStore + 'static> InstancePool<K> {
+    /// An empty pool for a block that calls each of `repeated` more than
+    /// once.
+    pub(crate) fn new(repeated: BTreeSet<Address>) -> Self {
+        Self {
+            kept: Vec::new(),
+            repeated,
+            reused: 0,
+        }
+    }
+
+    /// Whether an instance for a call of `contract` is worth keeping.
+    pub(crate) fn wanted(&self, contract: &Address) -> bool {
+        self.repeated.contains(contract)
+    }
+
+    /// The kept instance of `code`, reset; `None` when there is none or
+    /// it could not be reset.
+    pub(crate) fn take(&mut self, code: &CodeHash) -> Option<Kept<K>> {
+        let i = self.kept.iter().position(|k| &k.code == code)?;
+        let kept = self.kept.remove(i).reset()?;
+        self.reused += 1;
+        Some(kept)
+    }
+
+    /// Keeps `kept` for the next call of its code, dropping the least
+    /// recently used instance when the pool is full.
+    pub(crate) fn give_back(&mut self, kept: Kept<K>) {
+        if self.kept.len() >= MAX_KEPT {
+            self.kept.remove(0);
+        }
+        self.kept.push(kept);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resettable_code;
+
+    fn code(text: &str) -> Vec<u8> {
+        wat::parse_str(text).unwrap()
+    }
+
+    #[test]
+    fn code_that_changes_tables_or_drops_segments_is_not_resettable() {
+        let plain = "(module (memory 1) (table 2 funcref) (global (mut i32) (i32.const 0)) \
+                     (func $f (result i32) (call_indirect (result i32) (i32.const 0))) \
+                     (elem (i32.const 0) $f))";
+        assert!(resettable_code(&code(plain)));
+        for body in [
+            "(table.set (i32.const 0) (ref.null func))",
+            "(drop (table.grow (ref.null func) (i32.const 1)))",
+            "(table.fill (i32.const 0) (ref.null func) (i32.const 1))",
+            "(table.copy (i32.const 0) (i32.const 1) (i32.const 1))",
+            "(table.init 0 (i32.const 0) (i32.const 0) (i32.const 0))",
+            "(elem.drop 0)",
+            "(data.drop 0)",
+        ] {
+            let text = format!(
+                "(module (memory 1) (table 2 funcref) (func $g) (elem func $g) \
+                 (data \"x\") (func {body}))"
+            );
+            assert!(!resettable_code(&code(&text)), "{body}");
+        }
+        let reference_global = "(module (global (mut funcref) (ref.null func)))";
+        assert!(!resettable_code(&code(reference_global)));
+        assert!(!resettable_code(b"no wasm"));
+    }
+}
