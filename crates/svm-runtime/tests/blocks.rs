@@ -334,9 +334,11 @@ fn every_transaction_of_a_block_gets_a_fresh_instance() {
 /// then dirties all of it. `trap()` dirties and traps, `loop()` runs out of
 /// gas, `deep()` recurses until the call-stack limit traps (leaving the
 /// stack-limit global high), `store(v)` writes storage. Variant `v`
-/// differs only in an extra export. With `table_set`, `check` also
-/// redirects the table (code a block must not reuse).
-fn reuse_check(v: u32, table_set: bool) -> String {
+/// differs only in an extra export; its memory has `pages` pages (64 KiB
+/// each), and the last 8 bytes are dirtied too. With `table_set`, `check`
+/// also redirects the table (code a block must not reuse).
+fn reuse_check(v: u32, pages: u32, table_set: bool) -> String {
+    let last = pages * 65536 - 8;
     let redirect = if table_set {
         "(table.set (i32.const 0) (ref.func $eight))"
     } else {
@@ -346,7 +348,7 @@ fn reuse_check(v: u32, table_set: bool) -> String {
         r#"(module
   (import "svm" "storage_write_from_reg" (func $write (param i32 i32 i32 i32 i32 i32)))
   (import "svm" "reg_write_be_i64" (func $reg_set (param i64 i32 i32)))
-  (memory (export "memory") 1 4)
+  (memory (export "memory") {pages} 8)
   (global $sp (mut i32) (i32.const 4096))
   (global $g (export "g") (mut i64) (i64.const 0))
   (table 2 funcref)
@@ -358,7 +360,7 @@ fn reuse_check(v: u32, table_set: bool) -> String {
   (data (i32.const 16) "\05\00\00\00\00\00\00\00")
   (func $dirty
     (i64.store (i32.const 16) (i64.const 9))
-    (i64.store (i32.const 60000) (i64.const 11))
+    (i64.store (i32.const {last}) (i64.const 11))
     (global.set $sp (i32.const 77))
     (global.set $g (i64.const 3))
     {redirect})
@@ -368,7 +370,7 @@ fn reuse_check(v: u32, table_set: bool) -> String {
       (i64.add (i64.sub (i64.load (i32.const 16)) (i64.const 5))
                (i64.mul (global.get $g) (i64.const 1000)))
       (i64.add (i64.extend_i32_u (i32.sub (global.get $sp) (i32.const 4096)))
-               (i64.mul (i64.load (i32.const 60000)) (i64.const 100))))
+               (i64.mul (i64.load (i32.const {last})) (i64.const 100))))
       (i64.sub (call_indirect (type $t) (i32.const 0)) (i64.const 7))))
     (call $dirty)
     (local.get $r))
@@ -385,13 +387,17 @@ fn reuse_check(v: u32, table_set: bool) -> String {
 
 #[test]
 fn a_reused_instance_starts_as_a_fresh_one() {
-    // Four resettable variants and one that sets its table, interleaved
+    // Four resettable variants (one with a memory larger than the part a
+    // reset keeps resident) and one that sets its table, interleaved
     // with successes, traps, out-of-gas, a stack overflow and storage
     // writes: every receipt, gas included, and every root are those of
     // blocks of one, and the block did reuse instances.
     let deploy_all = |rt: &Runtime<Arc<MemKv>>| -> Vec<Address> {
         (0..5)
-            .map(|v| deploy_wat(rt, &reuse_check(v, v == 4), v as u64).address)
+            .map(|v| {
+                let pages = if v == 3 { 6 } else { 1 };
+                deploy_wat(rt, &reuse_check(v, pages, v == 4), v as u64).address
+            })
             .collect()
     };
     let (rt, _) = runtime(Arc::new(MemKv::new()));
