@@ -253,6 +253,28 @@ impl Meter {
         }
     }
 
+    /// The points as wasmer's `get_remaining_points` gives them, without
+    /// its two name lookups.
+    pub fn points(&self, store: &mut impl wasmer::AsStoreMut) -> MeteringPoints {
+        if self.exhausted.get(store).i32().unwrap_or(1) != 0 {
+            return MeteringPoints::Exhausted;
+        }
+        MeteringPoints::Remaining(self.remaining.get(store).i64().unwrap_or(0) as u64)
+    }
+
+    /// Sets the points to `points` and clears "exhausted", as wasmer's
+    /// `set_remaining_points` does.
+    ///
+    /// # Errors
+    /// [`VmCallError::OutOfGas`] when the globals cannot be set (a module
+    /// whose metering globals are not the middleware's).
+    pub fn set(&self, store: &mut impl wasmer::AsStoreMut, points: u64) -> Result<(), VmCallError> {
+        self.remaining
+            .set(store, wasmer::Value::I64(points as i64))
+            .and_then(|()| self.exhausted.set(store, wasmer::Value::I32(0)))
+            .map_err(|_| VmCallError::OutOfGas)
+    }
+
     /// Gives `amount` points back (what an inner call did not use).
     ///
     /// # Errors

@@ -8,7 +8,7 @@ use svm_kv::KvStore;
 use svm_pages::PageOverlay;
 use svm_registers::Registers;
 use wasmer::{FunctionEnv, Instance, InstantiationError, Store};
-use wasmer_middlewares::metering::set_remaining_points;
+use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
 
 use super::Failure;
 use super::inner::Invoker;
@@ -17,7 +17,7 @@ use super::reuse::{InstancePool, Kept};
 use super::run::trap_error;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
-use crate::imports::{Env, import_externs};
+use crate::imports::{Env, Meter, import_externs};
 use crate::module_cache::Compiled;
 use crate::runtime::{Runtime, tx_error};
 use crate::tx_pages::TxPages;
@@ -29,6 +29,8 @@ pub(crate) struct Instantiated<K> {
     pub(crate) store: Store,
     pub(crate) env: FunctionEnv<Env<PageOverlay<K>>>,
     pub(crate) instance: Instance,
+    /// Its metering globals, looked up once (`None` without metering).
+    pub(crate) meter: Option<Meter>,
     pub(crate) record: ContractRecord,
     pub(crate) query: bool,
     /// The call-stack limit, in slots, the code was compiled with.
@@ -94,14 +96,17 @@ impl<K: KvStore + 'static> Runtime<K> {
         {
             let inst = kept.instance();
             inst.env.as_mut(&mut inst.store).ctx = ctx;
-            set_remaining_points(&mut inst.store, &inst.instance, gas_left);
+            inst.set_points(gas_left);
             inst.record = loaded.record;
             inst.query = loaded.query;
             return Ok(Live::Kept(kept));
         }
         let (store, env, instance) = self.instance_of(&loaded.compiled, ctx, gas_left);
+        let instance = instance.map_err(|e| Failure::new(e, used))?;
+        let meter = env.as_ref(&store).meter.clone();
         let inst = Instantiated {
-            instance: instance.map_err(|e| Failure::new(e, used))?,
+            instance,
+            meter,
             store,
             env,
             record: loaded.record,
@@ -143,6 +148,35 @@ impl<K: KvStore + 'static> Runtime<K> {
         );
         let instance = instantiate_in(&mut store, &env, compiled, gas_left);
         (store, env, instance)
+    }
+}
+
+impl<K: KvStore + 'static> Instantiated<K> {
+    /// The instance's metering points.
+    pub(crate) fn points(&mut self) -> MeteringPoints {
+        match &self.meter {
+            Some(m) => m.points(&mut self.store),
+            None => get_remaining_points(&mut self.store, &self.instance),
+        }
+    }
+
+    /// Sets the instance's metering points to `points`.
+    pub(crate) fn set_points(&mut self, points: u64) {
+        let set = self.meter.as_ref().map(|m| m.set(&mut self.store, points));
+        if !matches!(set, Some(Ok(()))) {
+            set_remaining_points(&mut self.store, &self.instance, points);
+        }
+    }
+
+    /// Takes `amount` points, as [`crate::imports::charge`].
+    ///
+    /// # Errors
+    /// [`VmCallError::OutOfGas`], leaving 0 points, when fewer remain.
+    pub(crate) fn charge(&mut self, amount: u64) -> Result<(), VmCallError> {
+        match &self.meter {
+            Some(m) => m.charge(&mut self.store, amount),
+            None => crate::imports::charge(&mut self.store, &self.instance, amount),
+        }
     }
 }
 

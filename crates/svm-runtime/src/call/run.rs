@@ -7,7 +7,7 @@ use svm_cache::CacheError;
 use svm_kv::KvStore;
 use svm_pages::PagesError;
 use wasmer::{RuntimeError, Type, Value};
-use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points};
+use wasmer_middlewares::metering::MeteringPoints;
 use wasmer_types::TrapCode;
 
 use super::Failure;
@@ -19,7 +19,7 @@ use crate::wire::{CallTx, ErrorCode, MAX_VALUES, TxError, WasmValue};
 
 /// The gas used so far by `inst` (all of `limit` once exhausted).
 pub(crate) fn gas_used<K: KvStore + 'static>(inst: &mut Instantiated<K>, limit: u64) -> u64 {
-    match get_remaining_points(&mut inst.store, &inst.instance) {
+    match inst.points() {
         MeteringPoints::Remaining(r) => limit.saturating_sub(r),
         MeteringPoints::Exhausted => limit,
     }
@@ -135,10 +135,7 @@ pub(crate) fn run<K: KvStore + 'static>(
     }
 
     let result = func.call(&mut inst.store, &args);
-    let exhausted = matches!(
-        get_remaining_points(&mut inst.store, &inst.instance),
-        MeteringPoints::Exhausted
-    );
+    let exhausted = matches!(inst.points(), MeteringPoints::Exhausted);
     let pages_read = inst
         .env
         .as_ref(&inst.store)

@@ -8,7 +8,6 @@ use super::instantiate::Instantiated;
 use super::run::gas_used;
 use crate::block::state::BlockState;
 use crate::gas;
-use crate::imports::charge;
 use crate::runtime::{Runtime, storage_error, tx_error};
 use crate::wire::{CallTx, ErrorCode, Receipt, WasmValue};
 
@@ -32,7 +31,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         };
         // Every page dirtied, in every contract the transaction reached, is
         // paid for before the commit.
-        if charge(&mut inst.store, &inst.instance, dirty * gas::PAGE_WRITE).is_err() {
+        if inst.charge(dirty * gas::PAGE_WRITE).is_err() {
             inst.env.as_mut(&mut inst.store).ctx.storage.discard();
             return Err(fail(
                 tx_error(ErrorCode::OutOfGas, "out of gas at commit"),
