@@ -1,7 +1,8 @@
 //! A pool of linear-memory reservations, reused from one instance to the
 //! next.
 //!
-//! Every transaction runs on a fresh instance, and a fresh wasmer memory
+//! A transaction runs on a fresh instance (unless its block reuses one:
+//! `call/reuse.rs`), and a fresh wasmer memory
 //! costs an `mmap` of its 8 GiB reservation, an `mprotect`, a page fault
 //! per 4 KiB touched, and an `munmap` that clears those page tables: about
 //! a third of a coin transfer in a block (profile in `docs/benchmarks.md`).

@@ -14,7 +14,7 @@
 //! |---|---|
 //! | linear memory bytes | zeroed (`memset` up to [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond), then the non-zero 4 KiB chunks of a snapshot taken right after instantiation (the active data segments) are copied back |
 //! | memory size | must equal the size at instantiation: an instance whose memory grew is dropped, never reused |
-//! | mutable globals (the module's, and the metering and stack-limit middlewares') | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::compile::global_export_name`]) or the module is not reused |
+//! | mutable globals (the module's, and those the metering, bulk-gas and stack-limit middlewares add) | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::compile::global_export_name`]) or the module is not reused |
 //! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`resettable_code`]) |
 //! | the call context (registers, page cache, sender, value, logs, …) | replaced by the new transaction's |
 //! | gas | set to the new transaction's limit, as for a fresh instance |
