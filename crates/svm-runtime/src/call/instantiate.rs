@@ -13,7 +13,7 @@ use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_rem
 use super::Failure;
 use super::inner::Invoker;
 use super::load::Loaded;
-use super::reuse::{InstancePool, Kept};
+use super::reuse::{InstancePool, Kept, Snapshot};
 use super::run::trap_error;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
@@ -104,7 +104,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         let (store, env, instance) = self.instance_of(&loaded.compiled, ctx, gas_left);
         let instance = instance.map_err(|e| Failure::new(e, used))?;
         let meter = env.as_ref(&store).meter.clone();
-        let inst = Instantiated {
+        let mut inst = Instantiated {
             instance,
             meter,
             store,
@@ -116,9 +116,9 @@ impl<K: KvStore + 'static> Runtime<K> {
         if pool.is_none() {
             return Ok(Live::Fresh(inst));
         }
-        Ok(match Kept::new(code, inst) {
-            Ok(k) => Live::Kept(k),
-            Err(inst) => Live::Fresh(inst),
+        Ok(match Snapshot::of(&mut inst) {
+            Some(s) => Live::Kept(Kept::new(code, inst, s)),
+            None => Live::Fresh(inst),
         })
     }
 

@@ -106,27 +106,18 @@ pub(crate) fn globals_reachable(module: &wasmer::Module) -> bool {
 
 /// The state of an instance right after instantiation, as far as a call
 /// can change it.
-struct Snapshot {
+pub(crate) struct Snapshot {
     pages: Pages,
     /// Offset and bytes of each non-zero [`CHUNK`] of the memory.
     chunks: Vec<(u64, Box<[u8]>)>,
     globals: Vec<(Global, Value)>,
 }
 
-/// An instance kept for the next call of its code.
-pub(crate) struct Kept<K> {
-    code: CodeHash,
-    inst: Instantiated<K>,
-    snapshot: Snapshot,
-}
-
-impl<K: KvStore + 'static> Kept<K> {
-    /// Takes the snapshot of `inst`, freshly instantiated and not yet run;
-    /// gives `inst` back when it has no memory.
-    pub(crate) fn new(code: CodeHash, mut inst: Instantiated<K>) -> Result<Self, Instantiated<K>> {
-        let Some(memory) = inst.env.as_ref(&inst.store).memory.clone() else {
-            return Err(inst);
-        };
+impl Snapshot {
+    /// The snapshot of `inst`, freshly instantiated and not yet run;
+    /// `None` when it has no memory.
+    pub(crate) fn of<K: KvStore + 'static>(inst: &mut Instantiated<K>) -> Option<Self> {
+        let memory = inst.env.as_ref(&inst.store).memory.clone()?;
         let view = memory.view(&inst.store);
         let pages = view.size();
         let mut chunks = Vec::new();
@@ -146,15 +137,29 @@ impl<K: KvStore + 'static> Kept<K> {
                 globals.push((g.clone(), g.get(&mut inst.store)));
             }
         }
-        Ok(Self {
+        Some(Self {
+            pages,
+            chunks,
+            globals,
+        })
+    }
+}
+
+/// An instance kept for the next call of its code.
+pub(crate) struct Kept<K> {
+    code: CodeHash,
+    inst: Instantiated<K>,
+    snapshot: Snapshot,
+}
+
+impl<K: KvStore + 'static> Kept<K> {
+    /// Keeps `inst` for the next call of `code`, with its `snapshot`.
+    pub(crate) fn new(code: CodeHash, inst: Instantiated<K>, snapshot: Snapshot) -> Self {
+        Self {
             code,
             inst,
-            snapshot: Snapshot {
-                pages,
-                chunks,
-                globals,
-            },
-        })
+            snapshot,
+        }
     }
 
     /// Puts the instance back in its state at instantiation; `None` (the
