@@ -14,10 +14,16 @@
 //! |---|---|---|
 //! | `b` (0x62) ‖ account address | 21 | balance, `u64` big-endian (8 bytes) |
 //!
-//! A missing key is a balance of 0.
+//! A missing key is a balance of 0. It keeps the balances it read or wrote
+//! last in memory ([`BALANCE_CACHE_ENTRIES`] at most), so a block reads an
+//! account from the KV only the first time.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
+
+use lru::LruCache;
+use parking_lot::Mutex;
 
 use svm_kv::{Bytes, KvStore, WriteBatch};
 use svm_types::Address;
@@ -59,15 +65,35 @@ fn balance_key(account: &Address) -> [u8; 21] {
     k
 }
 
-/// Balances kept in a KV store (module docs give the layout).
+/// Balances a [`KvNodeHost`] keeps in memory at most (about 80 bytes
+/// each, so at most about 20 MiB).
+pub const BALANCE_CACHE_ENTRIES: usize = 1 << 18;
+
+/// Balances kept in a KV store (module docs give the layout), with the
+/// most recently used ones in memory.
+///
+/// Invariant: a cached balance equals the KV's (but for the moment between
+/// a block's batch landing and [`NodeHost::applied`], when a read on
+/// another thread may still see the balance before the block), provided
+/// this host is the only writer of the `b` keys of its KV (the runtime writes them through
+/// [`NodeHost::commit_writes`] and reports them through
+/// [`NodeHost::applied`], [`KvNodeHost::set_balance`] writes them
+/// directly). A miss reads the KV and fills the cache under the cache's
+/// lock, and every write updates the cache after the KV, under the lock,
+/// so a read that saw an older value can never overwrite a newer one.
 pub struct KvNodeHost<K> {
     kv: K,
+    cache: Mutex<LruCache<Address, u64>>,
 }
 
 impl<K: KvStore> KvNodeHost<K> {
     /// A host over `kv` (usually the runtime's own store).
     pub fn new(kv: K) -> Self {
-        Self { kv }
+        let entries = NonZeroUsize::new(BALANCE_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
+        Self {
+            kv,
+            cache: Mutex::new(LruCache::new(entries)),
+        }
     }
 
     /// Sets a balance directly, outside any run (funding an account).
@@ -75,23 +101,44 @@ impl<K: KvStore> KvNodeHost<K> {
     /// # Errors
     /// [`HostError`] with the KV's message.
     pub fn set_balance(&self, account: &Address, balance: u64) -> Result<(), HostError> {
-        self.kv
+        let mut cache = self.cache.lock();
+        let put = self
+            .kv
             .put(&balance_key(account), &balance.to_be_bytes())
-            .map_err(|e| HostError(e.to_string()))
+            .map_err(|e| HostError(e.to_string()));
+        match put {
+            Ok(()) => cache.put(*account, balance),
+            // The KV may or may not hold the new value: read it again.
+            Err(_) => cache.pop(account),
+        };
+        put
     }
 }
 
 impl<K: KvStore> NodeHost for KvNodeHost<K> {
     fn balance(&self, account: &Address) -> Result<u64, HostError> {
-        match self
+        let mut cache = self.cache.lock();
+        if let Some(b) = cache.get(account) {
+            return Ok(*b);
+        }
+        let balance = match self
             .kv
             .get(&balance_key(account))
             .map_err(|e| HostError(e.to_string()))?
         {
-            None => Ok(0),
+            None => 0,
             Some(v) => <[u8; 8]>::try_from(&v[..])
                 .map(u64::from_be_bytes)
-                .map_err(|_| HostError(format!("balance of {account} is {} bytes", v.len()))),
+                .map_err(|_| HostError(format!("balance of {account} is {} bytes", v.len())))?,
+        };
+        cache.put(*account, balance);
+        Ok(balance)
+    }
+
+    fn applied(&self, changes: &BTreeMap<Address, u64>) {
+        let mut cache = self.cache.lock();
+        for (account, balance) in changes {
+            cache.put(*account, *balance);
         }
     }
 

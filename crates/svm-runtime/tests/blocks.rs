@@ -531,3 +531,67 @@ fn blocks_from_many_threads_lose_no_update() {
         );
     }
 }
+
+/// A MemKv whose writes fail while `fail` is set.
+#[derive(Clone, Default)]
+struct FlakyKv {
+    kv: Arc<MemKv>,
+    fail: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl KvStore for FlakyKv {
+    fn get(&self, key: &[u8]) -> Result<Option<svm_kv::Bytes>, svm_kv::KvError> {
+        self.kv.get(key)
+    }
+    fn write(&self, batch: svm_kv::WriteBatch) -> Result<(), svm_kv::KvError> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(svm_kv::KvError::Io {
+                backend: "flaky",
+                message: "writes fail".into(),
+            });
+        }
+        self.kv.write(batch)
+    }
+    fn scan_prefix(
+        &self,
+        prefix: &[u8],
+    ) -> Result<Vec<(svm_kv::Bytes, svm_kv::Bytes)>, svm_kv::KvError> {
+        self.kv.scan_prefix(prefix)
+    }
+}
+
+#[test]
+fn the_node_hosts_balance_cache_follows_the_kv_through_blocks_and_failed_batches() {
+    use svm_runtime::NodeHost;
+    let kv = FlakyKv::default();
+    let (rt, host) = runtime(kv.clone());
+    let c = deploy_wat(&rt, PAGES, 0).address;
+    let paying = |value: u64| {
+        let mut t = call_tx(c, "get", vec![WasmValue::I32(0)]);
+        t.value = value;
+        Tx::Call(t)
+    };
+    // The balance as the KV holds it, read past the host's cache.
+    let stored = |a: &Address| KvNodeHost::new(kv.clone()).balance(a).unwrap();
+    host.set_balance(&SENDER, 100).unwrap();
+    assert_eq!(host.balance(&SENDER).unwrap(), 100);
+    let out = rt.execute_block(&[paying(30)]).unwrap();
+    assert!(receipts(&out)[0].success);
+    for a in [SENDER, c] {
+        assert_eq!(host.balance(&a).unwrap(), stored(&a));
+    }
+    assert_eq!(host.balance(&SENDER).unwrap(), 70);
+    // A block whose batch fails changes neither the KV nor the cache.
+    kv.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(rt.execute_block(&[paying(20)]).is_err());
+    assert!(host.set_balance(&c, 1).is_err());
+    kv.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    for a in [SENDER, c] {
+        assert_eq!(host.balance(&a).unwrap(), stored(&a));
+    }
+    assert_eq!(host.balance(&SENDER).unwrap(), 70);
+    assert_eq!(host.balance(&c).unwrap(), 30);
+    rt.execute_block(&[paying(5), paying(5)]).unwrap();
+    assert_eq!(host.balance(&SENDER).unwrap(), 60);
+    assert_eq!(host.balance(&c).unwrap(), stored(&c));
+}
