@@ -82,10 +82,14 @@ impl ModuleMiddleware for BulkGas {
         info.global_initializers.push(GlobalInit::I32Const(0));
         // Exported only so that a reused instance can set it back with the
         // other mutable globals (`call::reuse`); every use sets it first.
-        info.exports.insert(
-            SCRATCH_EXPORT.to_string(),
-            ExportIndex::Global(wasmer_types::GlobalIndex::from_u32(scratch)),
-        );
+        // A module that exports the name itself keeps its export (and is
+        // then never reused: the scratch global is out of a reset's reach).
+        if !info.exports.contains_key(SCRATCH_EXPORT) {
+            info.exports.insert(
+                SCRATCH_EXPORT.to_string(),
+                ExportIndex::Global(wasmer_types::GlobalIndex::from_u32(scratch)),
+            );
+        }
         let mut g = self
             .globals
             .lock()

@@ -52,6 +52,17 @@ const STATIC_GUARD: u64 = MemoryStyle::static_offset_guard_size();
 
 static POOL: Mutex<Vec<Region>> = Mutex::new(Vec::new());
 
+/// Regions damaged so far (an `mprotect` on them failed), process-wide.
+static DAMAGED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many regions an `mprotect` failure has damaged in this process so
+/// far: a block drops its kept instances when this changes
+/// (`call/reuse.rs`), since a damaged region's pages past the memory's end
+/// may be accessible.
+pub fn damaged_regions() -> u64 {
+    DAMAGED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// One reservation of `RESERVATION` bytes; see the module docs for its
 /// invariants in the pool. Unmapped on drop.
 #[derive(Debug)]
@@ -135,6 +146,7 @@ impl Region {
         let r = unsafe { libc::mprotect(self.base.as_ptr().add(from).cast(), to - from, prot) };
         if r != 0 {
             self.damaged = true;
+            DAMAGED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Err(os_error(what));
         }
         Ok(())

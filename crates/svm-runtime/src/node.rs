@@ -18,7 +18,7 @@
 //! last in memory ([`BALANCE_CACHE_ENTRIES`] at most), so a block reads an
 //! account from the KV only the first time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
@@ -72,18 +72,30 @@ pub const BALANCE_CACHE_ENTRIES: usize = 1 << 18;
 /// Balances kept in a KV store (module docs give the layout), with the
 /// most recently used ones in memory.
 ///
-/// Invariant: a cached balance equals the KV's (but for the moment between
-/// a block's batch landing and [`NodeHost::applied`], when a read on
-/// another thread may still see the balance before the block), provided
-/// this host is the only writer of the `b` keys of its KV (the runtime writes them through
-/// [`NodeHost::commit_writes`] and reports them through
-/// [`NodeHost::applied`], [`KvNodeHost::set_balance`] writes them
-/// directly). A miss reads the KV and fills the cache under the cache's
-/// lock, and every write updates the cache after the KV, under the lock,
-/// so a read that saw an older value can never overwrite a newer one.
+/// Invariant: a cached balance equals the KV's, provided this host is the
+/// only writer of the `b` keys of its KV (the runtime writes them in a
+/// block's batch through [`NodeHost::commit_writes`] and reports them
+/// through [`NodeHost::applied`]; [`KvNodeHost::set_balance`] writes them
+/// directly). How it is kept:
+/// - a miss reads the KV and fills the cache under the cache's lock, and
+///   every write updates the cache after the KV, under the lock, so a read
+///   that saw an older value never overwrites a newer one;
+/// - [`NodeHost::commit_writes`] drops the block's accounts from the cache
+///   (if the batch fails, the KV is read again) and [`NodeHost::applied`]
+///   puts them back, except an account that `set_balance` wrote in
+///   between, whose order against the batch is unknown: that one is read
+///   from the KV again.
 pub struct KvNodeHost<K> {
     kv: K,
-    cache: Mutex<LruCache<Address, u64>>,
+    cache: Mutex<BalanceCache>,
+}
+
+/// The cached balances, and the accounts set directly while a block's
+/// batch is being written.
+struct BalanceCache {
+    balances: LruCache<Address, u64>,
+    /// `Some` from [`NodeHost::commit_writes`] to [`NodeHost::applied`].
+    in_flight: Option<BTreeSet<Address>>,
 }
 
 impl<K: KvStore> KvNodeHost<K> {
@@ -92,7 +104,10 @@ impl<K: KvStore> KvNodeHost<K> {
         let entries = NonZeroUsize::new(BALANCE_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
         Self {
             kv,
-            cache: Mutex::new(LruCache::new(entries)),
+            cache: Mutex::new(BalanceCache {
+                balances: LruCache::new(entries),
+                in_flight: None,
+            }),
         }
     }
 
@@ -107,10 +122,13 @@ impl<K: KvStore> KvNodeHost<K> {
             .put(&balance_key(account), &balance.to_be_bytes())
             .map_err(|e| HostError(e.to_string()));
         match put {
-            Ok(()) => cache.put(*account, balance),
+            Ok(()) => cache.balances.put(*account, balance),
             // The KV may or may not hold the new value: read it again.
-            Err(_) => cache.pop(account),
+            Err(_) => cache.balances.pop(account),
         };
+        if let Some(accounts) = &mut cache.in_flight {
+            accounts.insert(*account);
+        }
         put
     }
 }
@@ -118,7 +136,7 @@ impl<K: KvStore> KvNodeHost<K> {
 impl<K: KvStore> NodeHost for KvNodeHost<K> {
     fn balance(&self, account: &Address) -> Result<u64, HostError> {
         let mut cache = self.cache.lock();
-        if let Some(b) = cache.get(account) {
+        if let Some(b) = cache.balances.get(account) {
             return Ok(*b);
         }
         let balance = match self
@@ -131,18 +149,17 @@ impl<K: KvStore> NodeHost for KvNodeHost<K> {
                 .map(u64::from_be_bytes)
                 .map_err(|_| HostError(format!("balance of {account} is {} bytes", v.len())))?,
         };
-        cache.put(*account, balance);
+        cache.balances.put(*account, balance);
         Ok(balance)
     }
 
-    fn applied(&self, changes: &BTreeMap<Address, u64>) {
-        let mut cache = self.cache.lock();
-        for (account, balance) in changes {
-            cache.put(*account, *balance);
-        }
-    }
-
     fn commit_writes(&self, changes: &BTreeMap<Address, u64>) -> WriteBatch {
+        let mut cache = self.cache.lock();
+        for account in changes.keys() {
+            cache.balances.pop(account);
+        }
+        cache.in_flight = Some(BTreeSet::new());
+        drop(cache);
         let mut batch = WriteBatch::with_capacity(changes.len());
         for (account, balance) in changes {
             batch.put(
@@ -151,6 +168,18 @@ impl<K: KvStore> NodeHost for KvNodeHost<K> {
             );
         }
         batch
+    }
+
+    fn applied(&self, changes: &BTreeMap<Address, u64>) {
+        let mut cache = self.cache.lock();
+        let set_directly = cache.in_flight.take().unwrap_or_default();
+        for (account, balance) in changes {
+            if set_directly.contains(account) {
+                cache.balances.pop(account);
+            } else {
+                cache.balances.put(*account, *balance);
+            }
+        }
     }
 }
 
@@ -163,5 +192,56 @@ impl<T: NodeHost + ?Sized> NodeHost for Arc<T> {
     }
     fn applied(&self, changes: &BTreeMap<Address, u64>) {
         (**self).applied(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use svm_kv::MemKv;
+
+    /// A block's batch through the host's hooks, with a direct write of the
+    /// same account after `commit_writes` and before or after the batch
+    /// lands: the cache ends up equal to the KV either way.
+    #[test]
+    fn a_balance_set_while_a_batch_is_in_flight_is_read_again() {
+        let a = Address([1; 20]);
+        for set_before_the_batch in [true, false] {
+            let kv = Arc::new(MemKv::new());
+            let host = KvNodeHost::new(kv.clone());
+            host.set_balance(&a, 100).unwrap();
+            assert_eq!(host.balance(&a).unwrap(), 100);
+            let changes = BTreeMap::from([(a, 5)]);
+            let batch = host.commit_writes(&changes);
+            if set_before_the_batch {
+                host.set_balance(&a, 9).unwrap();
+                kv.write(batch).unwrap();
+            } else {
+                kv.write(batch).unwrap();
+                host.set_balance(&a, 9).unwrap();
+            }
+            host.applied(&changes);
+            let stored = KvNodeHost::new(kv.clone()).balance(&a).unwrap();
+            assert_eq!(stored, if set_before_the_batch { 5 } else { 9 });
+            assert_eq!(host.balance(&a).unwrap(), stored);
+        }
+    }
+
+    /// A batch that never lands leaves the KV's balance readable.
+    #[test]
+    fn a_batch_that_fails_leaves_the_kv_balance() {
+        let a = Address([2; 20]);
+        let kv = Arc::new(MemKv::new());
+        let host = KvNodeHost::new(kv.clone());
+        host.set_balance(&a, 100).unwrap();
+        let changes = BTreeMap::from([(a, 5)]);
+        // Built, never written, no `applied`.
+        let _ = host.commit_writes(&changes);
+        assert_eq!(host.balance(&a).unwrap(), 100);
+        // The next block goes through.
+        let changes = BTreeMap::from([(a, 7)]);
+        kv.write(host.commit_writes(&changes)).unwrap();
+        host.applied(&changes);
+        assert_eq!(host.balance(&a).unwrap(), 7);
     }
 }

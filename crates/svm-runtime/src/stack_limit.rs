@@ -23,8 +23,10 @@
 //! global.get $used  i32.const F  i32.sub  global.set $used
 //! ```
 //!
-//! A trap unwinds the whole instance (each call has its own), so nothing
-//! needs to be restored on the way out. The running function's own frame is
+//! A trap unwinds the whole instance, so nothing is restored on the way
+//! out: the next call gets a fresh instance, or one that a block reuses,
+//! whose reset sets this global back to 0 with the other mutable globals
+//! (`call/reuse.rs`). The running function's own frame is
 //! not in the count yet; it is at most `max_frame_slots`. Calls of imported
 //! vmcalls are not counted (they do not re-enter wasm).
 //!

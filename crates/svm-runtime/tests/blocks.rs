@@ -595,3 +595,31 @@ fn the_node_hosts_balance_cache_follows_the_kv_through_blocks_and_failed_batches
     assert_eq!(host.balance(&SENDER).unwrap(), 60);
     assert_eq!(host.balance(&c).unwrap(), stored(&c));
 }
+
+#[test]
+fn a_contract_exporting_a_name_the_compiler_uses_keeps_its_export() {
+    // `svm_bulk_scratch` names the bulk-gas middleware's scratch global,
+    // `svm:global:0` the export the compiler adds for an unexported
+    // mutable global: a contract's own export of either stays callable,
+    // and such code is simply not reused.
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let c = deploy_wat(
+        &rt,
+        r#"(module
+  (memory (export "memory") 1)
+  (global $sp (mut i32) (i32.const 0))
+  (func (export "svm_bulk_scratch") (result i64) (i64.const 42))
+  (func (export "svm:global:0") (result i64) (i64.const 43)))"#,
+        0,
+    )
+    .address;
+    let txs = [
+        Tx::Call(call_tx(c, "svm_bulk_scratch", vec![])),
+        Tx::Call(call_tx(c, "svm:global:0", vec![])),
+    ];
+    let out = rt.execute_block(&txs).unwrap();
+    let r = receipts(&out);
+    assert_eq!(r[0].returns, vec![WasmValue::I64(42)], "{:?}", r[0].error);
+    assert_eq!(r[1].returns, vec![WasmValue::I64(43)], "{:?}", r[1].error);
+    assert_eq!(out.stats.instances_reused, 0);
+}

@@ -17,14 +17,19 @@
 //! | mutable globals (the module's, and those the metering, bulk-gas and stack-limit middlewares add) | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::compile::global_export_name`]) or the module is not reused |
 //! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`resettable_code`]) |
 //! | the call context (registers, page cache, sender, value, logs, …) | replaced by the new transaction's |
-//! | gas | set to the new transaction's limit, as for a fresh instance |
+//! | gas | set to what the new transaction has left after its intrinsic and instantiation gas, as for a fresh instance |
 //!
 //! Gas never depends on reuse: instantiation is priced by
 //! [`crate::gas::instantiate`] from the module alone, so receipts, gas and
 //! roots are those of fresh instances (`tests/blocks.rs` runs every block
 //! both ways). Only Linux reuses instances (the zeroing relies on
-//! `MADV_DONTNEED`, as [`crate::memory_pool`] does); inner calls and
-//! queries always get fresh instances.
+//! `MADV_DONTNEED`, as [`crate::memory_pool`] does). Inner calls always
+//! get fresh instances (so a re-entrant call never meets the running
+//! one), and so do blocks of one (`Runtime::call`) and queries outside a
+//! block. A kept instance is dropped, not reset, once any pooled memory
+//! region has been damaged by a failed `mprotect`
+//! ([`crate::memory_pool::damaged_regions`]): its pages past the memory's
+//! end might be accessible.
 
 use std::collections::BTreeSet;
 
@@ -34,11 +39,23 @@ use wasmer::{Extern, Global, Mutability, Pages, Value};
 use wasmer_types::ExportIndex;
 
 use super::instantiate::Instantiated;
-use crate::memory_pool::KEEP_RESIDENT;
+#[cfg(target_os = "linux")]
+use crate::memory_pool::{KEEP_RESIDENT, damaged_regions};
+
+/// Bytes of a memory a reset zeroes with `memset` (as the pool does).
+#[cfg(not(target_os = "linux"))]
+const KEEP_RESIDENT: usize = 256 << 10;
+
+/// Never reused outside Linux, so never damaged there.
+#[cfg(not(target_os = "linux"))]
+fn damaged_regions() -> u64 {
+    0
+}
 
 /// Instances a block keeps at most (the least recently used goes first).
-/// Each holds one linear memory, at most [`KEEP_RESIDENT`] bytes of it
-/// resident between calls.
+/// Each holds one linear memory (at most `RuntimeConfig::limits`'
+/// memory pages), and the context of its last call, as the call left them
+/// until the next call of its code resets it or the block ends.
 pub const MAX_KEPT: usize = 4;
 
 /// Bytes of the chunks a memory snapshot keeps (non-zero ones only).
@@ -150,6 +167,8 @@ pub(crate) struct Kept<K> {
     code: CodeHash,
     inst: Instantiated<K>,
     snapshot: Snapshot,
+    /// [`damaged_regions`] when the instance was built.
+    damaged: u64,
 }
 
 impl<K: KvStore + 'static> Kept<K> {
@@ -159,16 +178,18 @@ impl<K: KvStore + 'static> Kept<K> {
             code,
             inst,
             snapshot,
+            damaged: damaged_regions(),
         }
     }
 
     /// Puts the instance back in its state at instantiation; `None` (the
-    /// instance is dropped) when that cannot be done: its memory grew, or
-    /// zeroing or writing it failed.
+    /// instance is dropped) when that cannot be done: its memory grew, a
+    /// memory region was damaged since it was built, or zeroing or writing
+    /// it failed.
     fn reset(mut self) -> Option<Self> {
         let memory = self.inst.env.as_ref(&self.inst.store).memory.clone()?;
         let view = memory.view(&self.inst.store);
-        if view.size() != self.snapshot.pages {
+        if view.size() != self.snapshot.pages || damaged_regions() != self.damaged {
             return None;
         }
         let len = view.data_size() as usize;
