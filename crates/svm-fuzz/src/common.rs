@@ -79,7 +79,7 @@ pub fn encode_receipt(r: &Receipt) -> Vec<u8> {
 /// single call: the receipt is well-formed and round-trips through the wire;
 /// a failed call wrote nothing at all; the same call at the same state
 /// gives the same receipt again. Returns the receipt.
-pub fn checked_call(rt: &Rt, tx: &CallTx) -> Receipt {
+pub fn checked_call(rt: &Rt, node: &KvNodeHost<Arc<MemKv>>, tx: &CallTx) -> Receipt {
     assert_eq!(tx.state, StateRef::Latest);
     let base = latest(rt, &tx.contract);
     let before = snapshot(rt);
@@ -117,7 +117,7 @@ pub fn checked_call(rt: &Rt, tx: &CallTx) -> Receipt {
     // A call at an explicit state is a read-only query: it gives the same
     // outcome, but commits nothing and reports the state it ran at.
     let after = snapshot(rt);
-    restore_balances(rt, &before);
+    restore_balances(rt, node, &before);
     let at_base = snapshot(rt);
     let again = rt.call(&CallTx {
         state: StateRef::At(base),
@@ -141,15 +141,16 @@ pub fn checked_call(rt: &Rt, tx: &CallTx) -> Receipt {
     assert_eq!(again.pages_written, 0, "a query wrote pages");
     assert!(snapshot(rt) == at_base, "a query wrote to the KV");
     // Back to the balances the call left.
-    restore_balances(rt, &after);
+    restore_balances(rt, node, &after);
     r
 }
 
 /// The namespace of balances in the KV (`svm_runtime::node` docs).
 const BALANCES: &[u8] = b"b";
 
-/// Puts the balances of `snapshot` back (deleting newer ones).
-fn restore_balances(rt: &Rt, snapshot: &[(Vec<u8>, Vec<u8>)]) {
+/// Puts the balances of `snapshot` back (deleting newer ones), past the
+/// node host, whose balance cache is then emptied.
+fn restore_balances(rt: &Rt, node: &KvNodeHost<Arc<MemKv>>, snapshot: &[(Vec<u8>, Vec<u8>)]) {
     let mut batch = WriteBatch::new();
     for (k, _) in rt.kv().scan_prefix(BALANCES).expect("MemKv scans") {
         batch.delete(k);
@@ -158,6 +159,7 @@ fn restore_balances(rt: &Rt, snapshot: &[(Vec<u8>, Vec<u8>)]) {
         batch.put(k.clone(), v.clone());
     }
     rt.kv().write(batch).expect("MemKv writes");
+    node.forget_cached();
 }
 
 /// The properties of any receipt of `tx`.

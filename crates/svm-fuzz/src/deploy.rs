@@ -299,7 +299,7 @@ pub fn deploy_call(data: &[u8]) {
                 gas_limit: call.gas_limit,
                 state: StateRef::Latest,
             };
-            let r = checked_call(&rt, &tx);
+            let r = checked_call(&rt, &node, &tx);
             if r.success {
                 let export = call.export.expect("only exports can succeed");
                 assert!(

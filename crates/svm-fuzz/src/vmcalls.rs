@@ -316,13 +316,15 @@ fn shared(compiler: Compiler) -> (Rc<Rt>, Node, u64) {
     })
 }
 
-/// Deletes every balance (the `b` namespace of `KvNodeHost`).
-fn reset_balances(rt: &Rt) {
+/// Deletes every balance (the `b` namespace of `KvNodeHost`), past the
+/// node host, whose balance cache is then emptied.
+fn reset_balances(rt: &Rt, node: &Node) {
     let mut batch = WriteBatch::new();
     for (k, _) in rt.kv().scan_prefix(b"b").expect("MemKv scans") {
         batch.delete(k);
     }
     rt.kv().write(batch).expect("MemKv writes");
+    node.forget_cached();
 }
 
 /// What the model computed for a run.
@@ -551,7 +553,7 @@ pub fn vmcalls(data: &[u8]) {
     for compiler in compilers() {
         let (rt, node, nonce) = shared(compiler);
         // Balances from earlier inputs would make the model disagree.
-        reset_balances(&rt);
+        reset_balances(&rt, &node);
         let deployed = rt
             .deploy(&DeployTx {
                 author: AUTHOR,
@@ -576,7 +578,7 @@ pub fn vmcalls(data: &[u8]) {
             gas_limit: script.gas_limit(),
             state: StateRef::Latest,
         };
-        let r = checked_call(&rt, &tx);
+        let r = checked_call(&rt, &node, &tx);
         if let Some(e) = &r.error {
             assert!(
                 matches!(e.code, ErrorCode::HostCall | ErrorCode::OutOfGas)

@@ -131,6 +131,13 @@ impl<K: KvStore> KvNodeHost<K> {
         }
         put
     }
+
+    /// Empties the balance cache, so that every balance is read from the
+    /// KV again. Call it after writing the KV's `b` keys other than
+    /// through this host (a test harness restoring a snapshot, say).
+    pub fn forget_cached(&self) {
+        self.cache.lock().balances.clear();
+    }
 }
 
 impl<K: KvStore> NodeHost for KvNodeHost<K> {
