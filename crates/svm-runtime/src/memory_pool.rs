@@ -52,10 +52,11 @@ const STATIC_GUARD: u64 = MemoryStyle::static_offset_guard_size();
 
 static POOL: Mutex<Vec<Region>> = Mutex::new(Vec::new());
 
-/// Regions damaged so far (an `mprotect` on them failed), process-wide.
+/// `mprotect` failures so far, each of which damaged a region,
+/// process-wide.
 static DAMAGED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// How many regions an `mprotect` failure has damaged in this process so
+/// How many `mprotect` failures have damaged a region in this process so
 /// far: a block drops its kept instances when this changes
 /// (`call/reuse.rs`), since a damaged region's pages past the memory's end
 /// may be accessible.
@@ -152,29 +153,41 @@ impl Region {
         Ok(())
     }
 
-    /// Zeroes `[0, accessible)`: `memset` up to [`KEEP_RESIDENT`], the
-    /// kernel's zero pages beyond.
+    /// Zeroes `[0, accessible)` ([`zero_memory`]).
     fn zero(&mut self) -> Result<(), MemoryError> {
-        let keep = self.accessible.min(KEEP_RESIDENT);
-        // SAFETY: `[0, accessible)` is read-write and no instance uses it
-        // any more.
-        unsafe { std::ptr::write_bytes(self.base.as_ptr(), 0, keep) };
-        if self.accessible > keep {
-            // SAFETY: inside this region's mapping; a private anonymous
-            // mapping reads as zero after MADV_DONTNEED.
-            let r = unsafe {
-                libc::madvise(
-                    self.base.as_ptr().add(keep).cast(),
-                    self.accessible - keep,
-                    libc::MADV_DONTNEED,
-                )
-            };
-            if r != 0 {
-                return Err(os_error("zeroing linear memory"));
-            }
-        }
-        Ok(())
+        // SAFETY: `[0, accessible)` is read-write, inside this region's
+        // private anonymous mapping, and no instance uses it any more.
+        unsafe { zero_memory(self.base.as_ptr(), self.accessible) }
     }
+}
+
+/// Zeroes the `len` bytes of linear memory at `base`: `memset` up to
+/// [`KEEP_RESIDENT`] (which stay resident), `madvise(MADV_DONTNEED)` beyond
+/// (the kernel's zero pages on the next touch). Used when a region goes
+/// back to the pool and when a block resets a kept instance
+/// (`call/reuse.rs`).
+///
+/// # Safety
+/// `[base, base + len)` must be read-write private anonymous memory that
+/// nothing uses meanwhile, and `base` page-aligned.
+///
+/// # Errors
+/// [`MemoryError::Region`] when `madvise` fails (the part beyond
+/// [`KEEP_RESIDENT`] may then still hold data).
+pub(crate) unsafe fn zero_memory(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+    let keep = len.min(KEEP_RESIDENT);
+    // SAFETY: the caller's contract.
+    unsafe { std::ptr::write_bytes(base, 0, keep) };
+    if len > keep {
+        // SAFETY: the caller's contract; `keep` is a multiple of the OS
+        // page; a private anonymous mapping reads as zero after
+        // MADV_DONTNEED.
+        let r = unsafe { libc::madvise(base.add(keep).cast(), len - keep, libc::MADV_DONTNEED) };
+        if r != 0 {
+            return Err(os_error("zeroing linear memory"));
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Region {

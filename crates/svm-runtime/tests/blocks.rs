@@ -623,3 +623,44 @@ fn a_contract_exporting_a_name_the_compiler_uses_keeps_its_export() {
     assert_eq!(r[1].returns, vec![WasmValue::I64(43)], "{:?}", r[1].error);
     assert_eq!(out.stats.instances_reused, 0);
 }
+
+#[test]
+fn code_whose_memory_starts_with_more_than_the_resident_bound_is_not_kept() {
+    // One data byte per 4 KiB chunk: 64 chunks (256 KiB, the bound) are
+    // kept, 65 (260 KiB) are not, so a kept instance never holds more
+    // than 256 KiB of snapshot and a reset never copies more back.
+    let module = |chunks: u32| {
+        let data: String = (0..chunks)
+            .map(|i| format!("(data (i32.const {}) \"\\01\")", i * 4096))
+            .collect();
+        format!(
+            r#"(module (memory (export "memory") 5)
+  (func (export "sum") (result i32)
+    (local $i i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load8_u (i32.mul (local.get $i) (i32.const 4096)))))
+      (i32.store8 (i32.mul (local.get $i) (i32.const 4096)) (i32.const 9))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 80))))
+    (local.get $s))
+  {data})"#
+        )
+    };
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    for (chunks, reused) in [(64u32, 2u64), (65, 0)] {
+        let c = deploy_wat(&rt, &module(chunks), chunks as u64).address;
+        let txs: Vec<Tx> = (0..3)
+            .map(|_| Tx::Call(call_tx(c, "sum", vec![])))
+            .collect();
+        let out = rt.execute_block(&txs).unwrap();
+        for r in receipts(&out) {
+            assert_eq!(
+                r.returns,
+                vec![WasmValue::I32(chunks as i32)],
+                "{:?}",
+                r.error
+            );
+        }
+        assert_eq!(out.stats.instances_reused, reused, "{chunks} chunks");
+    }
+}

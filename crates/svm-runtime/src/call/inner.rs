@@ -178,12 +178,10 @@ impl<K: KvStore + 'static> Invoker<K> {
                         return Ok(refused(e.code, instantiation));
                     }
                 };
-                let meter = env.as_ref(&store).meter.clone();
                 let mut inst = Instantiated {
                     store,
                     env,
                     instance,
-                    meter,
                     record,
                     query: false,
                     max_stack_slots: self.runtime.config.max_stack_slots,

@@ -29,8 +29,6 @@ pub(crate) struct Instantiated<K> {
     pub(crate) store: Store,
     pub(crate) env: FunctionEnv<Env<PageOverlay<K>>>,
     pub(crate) instance: Instance,
-    /// Its metering globals, looked up once (`None` without metering).
-    pub(crate) meter: Option<Meter>,
     pub(crate) record: ContractRecord,
     pub(crate) query: bool,
     /// The call-stack limit, in slots, the code was compiled with.
@@ -102,11 +100,8 @@ impl<K: KvStore + 'static> Runtime<K> {
             return Ok(Live::Kept(kept));
         }
         let (store, env, instance) = self.instance_of(&loaded.compiled, ctx, gas_left);
-        let instance = instance.map_err(|e| Failure::new(e, used))?;
-        let meter = env.as_ref(&store).meter.clone();
         let mut inst = Instantiated {
-            instance,
-            meter,
+            instance: instance.map_err(|e| Failure::new(e, used))?,
             store,
             env,
             record: loaded.record,
@@ -152,9 +147,15 @@ impl<K: KvStore + 'static> Runtime<K> {
 }
 
 impl<K: KvStore + 'static> Instantiated<K> {
+    /// The metering globals the environment looked up at instantiation
+    /// (`None` without metering).
+    fn meter(&self) -> Option<Meter> {
+        self.env.as_ref(&self.store).meter.clone()
+    }
+
     /// The instance's metering points.
     pub(crate) fn points(&mut self) -> MeteringPoints {
-        match &self.meter {
+        match self.meter() {
             Some(m) => m.points(&mut self.store),
             None => get_remaining_points(&mut self.store, &self.instance),
         }
@@ -162,7 +163,7 @@ impl<K: KvStore + 'static> Instantiated<K> {
 
     /// Sets the instance's metering points to `points`.
     pub(crate) fn set_points(&mut self, points: u64) {
-        let set = self.meter.as_ref().map(|m| m.set(&mut self.store, points));
+        let set = self.meter().map(|m| m.set(&mut self.store, points));
         if !matches!(set, Some(Ok(()))) {
             set_remaining_points(&mut self.store, &self.instance, points);
         }
@@ -173,7 +174,7 @@ impl<K: KvStore + 'static> Instantiated<K> {
     /// # Errors
     /// [`VmCallError::OutOfGas`], leaving 0 points, when fewer remain.
     pub(crate) fn charge(&mut self, amount: u64) -> Result<(), VmCallError> {
-        match &self.meter {
+        match self.meter() {
             Some(m) => m.charge(&mut self.store, amount),
             None => crate::imports::charge(&mut self.store, &self.instance, amount),
         }

@@ -12,7 +12,7 @@
 //!
 //! | instance state | reset |
 //! |---|---|
-//! | linear memory bytes | zeroed (`memset` up to [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond), then the non-zero 4 KiB chunks of a snapshot taken right after instantiation (the active data segments) are copied back |
+//! | linear memory bytes | zeroed (`memset` up to [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond), then the non-zero 4 KiB chunks of a snapshot taken right after instantiation (the active data segments) are copied back; code whose memory starts with more than [`KEEP_RESIDENT`] bytes of non-zero chunks is not kept |
 //! | memory size | must equal the size at instantiation: an instance whose memory grew is dropped, never reused |
 //! | mutable globals (the module's, and those the metering, bulk-gas and stack-limit middlewares add) | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::compile::global_export_name`]) or the module is not reused |
 //! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`resettable_code`]) |
@@ -40,9 +40,10 @@ use wasmer_types::ExportIndex;
 
 use super::instantiate::Instantiated;
 #[cfg(target_os = "linux")]
-use crate::memory_pool::{KEEP_RESIDENT, damaged_regions};
+use crate::memory_pool::{KEEP_RESIDENT, damaged_regions, zero_memory};
 
-/// Bytes of a memory a reset zeroes with `memset` (as the pool does).
+/// The most bytes of non-zero chunks a snapshot holds (as the pool keeps
+/// resident); code whose memory starts with more is not kept.
 #[cfg(not(target_os = "linux"))]
 const KEEP_RESIDENT: usize = 256 << 10;
 
@@ -108,7 +109,7 @@ pub(crate) fn resettable_code(code: &[u8]) -> bool {
 /// middlewares added) is exported, so that a reset can reach it.
 pub(crate) fn globals_reachable(module: &wasmer::Module) -> bool {
     let info = module.info();
-    let exported: std::collections::BTreeSet<_> = info
+    let exported: BTreeSet<_> = info
         .exports
         .values()
         .filter_map(|e| match e {
@@ -132,7 +133,9 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     /// The snapshot of `inst`, freshly instantiated and not yet run;
-    /// `None` when it has no memory.
+    /// `None` when it has no memory, or when its non-zero chunks exceed
+    /// [`KEEP_RESIDENT`] bytes (so a kept instance holds at most that much
+    /// besides its memory, and a reset copies at most that much back).
     pub(crate) fn of<K: KvStore + 'static>(inst: &mut Instantiated<K>) -> Option<Self> {
         let memory = inst.env.as_ref(&inst.store).memory.clone()?;
         let view = memory.view(&inst.store);
@@ -143,6 +146,9 @@ impl Snapshot {
         let bytes = unsafe { view.data_unchecked() };
         for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
             if chunk.iter().any(|&b| b != 0) {
+                if (chunks.len() + 1) * CHUNK > KEEP_RESIDENT {
+                    return None;
+                }
                 chunks.push(((i * CHUNK) as u64, chunk.into()));
             }
         }
@@ -215,29 +221,22 @@ impl<K: KvStore + 'static> Kept<K> {
     }
 }
 
-/// Zeroes `len` bytes at `base` with the pool's policy: `memset` up to
-/// [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond; whether it worked.
+/// Zeroes the `len` bytes at `base` ([`zero_memory`]); whether it worked.
+/// Outside Linux nothing is reused, and this fails.
 ///
 /// # Safety
-/// `[base, base + len)` must be read-write private anonymous memory that
-/// nothing else uses meanwhile.
+/// As [`zero_memory`].
 unsafe fn zero(base: *mut u8, len: usize) -> bool {
-    let keep = len.min(KEEP_RESIDENT);
-    // SAFETY: the caller's contract.
-    unsafe { std::ptr::write_bytes(base, 0, keep) };
-    if len == keep {
-        return true;
-    }
     #[cfg(target_os = "linux")]
     {
-        // `keep` is a multiple of the OS page, so the range is aligned.
-        // SAFETY: the caller's contract; a private anonymous mapping reads
-        // as zero after MADV_DONTNEED (Linux).
-        let r = unsafe { libc::madvise(base.add(keep).cast(), len - keep, libc::MADV_DONTNEED) };
-        r == 0
+        // SAFETY: the caller's contract.
+        unsafe { zero_memory(base, len) }.is_ok()
     }
     #[cfg(not(target_os = "linux"))]
-    false
+    {
+        let _ = (base, len);
+        false
+    }
 }
 
 /// The instances a block keeps, by code: at most [`MAX_KEPT`], most
