@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent reference of storage format 3's hashes and roots
+"""An independent reference of storage format 4's hashes and roots
 (docs/storage-format.md), written from the document alone, not from the
 Rust code. It prints the four golden vectors of the document; they must
 equal those of crates/svm-pages/tests/pages.rs.
@@ -11,6 +11,7 @@ from blake3 import blake3
 
 PAGE_KEY = blake3(b"svm/page/v2").digest()
 NODE_KEY = blake3(b"svm/node/v2").digest()
+EXT_KEY = blake3(b"svm/ext/v3").digest()
 EMPTY = [bytes(32)]
 for _ in range(32):
     EMPTY.append(blake3(EMPTY[-1] + EMPTY[-1], key=NODE_KEY).digest())
@@ -20,24 +21,33 @@ def page_hash(address, index, content):
     return blake3(content + address + index.to_bytes(4, "big"), key=PAGE_KEY).digest()
 
 
+def ext_hash(target, t, index):
+    prefix = (index >> t) << t
+    return blake3(target + bytes([t]) + prefix.to_bytes(4, "big"), key=EXT_KEY).digest()
+
+
 def root(address, pages):
-    """The root of the depth-32 tree over {page index: 4096-byte content}."""
-    items = sorted((i, c) for i, c in pages.items() if any(c))
+    """The root over {page index: 4096-byte content}: one hash where two
+    non-empty subtrees meet (a branch), one extension hash above the lowest
+    branch or page of a subtree that holds just one."""
+    leaves = [(i, page_hash(address, i, c)) for i, c in sorted(pages.items()) if any(c)]
 
-    def node(height, position, items):
-        if not items:
-            return EMPTY[height]
-        if height == 0:
-            return page_hash(address, position, items[0][1])
-        middle = (2 * position + 1) << (height - 1)
-        left = [x for x in items if x[0] < middle]
-        right = [x for x in items if x[0] >= middle]
-        return blake3(
-            node(height - 1, 2 * position, left) + node(height - 1, 2 * position + 1, right),
-            key=NODE_KEY,
-        ).digest()
+    def lowest(items):
+        # (height, hash) of the page or branch where the subtree of `items`
+        # (two or more pages, or one) first splits.
+        if len(items) == 1:
+            return 0, items[0][1]
+        top = max(a ^ b for (a, _), (b, _) in zip(items, items[1:])).bit_length() - 1
+        left = [x for x in items if not (x[0] >> top) & 1]
+        right = [x for x in items if (x[0] >> top) & 1]
+        return top + 1, blake3(child(top, left) + child(top, right), key=NODE_KEY).digest()
 
-    return node(32, 0, items)
+    def child(height, items):
+        # A non-empty node at `height`.
+        t, target = lowest(items)
+        return target if t == height else ext_hash(target, t, items[0][0])
+
+    return child(32, leaves) if leaves else EMPTY[32]
 
 
 def pattern(seed):

@@ -1,11 +1,11 @@
-//! The page hash, the Merkle node hash and the empty-subtree constants
-//! (hash format 2, storage format 3: see [`STORAGE_FORMAT`]).
+//! The page hash, the branch (node) hash, the extension hash and the
+//! empty-subtree constants (storage format 4: see [`STORAGE_FORMAT`]).
 //!
-//! Both hashes are BLAKE3 in keyed mode (`blake3::keyed_hash`), each with
-//! its own 32-byte key, so that a page hash can never equal a node hash of
-//! the same bytes. Each key is the plain BLAKE3 hash of an ASCII domain
-//! string: [`PAGE_KEY`] = `blake3("svm/page/v2")`, [`NODE_KEY`] =
-//! `blake3("svm/node/v2")`.
+//! All three hashes are BLAKE3 in keyed mode (`blake3::keyed_hash`), each
+//! with its own 32-byte key, so that no two kinds can ever give the same
+//! hash for the same bytes. Each key is the plain BLAKE3 hash of an ASCII
+//! domain string: [`PAGE_KEY`] = `blake3("svm/page/v2")`, [`NODE_KEY`] =
+//! `blake3("svm/node/v2")`, [`EXT_KEY`] = `blake3("svm/ext/v3")`.
 //!
 //! # Page hash
 //!
@@ -33,14 +33,41 @@
 //! | 0 | 32 | left child hash |
 //! | 32 | 32 | right child hash |
 //!
-//! # Leaves and empty subtrees
+//! # Extension hash
 //!
-//! The tree has depth [`TREE_DEPTH`] = 32: leaf `i` (height 0) is page index
-//! `i`. The leaf of a page whose 4096 bytes are all zero (including every
-//! page never written) is `EMPTY[0]` = 32 zero bytes; the leaf of any other
-//! page is its page hash. `EMPTY[h + 1] = node_hash(EMPTY[h], EMPTY[h])` is
-//! the hash of an empty subtree of height `h + 1`, and the root of a
-//! contract with no non-zero page is `EMPTY[32]` ([`empty_root`]).
+//! `ext_hash = keyed_hash(EXT_KEY, input)`, 32 bytes, where `input` is 37
+//! bytes (one BLAKE3 block, so one compression):
+//!
+//! | offset | size (bytes) | field |
+//! |---|---|---|
+//! | 0 | 32 | target hash: a page hash (`t = 0`) or a branch hash |
+//! | 32 | 1 | target height `t`, 0..=31 |
+//! | 33 | 4 | target prefix: any page index under the target with its bits below `t` cleared, big-endian `u32` |
+//!
+//! # Leaves, subtrees and the root (path-compressed hashing)
+//!
+//! The tree is the binary tree of depth [`TREE_DEPTH`] = 32 over the page
+//! indices, leaf `i` (height 0) being page index `i`; a page whose 4096
+//! bytes are all zero (every page never written among them) is *empty*.
+//! Its hash is defined only where two non-empty subtrees meet, so a path
+//! costs one hash per branching, not one per height (storage format 3
+//! hashed all 32 heights):
+//!
+//! - a subtree with no non-empty page is `EMPTY[h]`; only the root of a
+//!   contract with no non-empty page is ever one: `EMPTY[32]`
+//!   ([`empty_root`]), where `EMPTY[0]` is 32 zero bytes and `EMPTY[h + 1]
+//!   = node_hash(EMPTY[h], EMPTY[h])`;
+//! - a **branch**, a node at height `t` whose two children are both
+//!   non-empty, is `node_hash(left, right)` of its children's hashes;
+//! - a child at height `c` of a branch (or the root, `c = 32`) is: the
+//!   page hash itself when `c = 0`; the branch's hash when it is a branch
+//!   (`t = c`); otherwise its subtree holds one non-empty page or one
+//!   lowest branch at height `t < c` (the **target**), and the child is
+//!   `ext_hash(target, t, prefix)`. That value does not depend on `c`.
+//!
+//! Every height is bound: a page hash carries its index, an extension its
+//! target's height and prefix, and a branch sits at a height fixed by the
+//! nodes above it (the root is at height 32).
 
 use std::sync::OnceLock;
 
@@ -51,15 +78,16 @@ use crate::{PAGE_SIZE, PageIndex};
 /// The depth of the Merkle tree over the `u32` page-index space.
 pub const TREE_DEPTH: usize = 32;
 
-/// The storage format these hashes belong to: 3. Format 1 stored every
+/// The storage format these hashes belong to: 4. Format 1 stored every
 /// node of the depth-32 tree; format 2 stored it path-compressed
-/// (`docs/storage-format.md`); format 3 keeps format 2's records and
-/// changes the page and node hashes to the keyed ones of this module, so
-/// every root differs from format 2's. A database of another format cannot
-/// be read with these hashes. This crate stores no marker of its own: the
+/// (`docs/storage-format.md`); format 3 changed the page and node hashes
+/// to keyed ones; format 4 keeps format 3's records, page hash and node
+/// hash, and hashes the tree path-compressed too (extension hashes, module
+/// docs), so every root of a non-empty contract differs from format 3's.
+/// A database of another format cannot be read with these hashes. This crate stores no marker of its own: the
 /// layer that owns the database records the format beside its data and
 /// refuses another one (`docs/storage-format.md`, "Storage format").
-pub const STORAGE_FORMAT: u32 = 3;
+pub const STORAGE_FORMAT: u32 = 4;
 
 /// Domain string of the page hash (11 bytes); [`PAGE_KEY`] is its BLAKE3
 /// hash.
@@ -83,7 +111,19 @@ pub const NODE_KEY: [u8; 32] = [
     0x5c, 0x70, 0xb5, 0x48, 0x33, 0xfd, 0xbb, 0xa9, 0x45, 0xef, 0xfc, 0xb6, 0x72, 0x7b, 0x93, 0x58,
 ];
 
-/// A 32-byte hash: a page hash, a node hash or an empty-subtree constant.
+/// Domain string of the extension hash (10 bytes); [`EXT_KEY`] is its
+/// BLAKE3 hash.
+pub const EXT_DOMAIN: &[u8; 10] = b"svm/ext/v3";
+
+/// The BLAKE3 key of the extension hash: `blake3("svm/ext/v3")`, 32 bytes,
+/// `30a1ae8a…ab2ca422` (pinned by a test).
+pub const EXT_KEY: [u8; 32] = [
+    0x30, 0xa1, 0xae, 0x8a, 0xb8, 0x35, 0x96, 0xaf, 0xb4, 0xe1, 0x04, 0xa5, 0x9b, 0x05, 0xf2, 0x9b,
+    0x12, 0x11, 0xab, 0x2c, 0x9f, 0x55, 0x42, 0xab, 0x4c, 0x17, 0xc2, 0xc7, 0xab, 0x2c, 0xa4, 0x22,
+];
+
+/// A 32-byte hash: a page hash, a node (branch) hash, an extension hash or
+/// an empty-subtree constant.
 pub type Hash = [u8; 32];
 
 /// The page hash of `content` at (`address`, `index`): see the module docs
@@ -103,6 +143,27 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     input[..32].copy_from_slice(left);
     input[32..].copy_from_slice(right);
     *blake3::keyed_hash(&NODE_KEY, &input).as_bytes()
+}
+
+/// The hash of a subtree whose only non-empty descendant at height `t`
+/// (0..=31) is `target` (a page hash when `t = 0`, else a branch), on the
+/// path of page `index` (module docs): one BLAKE3 compression. Only the
+/// bits of `index` from `t` up count, and the value does not depend on the
+/// subtree's own height.
+pub fn ext_hash(t: usize, index: u32, target: &Hash) -> Hash {
+    debug_assert!(t < TREE_DEPTH);
+    let prefix = index & !low_bits(t);
+    let mut input = [0u8; 37];
+    input[..32].copy_from_slice(target);
+    input[32] = t as u8;
+    input[33..].copy_from_slice(&prefix.to_be_bytes());
+    *blake3::keyed_hash(&EXT_KEY, &input).as_bytes()
+}
+
+/// The mask of the bits of a page index below height `t` (0 for `t = 0`,
+/// all bits for `t >= 32`).
+pub(crate) fn low_bits(t: usize) -> u32 {
+    if t >= 32 { u32::MAX } else { (1u32 << t) - 1 }
 }
 
 /// `EMPTY[h]`, the hash of an empty subtree of height `h`, for `h` in

@@ -88,7 +88,7 @@ mod tree;
 
 pub use hash::{STORAGE_FORMAT, empty_root, page_hash};
 pub use overlay::{Flush, PageOverlay, StaleKeys};
-pub use proof::{PageProof, verify_page};
+pub use proof::{PageProof, ProofEnd, verify_page};
 pub use prune::Pruned;
 
 use hash::{Hash, empty_hashes, leaf_hash};
@@ -400,8 +400,16 @@ impl<K: KvStore> PageStore<K> {
         if !self.has_state(address, state)? {
             return Err(unknown(address, state));
         }
-        let siblings = tree::siblings(self, &state.0, index, &|| unknown(address, state))?;
-        Ok(PageProof { siblings })
+        let (siblings, end) =
+            tree::proof_path(self, &state.0, index, &|| unknown(address, state))?;
+        Ok(PageProof {
+            siblings,
+            end: end.map(|(target_height, prefix, target)| ProofEnd {
+                target_height,
+                prefix,
+                target,
+            }),
+        })
     }
 
     /// The KV keys (`N` records and `P` pages) the tree of `state`

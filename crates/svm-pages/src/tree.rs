@@ -1,21 +1,19 @@
 //! The stored form of the Merkle tree, and the walks over it: find a leaf,
 //! prove a leaf, rebuild a tree with new leaves.
 //!
-//! The hashes are those of the full sparse tree of depth 32 (see
-//! [`crate::hash`]), so roots and proofs do not depend on how the tree is
-//! stored. What is stored is path-compressed: only the nodes where two
-//! non-empty subtrees meet (**branch records**) are stored, and a child of
-//! a branch (or a root) that has only one non-empty descendant at some
-//! lower height — a single page, or a lower branch — is stored as one
-//! **extension record** pointing to it, instead of the chain of nodes with
-//! an empty sibling in between. A contract with `n` non-empty pages stores
-//! `n - 1` branch records and at most `2n - 1` extension records, and
-//! committing one page writes about `log2(n) + 1` records, not 32.
+//! The tree is hashed path-compressed (see [`crate::hash`]), and stored the
+//! same way: a **branch record** for each node where two non-empty subtrees
+//! meet, and an **extension record** for each child of a branch (or a
+//! root) whose subtree has only one non-empty descendant at some lower
+//! height — a single page, or a lower branch — the chain of nodes with an
+//! empty sibling in between being neither hashed nor stored. A contract
+//! with `n` non-empty pages stores `n - 1` branch records and at most
+//! `2n - 1` extension records, and committing one page computes and writes
+//! about `log2(n) + 1` records, not 32.
 //!
 //! # Record encoding
 //!
-//! A record is stored under `N` ‖ the hash of its node (the hash the full
-//! tree gives it):
+//! A record is stored under `N` ‖ the hash of its node:
 //!
 //! | kind | value size (bytes) | value |
 //! |---|---|---|
@@ -25,14 +23,15 @@
 //! An extension at height `h` means: every node between it and height `t`
 //! has an empty sibling, and the node at height `t` on the path of the
 //! page index is the target (a page hash when `t = 0`, else a branch). Its
-//! hash is the target hashed up from height `t` to `h` with `EMPTY[k]` as
-//! the sibling at each height `k`. A child hash equal to `EMPTY[h]` has no
-//! record; a child at height 0 is a page hash, whose page is under `P` ‖
-//! page hash.
+//! hash is [`ext_hash`]`(t, index, target)`, the same at every height `h`,
+//! so an extension that moves up or down (a sibling subtree emptied or
+//! filled) keeps its hash and its record. A child hash equal to `EMPTY[h]`
+//! has no record; a child at height 0 is a page hash, whose page is under
+//! `P` ‖ page hash.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use crate::hash::{Hash, TREE_DEPTH, empty_hashes, node_hash};
+use crate::hash::{Hash, TREE_DEPTH, empty_hashes, ext_hash, low_bits, node_hash};
 use crate::{PageIndex, PagesError};
 
 /// A stored record of the tree (module docs).
@@ -144,27 +143,20 @@ fn must_record(
     }
 }
 
-/// The hash at height `h` of a node whose only non-empty descendant at
-/// height `t` is `target`, on the path of page `index`: `h - t` node
-/// hashes.
-pub(crate) fn ext_hash(h: usize, t: usize, index: u32, target: &Hash) -> Hash {
-    let empty = empty_hashes();
-    let mut cur = *target;
-    for (k, e) in empty.iter().enumerate().take(h).skip(t) {
-        cur = if (index >> k) & 1 == 0 {
-            node_hash(&cur, e)
-        } else {
-            node_hash(e, &cur)
-        };
+/// The hash of a node at height `h` whose only non-empty descendant at
+/// height `t <= h` is `target`, on the path of page `index`: `target`
+/// itself when `t = h`, else its extension hash.
+pub(crate) fn narrow_hash(h: usize, t: usize, index: u32, target: &Hash) -> Hash {
+    if t == h {
+        *target
+    } else {
+        ext_hash(t, index, target)
     }
-    cur
 }
 
 /// The mask of bits `t..h` of a page index.
-fn bits(t: usize, h: usize) -> u32 {
-    let high = if h >= 32 { u32::MAX } else { (1u32 << h) - 1 };
-    let low = if t >= 32 { u32::MAX } else { (1u32 << t) - 1 };
-    high & !low
+pub(crate) fn bits(t: usize, h: usize) -> u32 {
+    !low_bits(t) & low_bits(h)
 }
 
 /// The leaf of page `index` under `root`: `None` for an empty page.
@@ -203,17 +195,20 @@ pub(crate) fn find_leaf(
     Ok((cur != empty[0]).then_some(cur))
 }
 
-/// The 32 siblings on the path of page `index` under `root` (see
-/// [`crate::PageProof`]).
+/// The proof of page `index` under `root` (see [`crate::PageProof`]): the
+/// sibling of each branch on the path (`EMPTY[h]` at the heights `h` with
+/// no branch above), and, when the path leaves the tree at an extension
+/// whose target does not hold the page, that extension as (target height,
+/// target prefix, target hash).
 ///
 /// # Errors
 /// As [`find_leaf`].
-pub(crate) fn siblings(
+pub(crate) fn proof_path(
     src: &impl NodeSource,
     root: &Hash,
     index: PageIndex,
     missing_root: &dyn Fn() -> PagesError,
-) -> Result<[Hash; TREE_DEPTH], PagesError> {
+) -> Result<([Hash; TREE_DEPTH], Option<(u8, u32, Hash)>), PagesError> {
     let empty = empty_hashes();
     let mut siblings = [[0u8; 32]; TREE_DEPTH];
     siblings.copy_from_slice(&empty[..TREE_DEPTH]);
@@ -233,23 +228,18 @@ pub(crate) fn siblings(
             }
             Stored::Ext(t, j, target) => {
                 let t = t as usize;
-                let diff = (j ^ index.0) & bits(t, h);
-                if diff == 0 {
-                    // Siblings between h and t are empty.
+                if (j ^ index.0) & bits(t, h) == 0 {
                     cur = target;
                     h = t;
                     continue;
                 }
-                // The path of `index` leaves the target's at height `d`:
-                // there the sibling holds the target alone; below it, all
-                // siblings are empty.
-                let d = 31 - diff.leading_zeros() as usize;
-                siblings[d] = ext_hash(d, t, j, &target);
-                break;
+                // The path of `index` leaves the target's inside this
+                // extension: the page is empty.
+                return Ok((siblings, Some((t as u8, j & !low_bits(t), target))));
             }
         }
     }
-    Ok(siblings)
+    Ok((siblings, None))
 }
 
 /// What a subtree holds, as far as a rebuild knows.
@@ -259,10 +249,9 @@ enum Shape {
     Empty,
     /// One non-empty descendant at height `.0`, on the path of page `.1`:
     /// `.2`, a page hash (`.0 = 0`) or a branch. A node at height 0 with a
-    /// page is `Narrow(0, index, page hash, false)` itself. `.3`: the node
-    /// has an extension record in the old tree (dropped if a node above
-    /// takes its place as the extension).
-    Narrow(usize, u32, Hash, bool),
+    /// page is `Narrow(0, index, page hash)` itself; a node above its
+    /// target has the hash [`narrow_hash`] gives, whatever its height.
+    Narrow(usize, u32, Hash),
     /// The node is a branch (two non-empty children).
     Wide,
     /// An untouched stored subtree, not loaded.
@@ -283,8 +272,9 @@ enum Cur {
 pub(crate) struct Rebuilt {
     /// The new root.
     pub(crate) root: Hash,
-    /// Records of the new tree on the changed paths (hash, record); every
-    /// other record of the new tree is a record of the old one.
+    /// Records of the new tree on the changed paths that the old tree does
+    /// not have (hash, record); every other record of the new tree is a
+    /// record of the old one.
     pub(crate) records: Vec<(Hash, Stored)>,
     /// Records of the old tree on the changed paths that the new tree no
     /// longer has.
@@ -299,6 +289,8 @@ struct Rebuild<'a, S> {
     src: &'a S,
     out: Rebuilt,
     missing_root: &'a dyn Fn() -> PagesError,
+    /// The hashes of the old tree's records that the rebuild read.
+    loaded: HashSet<Hash>,
 }
 
 /// Rebuilds the tree of `root` with `updates` (page index → new leaf,
@@ -316,9 +308,10 @@ pub(crate) fn rebuild(
         src,
         out: Rebuilt::default(),
         missing_root,
+        loaded: HashSet::new(),
     };
     let (hash, shape) = r.update(TREE_DEPTH, 0, Cur::Stored(*root), updates)?;
-    if let Shape::Narrow(t, j, target, _) = shape {
+    if let Shape::Narrow(t, j, target) = shape {
         r.out.records.push((hash, Stored::Ext(t as u8, j, target)));
     }
     r.out.root = hash;
@@ -327,6 +320,15 @@ pub(crate) fn rebuild(
         r.out.records.clear();
         r.out.replaced_records.clear();
         r.out.replaced_leaves.clear();
+    } else {
+        // An extension keeps its hash at every height: one that moved is
+        // replaced at its old place and yet a record of the new tree, which
+        // the old tree already has. `records` keeps only the new records,
+        // `replaced_records` only those the new tree lost.
+        let kept: HashSet<Hash> = r.out.records.iter().map(|(h, _)| *h).collect();
+        r.out.replaced_records.retain(|h| !kept.contains(h));
+        let loaded = &r.loaded;
+        r.out.records.retain(|(h, _)| !loaded.contains(h));
     }
     Ok(r.out)
 }
@@ -352,7 +354,7 @@ impl<S: NodeSource> Rebuild<'_, S> {
             let shape = if new == empty[0] {
                 Shape::Empty
             } else {
-                Shape::Narrow(0, index, new, false)
+                Shape::Narrow(0, index, new)
             };
             return Ok((new, shape));
         }
@@ -368,10 +370,13 @@ impl<S: NodeSource> Rebuild<'_, S> {
                 let leaves: Vec<_> = leaves.into_iter().collect();
                 return Ok(self.build(h, pos, &leaves));
             }
-            Cur::Stored(x) => match must_record(self.src, &x, h, self.missing_root)? {
-                Stored::Branch(l, r) => ([Cur::Stored(l), Cur::Stored(r)], Some(x)),
-                Stored::Ext(t, j, target) => (expand(h, t as usize, j, target), Some(x)),
-            },
+            Cur::Stored(x) => {
+                self.loaded.insert(x);
+                match must_record(self.src, &x, h, self.missing_root)? {
+                    Stored::Branch(l, r) => ([Cur::Stored(l), Cur::Stored(r)], Some(x)),
+                    Stored::Ext(t, j, target) => (expand(h, t as usize, j, target), Some(x)),
+                }
+            }
             Cur::Ext(t, j, target) => (expand(h, t, j, target), None),
         };
         let bit = 1u32 << (h - 1);
@@ -387,13 +392,11 @@ impl<S: NodeSource> Rebuild<'_, S> {
         } else {
             self.update(h - 1, (pos << 1) | 1, children[1], ru)?
         };
-        let mut result = self.combine(h, pos, left, right)?;
-        if let Some(x) = stored {
-            if result.0 != x {
-                self.out.replaced_records.push(x);
-            } else if let Shape::Narrow(t, j, target, _) = result.1 {
-                result.1 = Shape::Narrow(t, j, target, true);
-            }
+        let result = self.combine(h, pos, left, right)?;
+        if let Some(x) = stored
+            && result.0 != x
+        {
+            self.out.replaced_records.push(x);
         }
         Ok(result)
     }
@@ -403,10 +406,7 @@ impl<S: NodeSource> Rebuild<'_, S> {
         match cur {
             Cur::Stored(x) if x == empty_hashes()[h] => (x, Shape::Empty),
             Cur::Stored(x) => (x, Shape::Other),
-            Cur::Ext(t, j, target) => (
-                ext_hash(h, t, j, &target),
-                Shape::Narrow(t, j, target, false),
-            ),
+            Cur::Ext(t, j, target) => (narrow_hash(h, t, j, &target), Shape::Narrow(t, j, target)),
         }
     }
 
@@ -430,7 +430,7 @@ impl<S: NodeSource> Rebuild<'_, S> {
     fn build(&mut self, h: usize, pos: u32, leaves: &[(u32, Hash)]) -> (Hash, Shape) {
         match leaves {
             [] => (empty_hashes()[h], Shape::Empty),
-            [(j, leaf)] => (ext_hash(h, 0, *j, leaf), Shape::Narrow(0, *j, *leaf, false)),
+            [(j, leaf)] => (narrow_hash(h, 0, *j, leaf), Shape::Narrow(0, *j, *leaf)),
             _ => {
                 let bit = 1u32 << (h - 1);
                 let split = leaves.partition_point(|(i, _)| i & bit == 0);
@@ -461,16 +461,22 @@ impl<S: NodeSource> Rebuild<'_, S> {
             }
             let child = (pos << 1) | side;
             if h - 1 == 0 {
-                return Ok((x, Shape::Narrow(0, child, x, false)));
+                return Ok((x, Shape::Narrow(0, child, x)));
             }
             Ok(match must_record(this.src, &x, h - 1, this.missing_root)? {
-                Stored::Ext(t, j, target) => (x, Shape::Narrow(t as usize, j, target, true)),
+                Stored::Ext(t, j, target) => (x, Shape::Narrow(t as usize, j, target)),
                 Stored::Branch(..) => (x, Shape::Wide),
             })
         };
         let (left, right) = match (left.1, right.1) {
-            (Shape::Empty, Shape::Other) => (left, resolve(self, 1, right)?),
-            (Shape::Other, Shape::Empty) => (resolve(self, 0, left)?, right),
+            (Shape::Empty, Shape::Other) => {
+                self.loaded.insert(right.0);
+                (left, resolve(self, 1, right)?)
+            }
+            (Shape::Other, Shape::Empty) => {
+                self.loaded.insert(left.0);
+                (resolve(self, 0, left)?, right)
+            }
             _ => (left, right),
         };
         Ok(self.branch(h, pos, left, right))
@@ -485,32 +491,25 @@ impl<S: NodeSource> Rebuild<'_, S> {
         left: (Hash, Shape),
         right: (Hash, Shape),
     ) -> (Hash, Shape) {
-        let hash = node_hash(&left.0, &right.0);
         let child_index = |side: u32| ((pos << 1) | side).checked_shl((h - 1) as u32).unwrap_or(0);
         match (left.1, right.1) {
             (Shape::Empty, Shape::Empty) => (empty_hashes()[h], Shape::Empty),
-            (Shape::Narrow(t, j, x, stored), Shape::Empty)
-            | (Shape::Empty, Shape::Narrow(t, j, x, stored)) => {
-                // This node takes the child's place as the extension.
-                if stored {
-                    let child = if left.1 == Shape::Empty {
-                        right.0
-                    } else {
-                        left.0
-                    };
-                    self.out.replaced_records.push(child);
-                }
-                (hash, Shape::Narrow(t, j, x, false))
+            // This node takes the child's place as the extension, with the
+            // same hash (and record) unless the child was a page itself.
+            (Shape::Narrow(t, j, x), Shape::Empty) | (Shape::Empty, Shape::Narrow(t, j, x)) => {
+                (ext_hash(t, j, &x), Shape::Narrow(t, j, x))
             }
             (Shape::Wide, Shape::Empty) => {
-                (hash, Shape::Narrow(h - 1, child_index(0), left.0, false))
+                let j = child_index(0);
+                (ext_hash(h - 1, j, &left.0), Shape::Narrow(h - 1, j, left.0))
             }
             (Shape::Empty, Shape::Wide) => {
-                (hash, Shape::Narrow(h - 1, child_index(1), right.0, false))
+                let j = child_index(1);
+                (ext_hash(h - 1, j, &right.0), Shape::Narrow(h - 1, j, right.0))
             }
             _ => {
                 for (child, shape) in [left, right] {
-                    if let Shape::Narrow(t, j, target, _) = shape
+                    if let Shape::Narrow(t, j, target) = shape
                         && h - 1 > t
                     {
                         self.out
@@ -518,6 +517,7 @@ impl<S: NodeSource> Rebuild<'_, S> {
                             .push((child, Stored::Ext(t as u8, j, target)));
                     }
                 }
+                let hash = node_hash(&left.0, &right.0);
                 self.out
                     .records
                     .push((hash, Stored::Branch(left.0, right.0)));
@@ -548,7 +548,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    /// A source over a map, and the full tree computed the slow way.
+    /// A source over a map.
     #[derive(Default)]
     struct MapSource(HashMap<Hash, Stored>);
 
@@ -558,25 +558,34 @@ mod tests {
         }
     }
 
+    /// The root computed the slow way, straight from the definition in
+    /// `crate::hash`: split at the highest bit where the leaves differ.
     fn full_root(leaves: &BTreeMap<u32, Hash>) -> Hash {
-        // The full tree, level by level, with no compression.
-        let empty = empty_hashes();
-        let mut level: BTreeMap<u64, Hash> =
-            leaves.iter().map(|(i, l)| (u64::from(*i), *l)).collect();
-        for e in empty.iter().take(TREE_DEPTH) {
-            let mut next = BTreeMap::new();
-            for (&p, _) in level.iter() {
-                let parent = p >> 1;
-                if next.contains_key(&parent) {
-                    continue;
+        fn subtree(h: usize, leaves: &[(u32, Hash)]) -> Hash {
+            match leaves {
+                [] => empty_hashes()[h],
+                [(j, l)] if h == 0 => {
+                    let _ = j;
+                    *l
                 }
-                let l = level.get(&(parent << 1)).copied().unwrap_or(*e);
-                let r = level.get(&((parent << 1) | 1)).copied().unwrap_or(*e);
-                next.insert(parent, node_hash(&l, &r));
+                [(j, l)] => ext_hash(0, *j, l),
+                [first, .., last] => {
+                    let top = 31 - (first.0 ^ last.0).leading_zeros() as usize;
+                    let split = leaves.partition_point(|(i, _)| (i >> top) & 1 == 0);
+                    let branch = node_hash(
+                        &subtree(top, &leaves[..split]),
+                        &subtree(top, &leaves[split..]),
+                    );
+                    if top + 1 == h {
+                        branch
+                    } else {
+                        ext_hash(top + 1, first.0, &branch)
+                    }
+                }
             }
-            level = next;
         }
-        level.get(&0).copied().unwrap_or(empty[TREE_DEPTH])
+        let leaves: Vec<_> = leaves.iter().map(|(i, l)| (*i, *l)).collect();
+        subtree(TREE_DEPTH, &leaves)
     }
 
     fn leaf(i: u32, v: u8) -> Hash {
@@ -597,8 +606,22 @@ mod tests {
         r
     }
 
+    /// The records the tree of `root` reaches.
+    fn reached(src: &MapSource, root: Hash) -> Vec<Hash> {
+        let mut out = Vec::new();
+        let mut stack = vec![(root, TREE_DEPTH)];
+        while let Some((x, h)) = stack.pop() {
+            if h == 0 || x == empty_hashes()[h] {
+                continue;
+            }
+            out.push(x);
+            stack.extend(src.0[&x].children(h));
+        }
+        out
+    }
+
     #[test]
-    fn roots_match_the_full_tree_and_records_stay_few() {
+    fn roots_match_the_definition_and_records_stay_few() {
         let mut src = MapSource::default();
         let mut model = BTreeMap::new();
         let mut root = empty_hashes()[TREE_DEPTH];
@@ -607,6 +630,7 @@ mod tests {
             let l = leaf(*i, n as u8);
             let r = apply(&mut src, root, &[(*i, l)]);
             model.insert(*i, l);
+            let reached_before = reached(&src, root);
             root = r.root;
             assert_eq!(root, full_root(&model), "after inserting page {i}");
             // One path: about log2(n) + 1 records, never 32.
@@ -615,6 +639,11 @@ mod tests {
                 "{} records",
                 r.records.len()
             );
+            // What was replaced is no longer reached, and was reached.
+            let now = reached(&src, root);
+            for x in &r.replaced_records {
+                assert!(!now.contains(x) && reached_before.contains(x));
+            }
             for j in &indices[..=n] {
                 let found = find_leaf(&src, &root, PageIndex(*j), &no_root).unwrap();
                 assert_eq!(found, Some(model[j]));
@@ -636,82 +665,66 @@ mod tests {
     }
 
     #[test]
-    fn one_page_costs_one_record() {
+    fn one_page_costs_one_record_and_two_hashes() {
         let mut src = MapSource::default();
         let r = apply(&mut src, empty_hashes()[TREE_DEPTH], &[(3, leaf(3, 1))]);
-        assert_eq!(r.records.len(), 1);
+        assert_eq!(r.records, vec![(r.root, Stored::Ext(0, 3, leaf(3, 1)))]);
+        // The root of one page is the page's extension: one hash above it.
+        assert_eq!(r.root, ext_hash(0, 3, &leaf(3, 1)));
         let r2 = apply(&mut src, r.root, &[(3, leaf(3, 2))]);
         assert_eq!(r2.records.len(), 1);
         assert_eq!(r2.replaced_records, vec![r.root]);
         assert_eq!(r2.replaced_leaves, vec![leaf(3, 1)]);
     }
 
+    /// A page's extension keeps its hash and record when it moves up (its
+    /// sibling emptied) and down (a new sibling below its old height).
     #[test]
-    fn siblings_verify_for_present_and_absent_pages() {
+    fn an_extension_that_moves_keeps_its_record() {
         let mut src = MapSource::default();
-        let mut root = empty_hashes()[TREE_DEPTH];
-        let mut model = BTreeMap::new();
-        for i in [9u32, 12, 1 << 20] {
-            let l = leaf(i, 3);
-            root = apply(&mut src, root, &[(i, l)]).root;
-            model.insert(i, l);
-        }
-        let empty = empty_hashes();
-        for i in [9u32, 12, 1 << 20, 8, 13, 0, u32::MAX] {
-            let s = siblings(&src, &root, PageIndex(i), &no_root).unwrap();
-            let mut cur = model.get(&i).copied().unwrap_or(empty[0]);
-            for (h, sib) in s.iter().enumerate() {
-                cur = if (i >> h) & 1 == 0 {
-                    node_hash(&cur, sib)
-                } else {
-                    node_hash(sib, &cur)
-                };
-            }
-            assert_eq!(cur, root, "proof of page {i}");
-        }
+        let root = apply(
+            &mut src,
+            empty_hashes()[TREE_DEPTH],
+            &[(5, leaf(5, 1)), (1 << 31, leaf(9, 1))],
+        )
+        .root;
+        let x5 = ext_hash(0, 5, &leaf(5, 1));
+        assert!(reached(&src, root).contains(&x5));
+        // Page 2^31 goes: page 5's extension becomes the root, unchanged.
+        let up = apply(&mut src, root, &[(1 << 31, empty_hashes()[0])]);
+        assert_eq!(up.root, x5);
+        assert!(!up.replaced_records.contains(&x5));
+        // Page 1024 comes: page 5's extension moves down below a branch at
+        // height 11. It stays a record of the new tree, one that the old
+        // tree already has: neither replaced nor new.
+        let down = apply(&mut src, up.root, &[(1024, leaf(1024, 1))]);
+        let model = BTreeMap::from([(5, leaf(5, 1)), (1024, leaf(1024, 1))]);
+        assert_eq!(down.root, full_root(&model));
+        assert!(!down.records.iter().any(|(x, _)| *x == x5));
+        assert_eq!(down.records.len(), 3, "the branch and two extensions");
+        assert!(!down.replaced_records.contains(&x5));
+        assert!(reached(&src, down.root).contains(&x5));
     }
 
-    /// Storage format 1 stored a branch record at every height of a path,
-    /// one child empty where nothing branches: such trees still read,
-    /// prove and take writes (which store compressed records).
     #[test]
-    fn uncompressed_format_1_trees_still_work() {
-        let empty = empty_hashes();
+    fn proof_paths_end_at_the_page_or_the_extension_it_leaves() {
         let mut src = MapSource::default();
-        let (index, l) = (5u32, leaf(5, 1));
-        let mut cur = l;
-        for (h, e) in empty.iter().enumerate().take(TREE_DEPTH) {
-            let (a, b) = if (index >> h) & 1 == 0 {
-                (cur, *e)
-            } else {
-                (*e, cur)
-            };
-            cur = node_hash(&a, &b);
-            src.0.insert(cur, Stored::Branch(a, b));
+        let mut root = empty_hashes()[TREE_DEPTH];
+        for i in [9u32, 12, 1 << 20] {
+            root = apply(&mut src, root, &[(i, leaf(i, 3))]).root;
         }
-        let root = cur;
-        let mut model = BTreeMap::from([(index, l)]);
-        assert_eq!(root, full_root(&model));
-        assert_eq!(
-            find_leaf(&src, &root, PageIndex(5), &no_root).unwrap(),
-            Some(l)
-        );
-        assert_eq!(
-            find_leaf(&src, &root, PageIndex(4), &no_root).unwrap(),
-            None
-        );
-        let s = siblings(&src, &root, PageIndex(5), &no_root).unwrap();
-        assert_eq!(s.to_vec(), empty[..TREE_DEPTH].to_vec());
-        let r = apply(&mut src, root, &[(9, leaf(9, 2))]);
-        model.insert(9, leaf(9, 2));
-        assert_eq!(r.root, full_root(&model));
-        assert_eq!(
-            find_leaf(&src, &r.root, PageIndex(5), &no_root).unwrap(),
-            Some(l)
-        );
-        let r2 = apply(&mut src, r.root, &[(5, empty[0])]);
-        model.remove(&5);
-        assert_eq!(r2.root, full_root(&model));
+        let empty = empty_hashes();
+        for i in [9u32, 12, 1 << 20] {
+            let (s, end) = proof_path(&src, &root, PageIndex(i), &no_root).unwrap();
+            assert_eq!(end, None, "page {i} is present");
+            assert!(s.iter().enumerate().any(|(h, x)| *x != empty[h]));
+        }
+        // Page 8 leaves at page 9's extension (below the branch at height
+        // 3 of pages 9 and 12), page 0 at the extension of that branch.
+        let (_, end) = proof_path(&src, &root, PageIndex(8), &no_root).unwrap();
+        assert_eq!(end, Some((0, 9, leaf(9, 3))));
+        let (_, end) = proof_path(&src, &root, PageIndex(0), &no_root).unwrap();
+        assert_eq!(end.map(|e| (e.0, e.1)), Some((3, 8)));
     }
 
     #[test]

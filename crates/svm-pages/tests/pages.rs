@@ -52,8 +52,8 @@ fn golden_sequence(store: &PageStore<impl KvStore>) -> (State, State) {
 
 const GOLDEN_EMPTY_ROOT: &str = "ba8add2c8d602e6be06229edf723f53a63eb71ff0d6365419ba2ccbacd97573b";
 const GOLDEN_PAGE_HASH: &str = "666a0d302b5b52f163d4095e39cb113c79f644befbb087a9f72b4c1672704d8c";
-const GOLDEN_ROOT_1: &str = "04b66fa0d7ae5f71d9168fe127d5b62bf7daa1a52a7adfab17cddc1ad516b5f3";
-const GOLDEN_ROOT_2: &str = "126107da644d69fe079cf8924a4f4b747dc005339328bcdbbc781bd9d2ca93d3";
+const GOLDEN_ROOT_1: &str = "0c8e2e53adb679743adc3c1ea81291521da3f554ce2e787a8219ba946e66ac28";
+const GOLDEN_ROOT_2: &str = "bfb6ccf796070e6f71b9f9a35e6c6bfbe237b0fe74ec36b8c027a6cccaac34e5";
 
 #[test]
 fn golden_vectors() {
@@ -68,10 +68,23 @@ fn golden_vectors() {
 
 #[test]
 fn page_hash_layout_is_the_documented_one() {
-    use svm_pages::hash::{NODE_KEY, PAGE_KEY};
+    use svm_pages::hash::{EXT_KEY, NODE_KEY, PAGE_KEY, ext_hash};
     // The keys are the BLAKE3 hashes of the domain strings.
     assert_eq!(PAGE_KEY, *blake3::hash(b"svm/page/v2").as_bytes());
     assert_eq!(NODE_KEY, *blake3::hash(b"svm/node/v2").as_bytes());
+    assert_eq!(EXT_KEY, *blake3::hash(b"svm/ext/v3").as_bytes());
+    // Extension: target ‖ target height ‖ prefix (bits below t cleared).
+    let mut ext = Vec::new();
+    ext.extend_from_slice(&[7u8; 32]);
+    ext.push(4);
+    ext.extend_from_slice(&0x0102_0330u32.to_be_bytes());
+    assert_eq!(ext.len(), 37);
+    assert_eq!(
+        ext_hash(4, 0x0102_0337, &[7; 32]),
+        *blake3::keyed_hash(&EXT_KEY, &ext).as_bytes()
+    );
+    assert_eq!(ext_hash(4, 0x0102_0337, &[7; 32]), ext_hash(4, 0x0102_0330, &[7; 32]));
+    assert_ne!(ext_hash(4, 0x0102_0337, &[7; 32]), ext_hash(5, 0x0102_0337, &[7; 32]));
     let a = addr(0x42);
     let content = pattern(3);
     let mut input = Vec::new();
@@ -352,6 +365,74 @@ fn proofs_verify_and_tampering_fails() {
     ));
 }
 
+/// An empty page's proof ends at the extension its path leaves the tree
+/// in; every part of that end is bound.
+#[test]
+fn absence_proofs_end_at_the_extension_and_are_bound() {
+    let s = PageStore::new(MemKv::new());
+    let a = addr(9);
+    let p = pattern(4);
+    let zero = Box::new([0u8; PAGE_SIZE]);
+    // Pages 8 and 9 meet at height 1; page 1 << 20 far above.
+    let root = commit(&s, &a, &empty_root(), &[(8, &p), (9, &p), (1 << 20, &p)]);
+    // Page 12 leaves the tree in the extension above the branch of 8 and 9
+    // (target height 1, prefix 8); page 0 too; page 1 << 21 in the root's.
+    for (i, t, prefix) in [(12u32, 1u8, 8u32), (0, 1, 8), (1 << 21, 21, 0)] {
+        let proof = s.prove(&a, &root, PageIndex(i)).unwrap();
+        let end = proof.end.expect("an empty page's proof has an end");
+        assert_eq!((end.target_height, end.prefix), (t, prefix), "page {i}");
+        assert!(verify_page(&root, &a, PageIndex(i), &zero, &proof));
+        assert!(!verify_page(&root, &a, PageIndex(i), &p, &proof));
+        let mut moved = proof.clone();
+        moved.end = Some(svm_pages::ProofEnd {
+            target_height: t + 1,
+            ..end
+        });
+        assert!(!verify_page(&root, &a, PageIndex(i), &zero, &moved));
+        let mut other = proof.clone();
+        other.end = Some(svm_pages::ProofEnd {
+            prefix: end.prefix ^ (1 << end.target_height),
+            ..end
+        });
+        assert!(!verify_page(&root, &a, PageIndex(i), &zero, &other));
+        let mut target = proof.clone();
+        target.end = Some(svm_pages::ProofEnd {
+            target: [3; 32],
+            ..end
+        });
+        assert!(!verify_page(&root, &a, PageIndex(i), &zero, &target));
+        assert_eq!(PageProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
+        assert_eq!(proof.to_bytes().len(), 4 + 32 * proof_siblings(&proof) + 37);
+    }
+    // A present page's path, as an absence proof, fails: its end is under
+    // the target it names, or it has none.
+    let present = s.prove(&a, &root, PageIndex(9)).unwrap();
+    assert_eq!(present.end, None);
+    assert!(!verify_page(&root, &a, PageIndex(9), &zero, &present));
+    let twelve = s.prove(&a, &root, PageIndex(12)).unwrap();
+    assert!(!verify_page(&root, &a, PageIndex(8), &zero, &twelve));
+    assert!(!verify_page(&root, &a, PageIndex(9), &zero, &twelve));
+    // With the end left out, an empty page of a non-empty root fails.
+    let mut no_end = twelve.clone();
+    no_end.end = None;
+    assert!(!verify_page(&root, &a, PageIndex(12), &zero, &no_end));
+    // A one-page contract: the root is the page's extension.
+    let one = commit(&s, &a, &empty_root(), &[(5, &p)]);
+    let proof = s.prove(&a, &one, PageIndex(4)).unwrap();
+    assert_eq!(proof_siblings(&proof), 0);
+    assert!(verify_page(&one, &a, PageIndex(4), &zero, &proof));
+    assert!(verify_page(&one, &a, PageIndex(5), &p, &s.prove(&a, &one, PageIndex(5)).unwrap()));
+}
+
+fn proof_siblings(proof: &PageProof) -> usize {
+    proof
+        .siblings
+        .iter()
+        .enumerate()
+        .filter(|(h, x)| **x != empty_hashes()[*h])
+        .count()
+}
+
 #[test]
 fn proof_encoding_round_trips_and_rejects_garbage() {
     let s = PageStore::new(MemKv::new());
@@ -370,6 +451,14 @@ fn proof_encoding_round_trips_and_rejects_garbage() {
     ));
     assert!(matches!(
         PageProof::from_bytes(&bytes[..bytes.len() - 1]),
+        Err(PagesError::BadProof(_))
+    ));
+    // An end whose target height is above 31.
+    let mut end = s.prove(&a, &root, PageIndex(12)).unwrap().to_bytes();
+    let at = end.len() - 37;
+    end[at] = 32;
+    assert!(matches!(
+        PageProof::from_bytes(&end),
         Err(PagesError::BadProof(_))
     ));
 }
@@ -469,6 +558,39 @@ proptest! {
                     }
                 }
             }
+        }
+    }
+
+    /// Random sets of pages over the whole index space: every page, present
+    /// or empty, has a proof that verifies with its content and fails with
+    /// any other.
+    #[test]
+    fn every_page_proves_its_content_and_nothing_else(
+        pages in prop::collection::btree_map(
+            prop_oneof![0u32..16, any::<u32>(), (0u32..4).prop_map(|k| k << 30)],
+            1u8..=255,
+            0..12,
+        ),
+        probes in prop::collection::vec(any::<u32>(), 4),
+    ) {
+        let s = PageStore::new(MemKv::new());
+        let a = addr(0x44);
+        let contents: Vec<(u32, Box<Page>)> =
+            pages.iter().map(|(&i, &f)| (i, Box::new([f; PAGE_SIZE]))).collect();
+        let refs: Vec<(u32, &Page)> = contents.iter().map(|(i, p)| (*i, &**p)).collect();
+        let root = commit(&s, &a, &empty_root(), &refs);
+        let zero = Box::new([0u8; PAGE_SIZE]);
+        let other = Box::new([0xeeu8; PAGE_SIZE]);
+        let mut indices: Vec<u32> = pages.keys().copied().collect();
+        indices.extend(pages.keys().map(|i| i ^ 1));
+        indices.extend(probes);
+        for i in indices {
+            let proof = s.prove(&a, &root, PageIndex(i)).unwrap();
+            let proof = PageProof::from_bytes(&proof.to_bytes()).unwrap();
+            let content = pages.get(&i).map(|&f| Box::new([f; PAGE_SIZE])).unwrap_or(zero.clone());
+            prop_assert!(verify_page(&root, &a, PageIndex(i), &content, &proof), "page {}", i);
+            let wrong = if pages.contains_key(&i) { &zero } else { &other };
+            prop_assert!(!verify_page(&root, &a, PageIndex(i), wrong, &proof), "page {}", i);
         }
     }
 }

@@ -2,21 +2,22 @@
 //! database of another format.
 //!
 //! Every root, page key and tree-record key in a database depends on the
-//! page and node hashes of [`svm_pages::hash`]. A database written with
+//! page, node and extension hashes of [`svm_pages::hash`]. A database written with
 //! other hashes cannot be read by this version: its states would not open
 //! and new commits would mix two hash formats. So the database carries its
 //! format:
 //!
 //! | key | key size (bytes) | value | value size (bytes) |
 //! |---|---|---|---|
-//! | `m` (0x6d) ‖ ASCII `storage-format` | 15 | format (`u32` BE), [`STORAGE_FORMAT`] = 3 | 4 |
+//! | `m` (0x6d) ‖ ASCII `storage-format` | 15 | format (`u32` BE), [`STORAGE_FORMAT`] = 4 | 4 |
 //!
 //! Every block batch writes it. [`check_format`] (called by
 //! [`Runtime::open`](crate::Runtime::open)) accepts a database whose marker
 //! is [`STORAGE_FORMAT`], and a database with no marker that holds no
-//! contract record and no block (a new one); it refuses any other. A
-//! database of storage format 2 or older has no marker but has contract
-//! records, so it is refused rather than misread.
+//! contract record and no block (a new one); it refuses any other: a
+//! database of storage format 3 (marker 3) differs in every non-empty
+//! root. A database of storage format 2 or older has no marker but has
+//! contract records, so it is refused rather than misread.
 
 use svm_kv::{KvError, KvStore};
 pub use svm_pages::STORAGE_FORMAT;
@@ -37,7 +38,7 @@ pub enum FormatError {
     /// The database was written in another storage format.
     #[error(
         "the database is in storage format {found}, this svm reads format {expected} only \
-         (its page and node hashes differ: see docs/storage-format.md); \
+         (its tree hashes differ: see docs/storage-format.md); \
          replay the chain into a new database"
     )]
     Unsupported {
@@ -106,14 +107,16 @@ mod tests {
         assert_eq!(check_format(&kv), Ok(()));
         kv.put(STORAGE_FORMAT_KEY, &format_value()).unwrap();
         assert_eq!(check_format(&kv), Ok(()));
-        kv.put(STORAGE_FORMAT_KEY, &2u32.to_be_bytes()).unwrap();
-        assert_eq!(
-            check_format(&kv),
-            Err(FormatError::Unsupported {
-                found: 2,
-                expected: 3
-            })
-        );
+        for old in [2u32, 3] {
+            kv.put(STORAGE_FORMAT_KEY, &old.to_be_bytes()).unwrap();
+            assert_eq!(
+                check_format(&kv),
+                Err(FormatError::Unsupported {
+                    found: old,
+                    expected: 4
+                })
+            );
+        }
         kv.put(STORAGE_FORMAT_KEY, &[3]).unwrap();
         assert_eq!(check_format(&kv), Err(FormatError::Damaged { len: 1 }));
     }
