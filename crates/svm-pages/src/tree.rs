@@ -242,20 +242,41 @@ pub(crate) fn proof_path(
     Ok((siblings, None))
 }
 
-/// What a subtree holds, as far as a rebuild knows.
+/// What a new subtree holds, as far as a rebuild knows. Its hash is
+/// [`Shape::hash`]: an extension's is only computed where a branch or the
+/// root needs it, so walking down a long extension costs no hashing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
     /// No non-empty leaf.
     Empty,
     /// One non-empty descendant at height `.0`, on the path of page `.1`:
     /// `.2`, a page hash (`.0 = 0`) or a branch. A node at height 0 with a
-    /// page is `Narrow(0, index, page hash)` itself; a node above its
-    /// target has the hash [`narrow_hash`] gives, whatever its height.
+    /// page is `Narrow(0, index, page hash)` itself.
     Narrow(usize, u32, Hash),
-    /// The node is a branch (two non-empty children).
-    Wide,
-    /// An untouched stored subtree, not loaded.
-    Other,
+    /// A branch (two non-empty children), with its hash.
+    Wide(Hash),
+    /// An untouched stored subtree, not loaded, with its hash.
+    Other(Hash),
+}
+
+impl Shape {
+    /// The hash of this subtree when it is a node at height `h`.
+    fn hash(&self, h: usize) -> Hash {
+        match *self {
+            Shape::Empty => empty_hashes()[h],
+            Shape::Narrow(t, j, x) => narrow_hash(h, t, j, &x),
+            Shape::Wide(x) | Shape::Other(x) => x,
+        }
+    }
+
+    /// This subtree, at height `c`, seen from a node higher up whose path
+    /// down to it (through page index `j`) has only empty siblings.
+    fn lift(self, c: usize, j: u32) -> Shape {
+        match self {
+            Shape::Wide(x) => Shape::Narrow(c, j & !low_bits(c), x),
+            other => other,
+        }
+    }
 }
 
 /// A node being rebuilt: a stored one (by hash), or a virtual node inside
@@ -294,7 +315,9 @@ struct Rebuild<'a, S> {
 }
 
 /// Rebuilds the tree of `root` with `updates` (page index → new leaf,
-/// `EMPTY[0]` for an empty page; strictly ascending indices).
+/// `EMPTY[0]` for an empty page; strictly ascending indices). Hashes one
+/// branch or extension per branching on the changed paths: a contract's
+/// only page costs one extension hash.
 ///
 /// # Errors
 /// As [`find_leaf`].
@@ -304,13 +327,24 @@ pub(crate) fn rebuild(
     updates: &[(u32, Hash)],
     missing_root: &dyn Fn() -> PagesError,
 ) -> Result<Rebuilt, PagesError> {
+    if updates.is_empty() {
+        // Checks that the root is known, and changes nothing.
+        if *root != empty_hashes()[TREE_DEPTH] {
+            must_record(src, root, TREE_DEPTH, missing_root)?;
+        }
+        return Ok(Rebuilt {
+            root: *root,
+            ..Rebuilt::default()
+        });
+    }
     let mut r = Rebuild {
         src,
         out: Rebuilt::default(),
         missing_root,
         loaded: HashSet::new(),
     };
-    let (hash, shape) = r.update(TREE_DEPTH, 0, Cur::Stored(*root), updates)?;
+    let shape = r.update(TREE_DEPTH, 0, Cur::Stored(*root), updates)?;
+    let hash = shape.hash(TREE_DEPTH);
     if let Shape::Narrow(t, j, target) = shape {
         r.out.records.push((hash, Stored::Ext(t as u8, j, target)));
     }
@@ -342,7 +376,7 @@ impl<S: NodeSource> Rebuild<'_, S> {
         pos: u32,
         cur: Cur,
         updates: &[(u32, Hash)],
-    ) -> Result<(Hash, Shape), PagesError> {
+    ) -> Result<Shape, PagesError> {
         let empty = empty_hashes();
         if h == 0 {
             let old = match cur {
@@ -351,14 +385,13 @@ impl<S: NodeSource> Rebuild<'_, S> {
             };
             let (index, new) = updates[updates.len() - 1];
             self.leaf_change(old, new);
-            let shape = if new == empty[0] {
+            return Ok(if new == empty[0] {
                 Shape::Empty
             } else {
                 Shape::Narrow(0, index, new)
-            };
-            return Ok((new, shape));
+            });
         }
-        let (children, stored) = match cur {
+        let (record, stored) = match cur {
             Cur::Stored(x) if x == empty[h] => {
                 let mut leaves = BTreeMap::new();
                 for (i, leaf) in updates {
@@ -368,46 +401,75 @@ impl<S: NodeSource> Rebuild<'_, S> {
                     }
                 }
                 let leaves: Vec<_> = leaves.into_iter().collect();
-                return Ok(self.build(h, pos, &leaves));
+                return Ok(self.build(h, &leaves));
             }
             Cur::Stored(x) => {
                 self.loaded.insert(x);
-                match must_record(self.src, &x, h, self.missing_root)? {
-                    Stored::Branch(l, r) => ([Cur::Stored(l), Cur::Stored(r)], Some(x)),
-                    Stored::Ext(t, j, target) => (expand(h, t as usize, j, target), Some(x)),
-                }
+                (must_record(self.src, &x, h, self.missing_root)?, Some(x))
             }
-            Cur::Ext(t, j, target) => (expand(h, t, j, target), None),
+            Cur::Ext(t, j, target) => (Stored::Ext(t as u8, j, target), None),
         };
-        let bit = 1u32 << (h - 1);
-        let split = updates.partition_point(|(i, _)| i & bit == 0);
-        let (lu, ru) = updates.split_at(split);
-        let left = if lu.is_empty() {
-            self.untouched(h - 1, children[0])
-        } else {
-            self.update(h - 1, pos << 1, children[0], lu)?
+        let result = match record {
+            Stored::Branch(l, r) => self.split(h, pos, [Cur::Stored(l), Cur::Stored(r)], updates)?,
+            Stored::Ext(t, j, target) => self.through_ext(h, pos, t as usize, j, target, updates)?,
         };
-        let right = if ru.is_empty() {
-            self.untouched(h - 1, children[1])
-        } else {
-            self.update(h - 1, (pos << 1) | 1, children[1], ru)?
-        };
-        let result = self.combine(h, pos, left, right)?;
         if let Some(x) = stored
-            && result.0 != x
+            && !unchanged(&x, &record, &result)
         {
             self.out.replaced_records.push(x);
         }
         Ok(result)
     }
 
-    /// The hash and shape of an untouched child at height `h`.
-    fn untouched(&self, h: usize, cur: Cur) -> (Hash, Shape) {
-        match cur {
-            Cur::Stored(x) if x == empty_hashes()[h] => (x, Shape::Empty),
-            Cur::Stored(x) => (x, Shape::Other),
-            Cur::Ext(t, j, target) => (narrow_hash(h, t, j, &target), Shape::Narrow(t, j, target)),
+    /// The new node at height `h` over an extension (stored or virtual) to
+    /// `target` at height `t` on the path of `j`: jumps straight to the
+    /// target, or to the height where an update leaves the extension's
+    /// path, instead of walking every height in between.
+    fn through_ext(
+        &mut self,
+        h: usize,
+        pos: u32,
+        t: usize,
+        j: u32,
+        target: Hash,
+        updates: &[(u32, Hash)],
+    ) -> Result<Shape, PagesError> {
+        let diff = updates.iter().fold(0, |acc, (i, _)| acc | (i ^ j)) & bits(t, h);
+        if diff == 0 {
+            let below = self.update(t, j >> t, Cur::Stored(target), updates)?;
+            return Ok(below.lift(t, j));
         }
+        let d = 31 - diff.leading_zeros() as usize;
+        if d + 1 < h {
+            let below = self.through_ext(d + 1, j >> (d + 1), t, j, target, updates)?;
+            return Ok(below.lift(d + 1, j));
+        }
+        self.split(h, pos, expand(h, t, j, target), updates)
+    }
+
+    /// The new node at height `h` over the old `children`, the updates
+    /// split between them by bit `h - 1`.
+    fn split(
+        &mut self,
+        h: usize,
+        pos: u32,
+        children: [Cur; 2],
+        updates: &[(u32, Hash)],
+    ) -> Result<Shape, PagesError> {
+        let bit = 1u32 << (h - 1);
+        let split = updates.partition_point(|(i, _)| i & bit == 0);
+        let (lu, ru) = updates.split_at(split);
+        let left = if lu.is_empty() {
+            untouched(h - 1, children[0])
+        } else {
+            self.update(h - 1, pos << 1, children[0], lu)?
+        };
+        let right = if ru.is_empty() {
+            untouched(h - 1, children[1])
+        } else {
+            self.update(h - 1, (pos << 1) | 1, children[1], ru)?
+        };
+        self.combine(h, pos, left, right)
     }
 
     /// Counts a leaf going from `before` to `after`.
@@ -425,18 +487,26 @@ impl<S: NodeSource> Rebuild<'_, S> {
         }
     }
 
-    /// The subtree of height `h` at `pos` holding exactly `leaves`
+    /// The subtree of height `h` holding exactly `leaves`
     /// (non-empty, ascending indices, all inside the subtree).
-    fn build(&mut self, h: usize, pos: u32, leaves: &[(u32, Hash)]) -> (Hash, Shape) {
+    fn build(&mut self, h: usize, leaves: &[(u32, Hash)]) -> Shape {
         match leaves {
-            [] => (empty_hashes()[h], Shape::Empty),
-            [(j, leaf)] => (narrow_hash(h, 0, *j, leaf), Shape::Narrow(0, *j, *leaf)),
-            _ => {
-                let bit = 1u32 << (h - 1);
+            [] => Shape::Empty,
+            [(j, leaf)] => Shape::Narrow(0, *j, *leaf),
+            [first, .., last] => {
+                // Straight down to the highest bit where the leaves differ.
+                let top = 31 - (first.0 ^ last.0).leading_zeros() as usize;
+                let bit = 1u32 << top;
                 let split = leaves.partition_point(|(i, _)| i & bit == 0);
-                let left = self.build(h - 1, pos << 1, &leaves[..split]);
-                let right = self.build(h - 1, (pos << 1) | 1, &leaves[split..]);
-                self.branch(h, pos, left, right)
+                let at = pos_at(first.0, top + 1);
+                let left = self.build(top, &leaves[..split]);
+                let right = self.build(top, &leaves[split..]);
+                let branch = self.branch(top + 1, at, left, right);
+                if top + 1 == h {
+                    branch
+                } else {
+                    branch.lift(top + 1, first.0)
+                }
             }
         }
     }
@@ -447,68 +517,48 @@ impl<S: NodeSource> Rebuild<'_, S> {
         &mut self,
         h: usize,
         pos: u32,
-        left: (Hash, Shape),
-        right: (Hash, Shape),
-    ) -> Result<(Hash, Shape), PagesError> {
+        left: Shape,
+        right: Shape,
+    ) -> Result<Shape, PagesError> {
         // Beside an empty child, an untouched child's shape decides what
         // this node is: load it.
-        let resolve = |this: &Self,
-                       side: u32,
-                       (x, shape): (Hash, Shape)|
-         -> Result<(Hash, Shape), PagesError> {
-            if shape != Shape::Other {
-                return Ok((x, shape));
-            }
-            let child = (pos << 1) | side;
-            if h - 1 == 0 {
-                return Ok((x, Shape::Narrow(0, child, x)));
-            }
-            Ok(match must_record(this.src, &x, h - 1, this.missing_root)? {
-                Stored::Ext(t, j, target) => (x, Shape::Narrow(t as usize, j, target)),
-                Stored::Branch(..) => (x, Shape::Wide),
-            })
-        };
-        let (left, right) = match (left.1, right.1) {
-            (Shape::Empty, Shape::Other) => {
-                self.loaded.insert(right.0);
-                (left, resolve(self, 1, right)?)
-            }
-            (Shape::Other, Shape::Empty) => {
-                self.loaded.insert(left.0);
-                (resolve(self, 0, left)?, right)
-            }
+        let (left, right) = match (left, right) {
+            (Shape::Empty, Shape::Other(x)) => (left, self.resolve(h - 1, (pos << 1) | 1, x)?),
+            (Shape::Other(x), Shape::Empty) => (self.resolve(h - 1, pos << 1, x)?, right),
             _ => (left, right),
         };
         Ok(self.branch(h, pos, left, right))
     }
 
+    /// The shape of the untouched stored node `x` at height `h`, position
+    /// `pos`.
+    fn resolve(&mut self, h: usize, pos: u32, x: Hash) -> Result<Shape, PagesError> {
+        if h == 0 {
+            return Ok(Shape::Narrow(0, pos, x));
+        }
+        self.loaded.insert(x);
+        Ok(match must_record(self.src, &x, h, self.missing_root)? {
+            Stored::Ext(t, j, target) => Shape::Narrow(t as usize, j, target),
+            Stored::Branch(..) => Shape::Wide(x),
+        })
+    }
+
     /// The node at height `h`, position `pos`, over two children whose
     /// shapes are known (or `Other` beside a non-empty sibling).
-    fn branch(
-        &mut self,
-        h: usize,
-        pos: u32,
-        left: (Hash, Shape),
-        right: (Hash, Shape),
-    ) -> (Hash, Shape) {
+    fn branch(&mut self, h: usize, pos: u32, left: Shape, right: Shape) -> Shape {
         let child_index = |side: u32| ((pos << 1) | side).checked_shl((h - 1) as u32).unwrap_or(0);
-        match (left.1, right.1) {
-            (Shape::Empty, Shape::Empty) => (empty_hashes()[h], Shape::Empty),
+        match (left, right) {
+            (Shape::Empty, Shape::Empty) => Shape::Empty,
             // This node takes the child's place as the extension, with the
-            // same hash (and record) unless the child was a page itself.
-            (Shape::Narrow(t, j, x), Shape::Empty) | (Shape::Empty, Shape::Narrow(t, j, x)) => {
-                (ext_hash(t, j, &x), Shape::Narrow(t, j, x))
+            // same hash (and record).
+            (narrow @ Shape::Narrow(..), Shape::Empty) | (Shape::Empty, narrow @ Shape::Narrow(..)) => {
+                narrow
             }
-            (Shape::Wide, Shape::Empty) => {
-                let j = child_index(0);
-                (ext_hash(h - 1, j, &left.0), Shape::Narrow(h - 1, j, left.0))
-            }
-            (Shape::Empty, Shape::Wide) => {
-                let j = child_index(1);
-                (ext_hash(h - 1, j, &right.0), Shape::Narrow(h - 1, j, right.0))
-            }
+            (Shape::Wide(x), Shape::Empty) => Shape::Narrow(h - 1, child_index(0), x),
+            (Shape::Empty, Shape::Wide(x)) => Shape::Narrow(h - 1, child_index(1), x),
             _ => {
-                for (child, shape) in [left, right] {
+                let (l, r) = (left.hash(h - 1), right.hash(h - 1));
+                for (child, shape) in [(l, left), (r, right)] {
                     if let Shape::Narrow(t, j, target) = shape
                         && h - 1 > t
                     {
@@ -517,13 +567,37 @@ impl<S: NodeSource> Rebuild<'_, S> {
                             .push((child, Stored::Ext(t as u8, j, target)));
                     }
                 }
-                let hash = node_hash(&left.0, &right.0);
-                self.out
-                    .records
-                    .push((hash, Stored::Branch(left.0, right.0)));
-                (hash, Shape::Wide)
+                let hash = node_hash(&l, &r);
+                self.out.records.push((hash, Stored::Branch(l, r)));
+                Shape::Wide(hash)
             }
         }
+    }
+}
+
+/// The position at height `h` of page `index`'s ancestor.
+fn pos_at(index: u32, h: usize) -> u32 {
+    index.checked_shr(h as u32).unwrap_or(0)
+}
+
+/// The shape of an untouched child at height `h`.
+fn untouched(h: usize, cur: Cur) -> Shape {
+    match cur {
+        Cur::Stored(x) if x == empty_hashes()[h] => Shape::Empty,
+        Cur::Stored(x) => Shape::Other(x),
+        Cur::Ext(t, j, target) => Shape::Narrow(t, j, target),
+    }
+}
+
+/// Whether the new node `result` is the old stored node `x` (record
+/// `record`) again, so that the record stays.
+fn unchanged(x: &Hash, record: &Stored, result: &Shape) -> bool {
+    match (record, result) {
+        (Stored::Branch(..), Shape::Wide(y)) => x == y,
+        (Stored::Ext(t, j, target), Shape::Narrow(t2, j2, target2)) => {
+            *t as usize == *t2 && target == target2 && (j ^ j2) & !low_bits(*t2) == 0
+        }
+        _ => false,
     }
 }
 
