@@ -400,16 +400,7 @@ impl<K: KvStore> PageStore<K> {
         if !self.has_state(address, state)? {
             return Err(unknown(address, state));
         }
-        let (siblings, end) =
-            tree::proof_path(self, &state.0, index, &|| unknown(address, state))?;
-        Ok(PageProof {
-            siblings,
-            end: end.map(|(target_height, prefix, target)| ProofEnd {
-                target_height,
-                prefix,
-                target,
-            }),
-        })
+        tree::proof_path(self, &state.0, index, &|| unknown(address, state))
     }
 
     /// The KV keys (`N` records and `P` pages) the tree of `state`

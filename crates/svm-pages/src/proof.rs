@@ -136,11 +136,11 @@ impl PageProof {
 
 /// The root that `proof` yields for `cur`, a node at height `c` on the path
 /// of `index` (module docs, steps 4 and 5).
-fn root_from(index: PageIndex, mut cur: Hash, mut c: usize, proof: &PageProof) -> Hash {
+fn root_from(index: PageIndex, mut cur: Hash, start: usize, proof: &PageProof) -> Hash {
     let empty = empty_hashes();
-    for h in c..TREE_DEPTH {
-        let sibling = &proof.siblings[h];
-        if *sibling == empty[h] {
+    let mut c = start;
+    for (h, (sibling, e)) in proof.siblings.iter().zip(empty).enumerate().skip(start) {
+        if sibling == e {
             continue;
         }
         if h > c {
@@ -183,12 +183,7 @@ pub fn verify_page(
             let t = end.target_height as usize;
             t < lowest
                 && (end.prefix ^ index.0) & bits(t, lowest) != 0
-                && root_from(
-                    index,
-                    ext_hash(t, end.prefix, &end.target),
-                    lowest,
-                    proof,
-                ) == root.0
+                && root_from(index, ext_hash(t, end.prefix, &end.target), lowest, proof) == root.0
         }
     }
 }

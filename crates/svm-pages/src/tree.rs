@@ -32,6 +32,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::hash::{Hash, TREE_DEPTH, empty_hashes, ext_hash, low_bits, node_hash};
+use crate::proof::{PageProof, ProofEnd};
 use crate::{PageIndex, PagesError};
 
 /// A stored record of the tree (module docs).
@@ -208,7 +209,7 @@ pub(crate) fn proof_path(
     root: &Hash,
     index: PageIndex,
     missing_root: &dyn Fn() -> PagesError,
-) -> Result<([Hash; TREE_DEPTH], Option<(u8, u32, Hash)>), PagesError> {
+) -> Result<PageProof, PagesError> {
     let empty = empty_hashes();
     let mut siblings = [[0u8; 32]; TREE_DEPTH];
     siblings.copy_from_slice(&empty[..TREE_DEPTH]);
@@ -235,11 +236,21 @@ pub(crate) fn proof_path(
                 }
                 // The path of `index` leaves the target's inside this
                 // extension: the page is empty.
-                return Ok((siblings, Some((t as u8, j & !low_bits(t), target))));
+                return Ok(PageProof {
+                    siblings,
+                    end: Some(ProofEnd {
+                        target_height: t as u8,
+                        prefix: j & !low_bits(t),
+                        target,
+                    }),
+                });
             }
         }
     }
-    Ok((siblings, None))
+    Ok(PageProof {
+        siblings,
+        end: None,
+    })
 }
 
 /// What a new subtree holds, as far as a rebuild knows. Its hash is
@@ -410,8 +421,12 @@ impl<S: NodeSource> Rebuild<'_, S> {
             Cur::Ext(t, j, target) => (Stored::Ext(t as u8, j, target), None),
         };
         let result = match record {
-            Stored::Branch(l, r) => self.split(h, pos, [Cur::Stored(l), Cur::Stored(r)], updates)?,
-            Stored::Ext(t, j, target) => self.through_ext(h, pos, t as usize, j, target, updates)?,
+            Stored::Branch(l, r) => {
+                self.split(h, pos, [Cur::Stored(l), Cur::Stored(r)], updates)?
+            }
+            Stored::Ext(t, j, target) => {
+                self.through_ext(h, pos, t as usize, j, target, updates)?
+            }
         };
         if let Some(x) = stored
             && !unchanged(&x, &record, &result)
@@ -551,9 +566,8 @@ impl<S: NodeSource> Rebuild<'_, S> {
             (Shape::Empty, Shape::Empty) => Shape::Empty,
             // This node takes the child's place as the extension, with the
             // same hash (and record).
-            (narrow @ Shape::Narrow(..), Shape::Empty) | (Shape::Empty, narrow @ Shape::Narrow(..)) => {
-                narrow
-            }
+            (narrow @ Shape::Narrow(..), Shape::Empty)
+            | (Shape::Empty, narrow @ Shape::Narrow(..)) => narrow,
             (Shape::Wide(x), Shape::Empty) => Shape::Narrow(h - 1, child_index(0), x),
             (Shape::Empty, Shape::Wide(x)) => Shape::Narrow(h - 1, child_index(1), x),
             _ => {
@@ -789,16 +803,29 @@ mod tests {
         }
         let empty = empty_hashes();
         for i in [9u32, 12, 1 << 20] {
-            let (s, end) = proof_path(&src, &root, PageIndex(i), &no_root).unwrap();
-            assert_eq!(end, None, "page {i} is present");
-            assert!(s.iter().enumerate().any(|(h, x)| *x != empty[h]));
+            let proof = proof_path(&src, &root, PageIndex(i), &no_root).unwrap();
+            assert_eq!(proof.end, None, "page {i} is present");
+            assert!(
+                proof
+                    .siblings
+                    .iter()
+                    .enumerate()
+                    .any(|(h, x)| *x != empty[h])
+            );
         }
         // Page 8 leaves at page 9's extension (below the branch at height
         // 3 of pages 9 and 12), page 0 at the extension of that branch.
-        let (_, end) = proof_path(&src, &root, PageIndex(8), &no_root).unwrap();
-        assert_eq!(end, Some((0, 9, leaf(9, 3))));
-        let (_, end) = proof_path(&src, &root, PageIndex(0), &no_root).unwrap();
-        assert_eq!(end.map(|e| (e.0, e.1)), Some((3, 8)));
+        let end = proof_path(&src, &root, PageIndex(8), &no_root).unwrap().end;
+        assert_eq!(
+            end,
+            Some(ProofEnd {
+                target_height: 0,
+                prefix: 9,
+                target: leaf(9, 3)
+            })
+        );
+        let end = proof_path(&src, &root, PageIndex(0), &no_root).unwrap().end;
+        assert_eq!(end.map(|e| (e.target_height, e.prefix)), Some((3, 8)));
     }
 
     #[test]

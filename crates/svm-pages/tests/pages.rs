@@ -83,8 +83,14 @@ fn page_hash_layout_is_the_documented_one() {
         ext_hash(4, 0x0102_0337, &[7; 32]),
         *blake3::keyed_hash(&EXT_KEY, &ext).as_bytes()
     );
-    assert_eq!(ext_hash(4, 0x0102_0337, &[7; 32]), ext_hash(4, 0x0102_0330, &[7; 32]));
-    assert_ne!(ext_hash(4, 0x0102_0337, &[7; 32]), ext_hash(5, 0x0102_0337, &[7; 32]));
+    assert_eq!(
+        ext_hash(4, 0x0102_0337, &[7; 32]),
+        ext_hash(4, 0x0102_0330, &[7; 32])
+    );
+    assert_ne!(
+        ext_hash(4, 0x0102_0337, &[7; 32]),
+        ext_hash(5, 0x0102_0337, &[7; 32])
+    );
     let a = addr(0x42);
     let content = pattern(3);
     let mut input = Vec::new();
@@ -421,7 +427,13 @@ fn absence_proofs_end_at_the_extension_and_are_bound() {
     let proof = s.prove(&a, &one, PageIndex(4)).unwrap();
     assert_eq!(proof_siblings(&proof), 0);
     assert!(verify_page(&one, &a, PageIndex(4), &zero, &proof));
-    assert!(verify_page(&one, &a, PageIndex(5), &p, &s.prove(&a, &one, PageIndex(5)).unwrap()));
+    assert!(verify_page(
+        &one,
+        &a,
+        PageIndex(5),
+        &p,
+        &s.prove(&a, &one, PageIndex(5)).unwrap()
+    ));
 }
 
 fn proof_siblings(proof: &PageProof) -> usize {
