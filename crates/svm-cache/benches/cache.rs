@@ -16,8 +16,9 @@
 //!   (warm) or through a new cache over RocksDB per get (cold: every page
 //!   on the path read from the KV). The setup prints the pages one get
 //!   touches.
-//! - `hash/{node_hash,page_hash}`: one node hash and one page hash
-//!   (`svm_pages::hash`), the blake3 work of a page commit.
+//! - `hash/{node_hash,ext_hash,page_hash}`: one node hash, one extension
+//!   hash and one page hash (`svm_pages::hash`), the blake3 work of a page
+//!   commit.
 //!
 //! Run: `cargo bench --workspace --all-features --locked --bench cache`.
 
@@ -75,14 +76,19 @@ fn slice_read_hit(c: &mut Criterion) {
     group.finish();
 }
 
-/// `hash/{node_hash,page_hash}`: one node hash (64 bytes, one keyed blake3
-/// compression) and one page hash (4 120 bytes), the hashing a transfer's
-/// dirty page costs 32 and 1 of (hash format 2, `svm_pages::hash`).
+/// `hash/{node_hash,ext_hash,page_hash}`: one node hash (64 bytes, one
+/// keyed blake3 compression), one extension hash (37 bytes, one
+/// compression) and one page hash (4 120 bytes). A commit of a contract's
+/// only page costs one extension hash and one page hash (storage format 4;
+/// format 3 hashed 32 nodes and the page).
 fn hashes(c: &mut Criterion) {
     let mut group = c.benchmark_group("hash");
     let (left, right) = ([1u8; 32], [2u8; 32]);
     group.bench_function("node_hash", |b| {
         b.iter(|| svm_pages::hash::node_hash(black_box(&left), black_box(&right)))
+    });
+    group.bench_function("ext_hash", |b| {
+        b.iter(|| svm_pages::hash::ext_hash(black_box(3), black_box(0x1234_5678), black_box(&left)))
     });
     let content = [7u8; PAGE_SIZE];
     group.bench_function("page_hash", |b| {

@@ -61,9 +61,10 @@
 //!   non-empty, is `node_hash(left, right)` of its children's hashes;
 //! - a child at height `c` of a branch (or the root, `c = 32`) is: the
 //!   page hash itself when `c = 0`; the branch's hash when it is a branch
-//!   (`t = c`); otherwise its subtree holds one non-empty page or one
-//!   lowest branch at height `t < c` (the **target**), and the child is
-//!   `ext_hash(target, t, prefix)`. That value does not depend on `c`.
+//!   (`t = c`); otherwise the child's highest descendant that is a
+//!   non-empty page or a branch (the **target**, where its pages first
+//!   split) is at a height `t < c`, and the child is `ext_hash(t, prefix,
+//!   target)`. That value does not depend on `c`.
 //!
 //! Every height is bound: a page hash carries its index, an extension its
 //! target's height and prefix, and a branch sits at a height fixed by the

@@ -6,15 +6,17 @@
 //! again.
 //!
 //! The **state** of a contract is a 32-byte root ([`State`]): the root of a
-//! sparse Merkle tree of depth 32 whose leaf `i` is the page hash of page
-//! `i` (see [`hash`] for every byte of the hashing). It follows that:
+//! binary Merkle tree of depth 32 whose leaf `i` is the page hash of page
+//! `i`, hashed path-compressed: one hash where two non-empty subtrees meet,
+//! one above a subtree's lone page or branch, none per empty height (see
+//! [`hash`] for every byte of the hashing). It follows that:
 //!
 //! - the root depends only on the contract address and the non-zero pages,
 //!   never on the order of writes, the backend or the machine;
-//! - committing `k` dirty pages costs at most `k` page hashes and `32 · k`
-//!   node hashes, and writes at most `k` pages, `32 · k` nodes and one state
-//!   record, all in **one atomic KV batch**; untouched pages are never
-//!   rewritten;
+//! - committing `k` dirty pages to a contract of `n` pages costs `k` page
+//!   hashes and about `k · (log2(n) + 1)` node and extension hashes, and
+//!   writes the `k` pages, as many tree records and one state record, all in
+//!   **one atomic KV batch**; untouched pages are never rewritten;
 //! - [`PageStore::prove`] gives a [`PageProof`] that [`verify_page`] checks
 //!   against a root with no storage at all, for a page's content or for
 //!   "this page is zero";
@@ -34,18 +36,20 @@
 //! | key | key size (bytes) | value | value size (bytes) |
 //! |---|---|---|---|
 //! | `P` ‖ page hash | 33 | page content | 4096 |
-//! | `N` ‖ node hash | 33 | left child hash ‖ right child hash | 64 |
+//! | `N` ‖ node hash | 33 | tree record: a branch (left ‖ right child hash) or an extension (target height ‖ page index ‖ target hash) | 64 or 37 |
 //! | `S` ‖ address ‖ root | 53 | parent root ‖ non-zero page count (`u32` BE) | 36 |
 //!
-//! Empty subtrees (`EMPTY[h]`) and zero pages are never stored.
+//! Empty subtrees (`EMPTY[h]`) and zero pages are never stored. The block
+//! overlay ([`PageOverlay`]) adds the stale index (`X`, `Y` keys) that
+//! pruning works from (`docs/storage-format.md`, "Pruning").
 //!
-//! # Pruning (not built yet)
+//! # Pruning
 //!
-//! Nothing is ever deleted. A node that keeps only some states can prune by
-//! mark and sweep: walk the tree of every state to keep, marking each `N`
-//! node hash and each `P` page hash reached; then delete every unmarked `N`
-//! and `P` key and the `S` records of the dropped states. Since keys are
-//! content hashes, a kept state never loses a node or page it reaches.
+//! A block's flush indexes every key its new states no longer reach under
+//! the block's height; [`PageStore::prune_version`] deletes the keys that
+//! became stale at one height, so a node keeps exactly what the states of
+//! its last `K` blocks reach. Since keys are content hashes, a kept state
+//! never loses a record or page it reaches.
 //!
 //! # Example
 //!
@@ -497,7 +501,7 @@ impl<K: KvStore> NodeSource for PageStore<K> {
         };
         let record = Stored::decode(&v).ok_or_else(|| {
             PagesError::Corrupt(format!(
-                "node {} is {} bytes, not 64 or 36",
+                "node {} is {} bytes, not 64 or 37",
                 PageHash(*hash),
                 v.len()
             ))

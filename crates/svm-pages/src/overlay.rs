@@ -147,7 +147,7 @@ pub struct Flush {
     pub roots: Vec<(Address, State)>,
     /// Pages (4096 bytes each) in the batch.
     pub pages_written: usize,
-    /// Tree records (64 or 36 bytes each) in the batch.
+    /// Tree records (64 or 37 bytes each) in the batch.
     pub records_written: usize,
     /// Keys the block made stale (indexed, or deleted when not kept).
     pub stale: usize,

@@ -20,6 +20,10 @@
 //!    that `t < c` and that page `i` differs from `prefix` in some bit of
 //!    `t..c` (page `i` is not under the target); `cur = ext_hash(t, prefix,
 //!    target)`.
+//!
+//! Decoding refuses the encodings [`PageProof::to_bytes`] never gives (a
+//! sibling equal to `EMPTY[h]`, a prefix with bits below `t`), so a proof
+//! has one encoding.
 //! 4. For each height `h` from `c` to 31 with a sibling: if `h > c`, `cur =
 //!    ext_hash(c, i, cur)` (the extension between two branches); then `cur
 //!    = node_hash(cur, sibling)` if bit `h` of `i` is 0, else
@@ -27,7 +31,7 @@
 //! 5. If `c < 32`, `cur = ext_hash(c, i, cur)`. The proof holds iff `cur ==
 //!    root`.
 //!
-//! # Encoding (4 to 1065 bytes)
+//! # Encoding (4 to 1033 bytes for a proof that can hold)
 //!
 //! | offset | size (bytes) | field |
 //! |---|---|---|
@@ -37,7 +41,9 @@
 
 use svm_types::{Address, State};
 
-use crate::hash::{Hash, TREE_DEPTH, empty_hashes, empty_root, ext_hash, leaf_hash, node_hash};
+use crate::hash::{
+    Hash, TREE_DEPTH, empty_hashes, empty_root, ext_hash, leaf_hash, low_bits, node_hash,
+};
 use crate::tree::bits;
 use crate::{PAGE_SIZE, PageIndex, PagesError};
 
@@ -66,7 +72,8 @@ pub struct PageProof {
 }
 
 impl PageProof {
-    /// The encoding of the module docs: 4 to 1065 bytes.
+    /// The encoding of the module docs: 4 to 1033 bytes for a proof the
+    /// store gives (an end means no sibling at height 0).
     pub fn to_bytes(&self) -> Vec<u8> {
         let empty = empty_hashes();
         let mut bitmap = 0u32;
@@ -90,8 +97,9 @@ impl PageProof {
     ///
     /// # Errors
     /// [`PagesError::BadProof`] when `bytes` is shorter than 4 bytes, its
-    /// length does not match the bitmap (with or without a 37-byte end),
-    /// or the end's target height is above 31.
+    /// length does not match the bitmap (with or without a 37-byte end), a
+    /// sibling is the empty subtree `EMPTY[h]`, or the end's target height
+    /// is above 31 or its prefix has bits below the target height.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PagesError> {
         let (head, mut rest) = bytes
             .split_first_chunk::<4>()
@@ -108,6 +116,9 @@ impl PageProof {
                 let Some((hash, tail)) = rest.split_first_chunk::<32>() else {
                     return Err(PagesError::BadProof("length does not match the bitmap"));
                 };
+                if *hash == empty_hashes()[h] {
+                    return Err(PagesError::BadProof("a sibling is an empty subtree"));
+                }
                 *s = *hash;
                 rest = tail;
             }
@@ -120,6 +131,9 @@ impl PageProof {
                 }
                 let mut p = [0u8; 4];
                 p.copy_from_slice(&rest[1..5]);
+                if u32::from_be_bytes(p) & low_bits(*t as usize) != 0 {
+                    return Err(PagesError::BadProof("end prefix has bits below its height"));
+                }
                 let mut target = [0u8; 32];
                 target.copy_from_slice(&rest[5..]);
                 Some(ProofEnd {
@@ -161,7 +175,7 @@ fn root_from(index: PageIndex, mut cur: Hash, start: usize, proof: &PageProof) -
 
 /// Whether `proof` shows that the page at (`address`, `index`) holds
 /// `content` in the state `root` (module docs). Needs no storage: at most
-/// 1 page hash and 33 one-block hashes. For "this page is zero" pass 4096
+/// 1 page hash and 32 one-block hashes. For "this page is zero" pass 4096
 /// zero bytes.
 pub fn verify_page(
     root: &State,

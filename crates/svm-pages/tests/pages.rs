@@ -473,6 +473,23 @@ fn proof_encoding_round_trips_and_rejects_garbage() {
         PageProof::from_bytes(&end),
         Err(PagesError::BadProof(_))
     ));
+    // An end prefix with bits below the target height: page 12's proof ends
+    // at the extension above the branch of pages 10 and 11 (height 1).
+    let mut low = s.prove(&a, &root, PageIndex(12)).unwrap().to_bytes();
+    assert_eq!(low[low.len() - 37], 1);
+    let at = low.len() - 33;
+    low[at] |= 1;
+    assert!(matches!(
+        PageProof::from_bytes(&low),
+        Err(PagesError::BadProof(_))
+    ));
+    // A sibling sent as the empty subtree it stands for.
+    let mut empty_sibling = vec![0, 0, 0, 1];
+    empty_sibling.extend_from_slice(&empty_hashes()[0]);
+    assert!(matches!(
+        PageProof::from_bytes(&empty_sibling),
+        Err(PagesError::BadProof(_))
+    ));
 }
 
 type NamedBackends = Vec<(&'static str, Box<dyn KvStore>)>;
