@@ -6,7 +6,11 @@
 //! - `commit/{1,16,256}`: a commit of that many dirty pages to RocksKv
 //!   through the cache (page hashes, Merkle nodes, state record, one
 //!   batch), beside `raw_writebatch/{n}`: the same pages written by a raw
-//!   RocksDB `WriteBatch` (goal: at least 0.7× raw throughput).
+//!   RocksDB `WriteBatch` (goal: at least 0.7× raw throughput). The
+//!   contract holds 1024 pages, so one dirty page writes 1 page, 11 tree
+//!   records and a state record. `page_cache_1_page_contract/1`: the same
+//!   for a contract whose only page is the dirty one (1 page, 1 record, 1
+//!   state record).
 //! - `cold_page_load`: the first read of a page from RocksKv through a new
 //!   cache (a tree walk and a page read).
 //!
@@ -136,6 +140,29 @@ fn commits(c: &mut Criterion) {
                 BatchSize::SmallInput,
             )
         });
+        if n == 1 {
+            let store = cache.storage().clone();
+            let small = Address([0x5a; 20]);
+            let mut one =
+                PageCache::open(store, small, empty_root(), CacheConfig::default()).unwrap();
+            group.bench_with_input(
+                BenchmarkId::new("page_cache_1_page_contract", n),
+                &n,
+                |b, _| {
+                    b.iter_batched(
+                        || {
+                            seed += 1;
+                            page(seed * 1000)
+                        },
+                        |p| {
+                            one.write(PageIndex(0), 0, &p).unwrap();
+                            one.commit().unwrap()
+                        },
+                        BatchSize::SmallInput,
+                    )
+                },
+            );
+        }
         group.bench_with_input(BenchmarkId::new("raw_writebatch", n), &n, |b, &n| {
             b.iter_batched(
                 || {
