@@ -828,6 +828,65 @@ mod tests {
         assert_eq!(end.map(|e| (e.target_height, e.prefix)), Some((3, 8)));
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Random commits of several updates each: the root is the
+        /// definition's, `records` is exactly what the new tree reaches and
+        /// the old did not, `replaced_records` exactly the reverse, and the
+        /// leaves and count follow a model.
+        #[test]
+        fn rebuilds_match_the_definition_and_account_for_every_record(
+            commits in proptest::collection::vec(
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        0u32..16,
+                        any::<u32>(),
+                        (0u32..4).prop_map(|k| (k << 30) | 5),
+                        Just(u32::MAX),
+                    ],
+                    0u8..4,
+                    1..6,
+                ),
+                1..12,
+            )
+        ) {
+            let mut src = MapSource::default();
+            let mut model = BTreeMap::new();
+            let mut root = empty_hashes()[TREE_DEPTH];
+            for commit in &commits {
+                let ups: Vec<(u32, Hash)> = commit
+                    .iter()
+                    .map(|(&i, &v)| (i, if v == 0 { empty_hashes()[0] } else { leaf(i, v) }))
+                    .collect();
+                let before: HashSet<Hash> = reached(&src, root).into_iter().collect();
+                let count_before = model.len() as i64;
+                let r = apply(&mut src, root, &ups);
+                for (i, l) in &ups {
+                    if *l == empty_hashes()[0] {
+                        model.remove(i);
+                    } else {
+                        model.insert(*i, *l);
+                    }
+                }
+                root = r.root;
+                prop_assert_eq!(root, full_root(&model));
+                prop_assert_eq!(r.count_delta, model.len() as i64 - count_before);
+                let after: HashSet<Hash> = reached(&src, root).into_iter().collect();
+                let new: HashSet<Hash> = r.records.iter().map(|(h, _)| *h).collect();
+                let gone: HashSet<Hash> = r.replaced_records.iter().copied().collect();
+                prop_assert_eq!(new.len(), r.records.len(), "a record twice");
+                prop_assert_eq!(&new, &after.difference(&before).copied().collect());
+                prop_assert_eq!(&gone, &before.difference(&after).copied().collect());
+                for (i, l) in &model {
+                    prop_assert_eq!(find_leaf(&src, &root, PageIndex(*i), &no_root).unwrap(), Some(*l));
+                }
+            }
+        }
+    }
+
     #[test]
     fn records_round_trip() {
         for s in [Stored::Branch([1; 32], [2; 32]), Stored::Ext(4, 7, [3; 32])] {
