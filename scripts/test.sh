@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
 cargo test --workspace --all-features --locked
+# The API docs: every intra-doc link resolves, no private item is linked
+# from a public one.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --locked --no-deps
 # The C API from C: a gcc-built program against the static and the dynamic
 # library (under valgrind too when SVM_VALGRIND=1, as CI sets it).
 bash scripts/ffi-test.sh

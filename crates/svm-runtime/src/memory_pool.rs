@@ -6,11 +6,11 @@
 //! costs an `mmap` of its 8 GiB reservation, an `mprotect`, a page fault
 //! per 4 KiB touched, and an `munmap` that clears those page tables: about
 //! a third of a coin transfer in a block (profile in `docs/benchmarks.md`).
-//! [`PooledMemory`] takes its reservation from a process-wide pool instead
+//! `PooledMemory` takes its reservation from a process-wide pool instead
 //! and gives it back, zeroed, when the `Store` holding the instance is
 //! dropped, as wasmtime's pooling allocator does.
 //!
-//! Invariants of a [`Region`] while it is in the pool:
+//! Invariants of a `Region` while it is in the pool:
 //! - it is `RESERVATION` bytes of private anonymous memory, the layout
 //!   wasmer's static memory style compiles against (the 4 GiB wasm32 space
 //!   plus a 4 GiB and one page offset guard: [`MemoryStyle::Static`]);

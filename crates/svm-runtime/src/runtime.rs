@@ -29,8 +29,8 @@ pub const MODULE_SECRET_KEY: &[u8; 20] = b"mmodule-cache-secret";
 /// of one) run one at a time, whatever the thread, so no update is lost;
 /// queries (calls at an explicit state) run in parallel with them.
 ///
-/// Every field is shared (an `Arc`), so that [`Runtime::handle`] is cheap:
-/// an inner contract call ([`crate::call`]) runs on such a handle from
+/// Every field is shared (an `Arc`), so that `Runtime::handle` is cheap:
+/// an inner contract call (`crate::call`) runs on such a handle from
 /// inside a vmcall.
 pub struct Runtime<K> {
     pub(crate) pages: PageStore<K>,

@@ -9,7 +9,7 @@
 //! | [`map`] | unbounded maps in the contract's pages | `map_get`, `map_set`, `map_remove`, `map_len` |
 //! | [`calldata`] | the entry-point convention: arguments in, return data out | `calldata_len`, `calldata_copy`, `set_return_data` |
 //! | [`event`] | logs and named events | `log` |
-//! | [`env`] | sender, self, value, balances, transfer | `sender_to_reg`, `self_to_reg`, `value`, `vmcall_get_balance`, `transfer` |
+//! | [`env`](mod@env) | sender, self, value, balances, transfer | `sender_to_reg`, `self_to_reg`, `value`, `vmcall_get_balance`, `transfer` |
 //! | [`call`] | calling other contracts | `call`, `returndata_len`, `returndata_copy` |
 //! | [`abort`], the panic handler | failing the call with a message | `abort` |
 //! | [`sys`] | the raw imports | all |

@@ -1,7 +1,7 @@
 //! Blocks: many transactions, one commit.
 //!
 //! [`Runtime::execute_block`] runs an ordered list of deploys and calls
-//! against one in-memory [`state::BlockState`]: page writes (an overlay
+//! against one in-memory `state::BlockState`: page writes (an overlay
 //! holding pages and tree records), contract records, new code and balance
 //! changes stay in memory across the block. Each transaction runs in its
 //! own checkpoint: a failed one merges nothing, so it rolls back only
