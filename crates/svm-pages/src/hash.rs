@@ -150,9 +150,9 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 /// (0..=31) is `target` (a page hash when `t = 0`, else a branch), on the
 /// path of page `index` (module docs): one BLAKE3 compression. Only the
 /// bits of `index` from `t` up count, and the value does not depend on the
-/// subtree's own height.
+/// subtree's own height. Never panics: a `t` above 31, which no tree
+/// holds, is hashed as the byte `t as u8` with every index bit cleared.
 pub fn ext_hash(t: usize, index: u32, target: &Hash) -> Hash {
-    debug_assert!(t < TREE_DEPTH);
     let prefix = index & !low_bits(t);
     let mut input = [0u8; 37];
     input[..32].copy_from_slice(target);

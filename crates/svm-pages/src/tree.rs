@@ -29,7 +29,7 @@
 //! has no record; a child at height 0 is a page hash, whose page is under
 //! `P` ‖ page hash.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use crate::hash::{Hash, TREE_DEPTH, empty_hashes, ext_hash, low_bits, node_hash};
 use crate::proof::{PageProof, ProofEnd};
@@ -370,8 +370,10 @@ pub(crate) fn rebuild(
         // replaced at its old place and yet a record of the new tree, which
         // the old tree already has. `records` keeps only the new records,
         // `replaced_records` only those the new tree lost.
-        let kept: HashSet<Hash> = r.out.records.iter().map(|(h, _)| *h).collect();
-        r.out.replaced_records.retain(|h| !kept.contains(h));
+        if !r.out.replaced_records.is_empty() {
+            let kept: HashSet<Hash> = r.out.records.iter().map(|(h, _)| *h).collect();
+            r.out.replaced_records.retain(|h| !kept.contains(h));
+        }
         let loaded = &r.loaded;
         r.out.records.retain(|(h, _)| !loaded.contains(h));
     }
@@ -404,14 +406,15 @@ impl<S: NodeSource> Rebuild<'_, S> {
         }
         let (record, stored) = match cur {
             Cur::Stored(x) if x == empty[h] => {
-                let mut leaves = BTreeMap::new();
-                for (i, leaf) in updates {
-                    self.leaf_change(empty[0], *leaf);
-                    if *leaf != empty[0] {
-                        leaves.insert(*i, *leaf);
+                // Updates are strictly ascending: the non-empty ones are
+                // the subtree's leaves, in order.
+                let mut leaves = Vec::with_capacity(updates.len());
+                for &(i, leaf) in updates {
+                    self.leaf_change(empty[0], leaf);
+                    if leaf != empty[0] {
+                        leaves.push((i, leaf));
                     }
                 }
-                let leaves: Vec<_> = leaves.into_iter().collect();
                 return Ok(self.build(h, &leaves));
             }
             Cur::Stored(x) => {
@@ -634,7 +637,7 @@ fn expand(h: usize, t: usize, j: u32, target: Hash) -> [Cur; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use std::collections::{BTreeMap, HashMap};
 
     /// A source over a map.
     #[derive(Default)]
@@ -652,10 +655,7 @@ mod tests {
         fn subtree(h: usize, leaves: &[(u32, Hash)]) -> Hash {
             match leaves {
                 [] => empty_hashes()[h],
-                [(j, l)] if h == 0 => {
-                    let _ = j;
-                    *l
-                }
+                [(_, l)] if h == 0 => *l,
                 [(j, l)] => ext_hash(0, *j, l),
                 [first, .., last] => {
                     let top = 31 - (first.0 ^ last.0).leading_zeros() as usize;
