@@ -75,6 +75,7 @@
 //! ```
 #![deny(missing_docs)]
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
@@ -86,16 +87,19 @@ pub use svm_types::{Address, PageHash, State};
 
 pub mod hash;
 mod overlay;
+mod pack;
 mod proof;
 mod prune;
 mod tree;
 
 pub use hash::{STORAGE_FORMAT, empty_root, page_hash};
 pub use overlay::{Flush, PageOverlay, StaleKeys};
+pub use pack::{PACK_MAX_CARRIED, PACK_MAX_RECORDS};
 pub use proof::{PageProof, ProofEnd, verify_page};
 pub use prune::Pruned;
 
 use hash::{Hash, empty_hashes, leaf_hash};
+use pack::{StateRecord, StateSource};
 use tree::{NodeSource, Stored};
 
 /// The size of one page, in bytes.
@@ -165,8 +169,12 @@ pub struct CommitOutcome {
     pub page_count: u32,
     /// The number of pages written to the KV (zero pages are not written).
     pub pages_written: usize,
-    /// The number of Merkle nodes written to the KV.
+    /// The number of tree records written to the KV as `N` keys (a
+    /// checkpoint; see [`PACK_MAX_CARRIED`]).
     pub nodes_written: usize,
+    /// The number of tree records packed into the new state record instead
+    /// (new ones and ones carried from the base state's pack).
+    pub nodes_packed: usize,
     /// The total size of the keys and values of the batch, in bytes.
     pub bytes_written: usize,
 }
@@ -366,28 +374,40 @@ impl<K: KvStore> PageStore<K> {
                 page_count: 0,
             });
         }
-        let record =
-            self.inner
-                .kv
-                .get(&state_key(address, state))?
-                .ok_or(PagesError::UnknownState {
-                    address: *address,
-                    state: *state,
-                })?;
-        if record.len() != 36 {
-            return Err(PagesError::Corrupt(format!(
-                "state record of {state} is {} bytes, not 36",
-                record.len()
-            )));
+        let record = self.raw_state_record(address, state)?;
+        if record.len() < pack::STATE_HEADER {
+            return Err(corrupt_state(state, record.len()));
         }
         let mut parent = [0u8; 32];
         parent.copy_from_slice(&record[..32]);
         let mut count = [0u8; 4];
-        count.copy_from_slice(&record[32..]);
+        count.copy_from_slice(&record[32..36]);
         Ok(StateInfo {
             parent: State(parent),
             page_count: u32::from_be_bytes(count),
         })
+    }
+
+    fn raw_state_record(&self, address: &Address, state: &State) -> Result<Bytes, PagesError> {
+        self.inner
+            .kv
+            .get(&state_key(address, state))?
+            .ok_or_else(|| unknown(address, state))
+    }
+
+    /// The decoded state record of `state` (a stored state, not the empty
+    /// root).
+    ///
+    /// # Errors
+    /// [`PagesError::UnknownState`], [`PagesError::Corrupt`] for a
+    /// malformed record, [`PagesError::Kv`].
+    pub(crate) fn state_record(
+        &self,
+        address: &Address,
+        state: &State,
+    ) -> Result<StateRecord, PagesError> {
+        let record = self.raw_state_record(address, state)?;
+        StateRecord::decode(&record).ok_or_else(|| corrupt_state(state, record.len()))
     }
 
     /// A Merkle proof of page `index` in `state`; see [`verify_page`].
@@ -404,12 +424,14 @@ impl<K: KvStore> PageStore<K> {
         if !self.has_state(address, state)? {
             return Err(unknown(address, state));
         }
-        tree::proof_path(self, &state.0, index, &|| unknown(address, state))
+        let src = StateSource::new(self, address, state);
+        tree::proof_path(&src, &state.0, index, &|| unknown(address, state))
     }
 
     /// The KV keys (`N` records and `P` pages) the tree of `state`
-    /// reaches, and their key and value bytes: what a pruned store must
-    /// keep for this state. Walks the whole tree.
+    /// reaches: what a pruned store must keep for this state besides its
+    /// `S` record (records in the state's pack are not keys). Walks the
+    /// whole tree.
     ///
     /// # Errors
     /// [`PagesError::UnknownState`], [`PagesError::Corrupt`],
@@ -423,6 +445,7 @@ impl<K: KvStore> PageStore<K> {
             return Err(unknown(address, state));
         }
         let empty = empty_hashes();
+        let src = StateSource::new(self, address, state);
         let mut keys = std::collections::BTreeSet::new();
         let mut stack = vec![(state.0, hash::TREE_DEPTH)];
         while let Some((h, height)) = stack.pop() {
@@ -433,13 +456,15 @@ impl<K: KvStore> PageStore<K> {
             if h == empty[height] {
                 continue;
             }
-            let record = self.record(&h, height)?.ok_or_else(|| {
+            let record = src.record(&h, height)?.ok_or_else(|| {
                 PagesError::Corrupt(format!(
                     "node {} at height {height} is missing",
                     PageHash(h)
                 ))
             })?;
-            keys.insert(node_key(&h).to_vec());
+            if !src.pack()?.contains_key(&h) {
+                keys.insert(node_key(&h).to_vec());
+            }
             stack.extend(record.children(height));
         }
         Ok(keys)
@@ -475,6 +500,11 @@ impl<K: KvStore> PageStore<K> {
         }
     }
 
+    /// The record under `hash` if the node cache holds it.
+    pub(crate) fn cached_record(&self, hash: &Hash) -> Option<Stored> {
+        self.inner.nodes.lock().get(hash).copied()
+    }
+
     /// Drops records (deleted from the KV) from the node cache.
     pub(crate) fn uncache_records<'a>(&self, hashes: impl IntoIterator<Item = &'a Hash>) {
         let mut cache = self.inner.nodes.lock();
@@ -482,6 +512,10 @@ impl<K: KvStore> PageStore<K> {
             cache.pop(h);
         }
     }
+}
+
+fn corrupt_state(state: &State, len: usize) -> PagesError {
+    PagesError::Corrupt(format!("state record of {state} is malformed ({len} bytes)"))
 }
 
 fn unknown(address: &Address, state: &State) -> PagesError {
@@ -525,7 +559,8 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         state: &State,
         index: PageIndex,
     ) -> Result<Option<Bytes>, PagesError> {
-        match tree::find_leaf(self, &state.0, index, &|| unknown(address, state))? {
+        let src = StateSource::new(self, address, state);
+        match tree::find_leaf(&src, &state.0, index, &|| unknown(address, state))? {
             None => Ok(None),
             Some(leaf) => self.page_content(address, index, &leaf).map(Some),
         }
@@ -538,25 +573,50 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         pages: &[(PageIndex, &Page)],
         extra: &dyn Fn(&State) -> WriteBatch,
     ) -> Result<CommitOutcome, PagesError> {
-        let info = self.state_info(address, base)?;
         let prepared = prepare(address, pages)?;
-        let rebuilt = tree::rebuild(self, &base.0, &prepared.updates, &|| unknown(address, base))?;
+        let (info, base_pack) = if *base == empty_root() {
+            (self.state_info(address, base)?, HashMap::new())
+        } else {
+            let r = self.state_record(address, base)?;
+            (r.info, r.pack.into_iter().collect())
+        };
+        let src = StateSource::with_pack(self, address, base, base_pack);
+        let rebuilt = tree::rebuild(&src, &base.0, &prepared.updates, &|| unknown(address, base))?;
         let state = State(rebuilt.root);
         let page_count = new_page_count(&info, &rebuilt, base)?;
-        let mut batch = WriteBatch::with_capacity(pages.len() + rebuilt.records.len() + 2);
+        let mut batch = WriteBatch::with_capacity(pages.len() + 2);
         let mut pages_written = 0;
+        let mut nodes_written = 0;
+        let mut nodes_packed = 0;
         if state != *base {
             for (leaf, content) in &prepared.contents {
                 batch.put(Bytes::copy_from_slice(&page_key(leaf)), content.to_vec());
                 pages_written += 1;
             }
-            for (hash, record) in &rebuilt.records {
-                batch.put(Bytes::copy_from_slice(&node_key(hash)), record.encode());
-            }
             if state != empty_root() {
+                let mut candidates = src.pack()?.clone();
+                let carried_from = candidates.len();
+                candidates.extend(rebuilt.records.iter().copied());
+                let live = pack::live_records(&candidates, &state.0);
+                let carried = if carried_from == 0 {
+                    0
+                } else {
+                    let base_pack = src.pack()?;
+                    live.iter().filter(|(h, _)| base_pack.contains_key(h)).count()
+                };
+                let packed: &[(Hash, Stored)] = if pack::packs(live.len(), carried) {
+                    nodes_packed = live.len();
+                    &live
+                } else {
+                    for (hash, record) in &live {
+                        batch.put(Bytes::copy_from_slice(&node_key(hash)), record.encode());
+                    }
+                    nodes_written = live.len();
+                    &[]
+                };
                 batch.put(
                     Bytes::copy_from_slice(&state_key(address, &state)),
-                    state_record(base, page_count),
+                    StateRecord::encode(base, page_count, packed),
                 );
             }
         }
@@ -567,11 +627,6 @@ impl<K: KvStore> PageStorage for PageStore<K> {
             };
         }
         let bytes_written = batch.payload_bytes();
-        let nodes_written = if state != *base {
-            rebuilt.records.len()
-        } else {
-            0
-        };
         if !batch.is_empty() {
             self.inner.kv.write(batch)?;
         }
@@ -583,6 +638,7 @@ impl<K: KvStore> PageStorage for PageStore<K> {
             page_count,
             pages_written,
             nodes_written,
+            nodes_packed,
             bytes_written,
         })
     }
@@ -627,14 +683,6 @@ pub(crate) fn new_page_count(
 ) -> Result<u32, PagesError> {
     u32::try_from(i64::from(info.page_count) + rebuilt.count_delta)
         .map_err(|_| PagesError::Corrupt(format!("page count of {base} is inconsistent")))
-}
-
-/// The value of an `S` record: parent root ‖ page count (36 bytes).
-pub(crate) fn state_record(parent: &State, page_count: u32) -> Vec<u8> {
-    let mut record = Vec::with_capacity(36);
-    record.extend_from_slice(parent.as_bytes());
-    record.extend_from_slice(&page_count.to_be_bytes());
-    record
 }
 
 /// A read-only view of one committed state of one contract, from

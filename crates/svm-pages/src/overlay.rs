@@ -23,17 +23,18 @@
 //! A key written again while it is indexed (a page set back to an older
 //! content, say) leaves the index in the same batch.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use svm_kv::{BatchOp, Bytes, KvStore, WriteBatch};
 
 use crate::hash::{Hash, TREE_DEPTH, empty_hashes};
+use crate::pack::{self, StateRecord, StateSource};
 use crate::tree::{self, NodeSource, Stored};
 use crate::{
     Address, CommitOutcome, Page, PageIndex, PageStorage, PageStore, PagesError, State, StateInfo,
-    empty_root, new_page_count, node_key, page_key, prepare, state_key, state_record, unknown,
+    empty_root, new_page_count, node_key, page_key, prepare, state_key, unknown,
 };
 
 /// Namespace byte of the stale index by version.
@@ -77,12 +78,29 @@ struct Pending {
     replaced: BTreeMap<Address, BTreeSet<Vec<u8>>>,
     /// `extra` operations of the commits, in order.
     extra: Vec<BatchOp>,
+    /// The stored states whose packs are in `records`.
+    packs_loaded: HashSet<(Address, State)>,
+    /// The hashes of the records that came from those packs.
+    from_packs: HashSet<Hash>,
 }
 
-/// The block's records first, then the store's.
+impl Pending {
+    /// The stored state the walks of `state` of `address` read under the
+    /// block's own records: `state` itself, or for a state the block
+    /// committed, the contract's state before the block.
+    fn stored_base(&self, address: &Address, state: &State) -> State {
+        match self.contracts.get(address) {
+            Some(chain) if self.states.contains_key(&(*address, *state)) => chain.start,
+            _ => *state,
+        }
+    }
+}
+
+/// The block's records first, then the store's (as a stored state sees
+/// them: its pack, then `N` keys).
 struct Source<'a, K> {
     pending: &'a Pending,
-    store: &'a PageStore<K>,
+    store: StateSource<'a, K>,
 }
 
 impl<K: KvStore> NodeSource for Source<'_, K> {
@@ -147,8 +165,10 @@ pub struct Flush {
     pub roots: Vec<(Address, State)>,
     /// Pages (4096 bytes each) in the batch.
     pub pages_written: usize,
-    /// Tree records (64 or 37 bytes each) in the batch.
+    /// Tree records (64 or 37 bytes each) in the batch as `N` keys.
     pub records_written: usize,
+    /// Tree records packed into the batch's state records.
+    pub records_packed: usize,
     /// Keys the block made stale (indexed, or deleted when not kept).
     pub stale: usize,
     records: Vec<(Hash, Stored)>,
@@ -196,6 +216,8 @@ impl<K: KvStore> PageOverlay<K> {
         let mut roots = Vec::new();
         let mut records = Vec::new();
         let mut pages_written = 0;
+        let mut records_written = 0;
+        let mut records_packed = 0;
         for (address, chain) in &p.contracts {
             if chain.latest == chain.start {
                 // Back where it started: whatever it replaced on the way is
@@ -204,6 +226,7 @@ impl<K: KvStore> PageOverlay<K> {
             }
             roots.push((*address, chain.latest));
             let mut reached: BTreeSet<Vec<u8>> = BTreeSet::new();
+            let mut live = Vec::new();
             let mut stack = vec![(chain.latest.0, TREE_DEPTH)];
             while let Some((hash, h)) = stack.pop() {
                 if h == 0 {
@@ -221,15 +244,27 @@ impl<K: KvStore> PageOverlay<K> {
                     continue;
                 }
                 if let Some(record) = p.records.get(&hash) {
-                    let key = node_key(&hash);
+                    live.push((hash, *record));
+                    // Reversed: the pack lists a left child first.
+                    stack.extend(record.children(h).into_iter().rev());
+                }
+            }
+            let carried = live.iter().filter(|(h, _)| p.from_packs.contains(h)).count();
+            let packed: &[(Hash, Stored)] = if pack::packs(live.len(), carried) {
+                records_packed += live.len();
+                &live
+            } else {
+                for (hash, record) in &live {
+                    let key = node_key(hash);
                     reached.insert(key.to_vec());
                     if written.insert(key.to_vec()) {
                         batch.put(Bytes::copy_from_slice(&key), record.encode());
-                        records.push((hash, *record));
+                        records_written += 1;
                     }
-                    stack.extend(record.children(h));
                 }
-            }
+                &[]
+            };
+            records.extend(live.iter().copied());
             if chain.latest != empty_root() {
                 let info = p
                     .states
@@ -239,7 +274,7 @@ impl<K: KvStore> PageOverlay<K> {
                 let key = state_key(address, &chain.latest);
                 batch.put(
                     Bytes::copy_from_slice(&key),
-                    state_record(&chain.start, info.page_count),
+                    StateRecord::encode(&chain.start, info.page_count, packed),
                 );
                 written.insert(key.to_vec());
             }
@@ -284,7 +319,8 @@ impl<K: KvStore> PageOverlay<K> {
             batch,
             roots,
             pages_written,
-            records_written: records.len(),
+            records_written,
+            records_packed,
             stale,
             records,
         })
@@ -314,7 +350,7 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
         let p = self.pending.lock();
         let src = Source {
             pending: &p,
-            store: &self.store,
+            store: StateSource::new(&self.store, address, &p.stored_base(address, state)),
         };
         match tree::find_leaf(&src, &state.0, index, &|| unknown(address, state))? {
             None => Ok(None),
@@ -335,10 +371,23 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
         let prepared = prepare(address, pages)?;
         let info = self.state_info(address, base)?;
         let mut p = self.pending.lock();
+        if *base != empty_root()
+            && !p.states.contains_key(&(*address, *base))
+            && !p.packs_loaded.contains(&(*address, *base))
+        {
+            // The block's walks and its flush see the base's pack as the
+            // block's own records: carried on if reached, never stale keys.
+            let pack = self.store.state_record(address, base)?.pack;
+            p.packs_loaded.insert((*address, *base));
+            for (hash, record) in pack {
+                p.records.entry(hash).or_insert(record);
+                p.from_packs.insert(hash);
+            }
+        }
         let rebuilt = {
             let src = Source {
                 pending: &p,
-                store: &self.store,
+                store: StateSource::new(&self.store, address, &p.stored_base(address, base)),
             };
             tree::rebuild(&src, &base.0, &prepared.updates, &|| unknown(address, base))?
         };
@@ -393,6 +442,7 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
             page_count,
             pages_written,
             nodes_written,
+            nodes_packed: 0,
             bytes_written,
         })
     }

@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
 use svm_pages::hash::{TREE_DEPTH, empty_hashes, node_hash};
 use svm_pages::{
-    Address, PAGE_SIZE, Page, PageIndex, PageProof, PageStorage, PageStore, PagesError, State,
-    empty_root, page_hash, verify_page,
+    Address, PACK_MAX_CARRIED, PAGE_SIZE, Page, PageIndex, PageProof, PageStorage, PageStore,
+    PagesError, State, empty_root, page_hash, verify_page,
 };
 
 fn addr(b: u8) -> Address {
@@ -268,7 +268,16 @@ fn commit_writes_are_proportional_to_dirty_pages() {
         .enumerate()
         .map(|(i, p)| (PageIndex(i as u32), &**p))
         .collect();
-    let base = s.commit(&a, &empty_root(), &all).unwrap().state;
+    let first = s.commit(&a, &empty_root(), &all).unwrap();
+    // 512 pages are 511 branches and a root extension: packed into the
+    // state record, no `N` key.
+    assert_eq!((first.nodes_packed, first.nodes_written), (512, 0));
+    // The next commit would carry about 500 of them: a checkpoint writes
+    // every record the new tree reaches as an `N` key.
+    let one = pattern(99);
+    let out = s.commit(&a, &first.state, &[(PageIndex(1), &*one)]).unwrap();
+    assert_eq!((out.nodes_packed, out.nodes_written), (0, 512));
+    let base = out.state;
     for k in [1usize, 4, 16] {
         let before = kv.len();
         let new: Vec<Box<Page>> = (0..k).map(|i| pattern(200 + i as u8)).collect();
@@ -280,17 +289,18 @@ fn commit_writes_are_proportional_to_dirty_pages() {
         let out = s.commit(&a, &base, &dirty).unwrap();
         assert_eq!(out.pages_written, k);
         // Path compression: about log2(512) + 1 = 10 records per dirty
-        // page (branches on its path, plus one extension), not 32.
+        // page (branches on its path, plus one extension), not 32; all in
+        // the state record.
+        assert_eq!(out.nodes_written, 0);
         assert!(
-            out.nodes_written <= 11 * k,
-            "{} nodes for {k} dirty pages",
-            out.nodes_written
+            out.nodes_packed <= 11 * k,
+            "{} records for {k} dirty pages",
+            out.nodes_packed
         );
+        // The pages (page 0 repeats an earlier content) and the state
+        // record: no key per record.
         let added = kv.len() - before;
-        assert!(
-            added <= k + 11 * k + 1,
-            "{added} new keys for {k} dirty pages"
-        );
+        assert!(added <= k + 1, "{added} new keys for {k} dirty pages");
         assert!(
             out.bytes_written <= k * (PAGE_SIZE + 33 + 11 * 97) + 89,
             "{} bytes for {k} pages",
@@ -300,12 +310,70 @@ fn commit_writes_are_proportional_to_dirty_pages() {
 }
 
 #[test]
+fn packs_carry_at_most_the_bound_then_checkpoint() {
+    let kv = Arc::new(MemKv::new());
+    let s = PageStore::new(kv.clone());
+    let a = addr(9);
+    let mut state = empty_root();
+    let mut checkpoints = 0;
+    // Pages far apart: each commit adds a path of its own, so the records
+    // a state record carries grow until a checkpoint writes them.
+    for i in 0..200u32 {
+        let p = pattern(i as u8 | 1);
+        let out = s
+            .commit(&a, &state, &[(PageIndex(i.wrapping_mul(0x9e37_79b9)), &*p)])
+            .unwrap();
+        state = out.state;
+        let record = kv.get(&state_key(&a, &state)).unwrap().unwrap();
+        if out.nodes_written > 0 {
+            checkpoints += 1;
+            assert_eq!(out.nodes_packed, 0);
+            assert_eq!(record.len(), 36);
+        } else {
+            // A new path (at most 33 records) plus at most 64 carried.
+            assert!(out.nodes_packed <= PACK_MAX_CARRIED + 33);
+            assert!(record.len() <= 36 + 97 * (PACK_MAX_CARRIED + 33));
+        }
+        // Every state so far still reads and proves, from a fresh store
+        // (no node cache): packs and `N` keys together hold its tree.
+        if i % 37 == 0 {
+            let fresh = PageStore::new(kv.clone());
+            for j in 0..=i {
+                let index = PageIndex(j.wrapping_mul(0x9e37_79b9));
+                let content = fresh.read_page(&a, &state, index).unwrap().unwrap();
+                assert_eq!(content[0], j as u8 | 1);
+                let proof = fresh.prove(&a, &state, index).unwrap();
+                assert!(verify_page(&state, &a, index, content[..].try_into().unwrap(), &proof));
+            }
+        }
+    }
+    assert!(checkpoints >= 200 / PACK_MAX_CARRIED, "{checkpoints} checkpoints");
+}
+
+fn state_key(a: &Address, s: &State) -> Vec<u8> {
+    [b"S".as_slice(), a.as_bytes(), s.as_bytes()].concat()
+}
+
+#[test]
 fn missing_node_is_corruption_not_a_panic() {
     let kv = Arc::new(MemKv::new());
     let s = PageStore::new(kv.clone());
     let a = addr(8);
     let p = pattern(1);
-    let root = commit(&s, &a, &empty_root(), &[(3, &p), (5, &p)]);
+    let packed = commit(&s, &a, &empty_root(), &[(3, &p), (5, &p)]);
+    // A malformed state record (its pack cut short) is corruption too.
+    let key = state_key(&a, &packed);
+    let record = kv.get(&key).unwrap().unwrap();
+    kv.put(&key, &record[..record.len() - 1]).unwrap();
+    let fresh = PageStore::new(kv.clone());
+    assert!(matches!(
+        fresh.read_page(&a, &packed, PageIndex(3)),
+        Err(PagesError::Corrupt(_))
+    ));
+    // A state of more than 1024 records is a checkpoint: `N` keys.
+    let many: Vec<(u32, &Page)> = (0..600u32).map(|i| (i * 7, &*p)).collect();
+    let root = commit(&s, &a, &empty_root(), &many);
+    assert_eq!(kv.get(&state_key(&a, &root)).unwrap().unwrap().len(), 36);
     // Delete every node below the root from a fresh store's point of view.
     let nodes: Vec<_> = kv.scan_prefix(b"N").unwrap();
     for (k, _) in &nodes {
