@@ -163,6 +163,38 @@ fn commits(c: &mut Criterion) {
                 },
             );
         }
+        // The same pages under the keys the page store gives them (`P` ‖
+        // page hash): random keys, as a content-addressed store writes.
+        group.bench_with_input(
+            BenchmarkId::new("raw_writebatch_hash_keys", n),
+            &n,
+            |b, &n| {
+                b.iter_batched(
+                    || {
+                        seed += 1;
+                        (0..n)
+                            .map(|i| {
+                                let p = page(seed * 1000 + i as u64);
+                                let content: &[u8; PAGE_SIZE] = p[..].try_into().unwrap();
+                                let hash = svm_pages::page_hash(&ADDR, PageIndex(i * 3), content);
+                                let mut key = [0u8; 33];
+                                key[0] = b'P';
+                                key[1..].copy_from_slice(hash.as_bytes());
+                                (key, p)
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                    |pages| {
+                        let mut wb = rocksdb::WriteBatch::default();
+                        for (key, p) in &pages {
+                            wb.put(key, p);
+                        }
+                        raw.write(wb).unwrap()
+                    },
+                    BatchSize::SmallInput,
+                )
+            },
+        );
         group.bench_with_input(BenchmarkId::new("raw_writebatch", n), &n, |b, &n| {
             b.iter_batched(
                 || {

@@ -79,16 +79,18 @@ use crate::{PAGE_SIZE, PageIndex};
 /// The depth of the Merkle tree over the `u32` page-index space.
 pub const TREE_DEPTH: usize = 32;
 
-/// The storage format these hashes belong to: 4. Format 1 stored every
-/// node of the depth-32 tree; format 2 stored it path-compressed
-/// (`docs/storage-format.md`); format 3 changed the page and node hashes
-/// to keyed ones; format 4 keeps format 3's records, page hash and node
-/// hash, and hashes the tree path-compressed too (extension hashes, module
-/// docs), so every root of a non-empty contract differs from format 3's.
-/// A database of another format cannot be read with these hashes. This crate stores no marker of its own: the
+/// The storage format these hashes and this KV layout belong to: 5.
+/// Format 1 stored every node of the depth-32 tree; format 2 stored it
+/// path-compressed (`docs/storage-format.md`); format 3 changed the page
+/// and node hashes to keyed ones; format 4 keeps format 3's records, page
+/// hash and node hash, and hashes the tree path-compressed too (extension
+/// hashes, module docs), so every root of a non-empty contract differs
+/// from format 3's; format 5 keeps format 4's hashes and roots and packs a
+/// state's newest records into its state record (a longer `S` value that
+/// format 4 refuses). A database of another format cannot be read here. This crate stores no marker of its own: the
 /// layer that owns the database records the format beside its data and
 /// refuses another one (`docs/storage-format.md`, "Storage format").
-pub const STORAGE_FORMAT: u32 = 4;
+pub const STORAGE_FORMAT: u32 = 5;
 
 /// Domain string of the page hash (11 bytes); [`PAGE_KEY`] is its BLAKE3
 /// hash.

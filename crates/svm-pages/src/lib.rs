@@ -15,8 +15,10 @@
 //!   never on the order of writes, the backend or the machine;
 //! - committing `k` dirty pages to a contract of `n` pages costs `k` page
 //!   hashes and about `k · (log2(n) + 1)` node and extension hashes, and
-//!   writes the `k` pages, as many tree records and one state record, all in
-//!   **one atomic KV batch**; untouched pages are never rewritten;
+//!   writes the `k` pages and one state record, all in **one atomic KV
+//!   batch**; the new tree records ride in the state record's **pack**
+//!   until a checkpoint writes them under keys of their own (see
+//!   [`PACK_MAX_CARRIED`]); untouched pages are never rewritten;
 //! - [`PageStore::prove`] gives a [`PageProof`] that [`verify_page`] checks
 //!   against a root with no storage at all, for a page's content or for
 //!   "this page is zero";
@@ -37,7 +39,7 @@
 //! |---|---|---|---|
 //! | `P` ‖ page hash | 33 | page content | 4096 |
 //! | `N` ‖ node hash | 33 | tree record: a branch (left ‖ right child hash) or an extension (target height ‖ page index ‖ target hash) | 64 or 37 |
-//! | `S` ‖ address ‖ root | 53 | parent root ‖ non-zero page count (`u32` BE) | 36 |
+//! | `S` ‖ address ‖ root | 53 | parent root ‖ non-zero page count (`u32` BE) ‖ pack: the records the state reaches that no `N` key holds | 36 + 97 or 70 per packed record |
 //!
 //! Empty subtrees (`EMPTY[h]`) and zero pages are never stored. The block
 //! overlay ([`PageOverlay`]) adds the stale index (`X`, `Y` keys) that
@@ -274,8 +276,9 @@ struct Inner<K> {
 /// Cloning is cheap and shares the backend and the node cache.
 ///
 /// # Invariants
-/// - Every `N` node and `P` page reachable from a state root with an `S`
-///   record is in the KV (a commit writes them in the same batch as the
+/// - Every record reachable from a state root with an `S` record is in
+///   that record's pack or under an `N` key, and every page reachable from
+///   it is under a `P` key (a commit writes them in the same batch as the
 ///   record).
 /// - A node whose subtree is empty is never stored: walking down stops at
 ///   the first `EMPTY[h]`.
@@ -515,7 +518,9 @@ impl<K: KvStore> PageStore<K> {
 }
 
 fn corrupt_state(state: &State, len: usize) -> PagesError {
-    PagesError::Corrupt(format!("state record of {state} is malformed ({len} bytes)"))
+    PagesError::Corrupt(format!(
+        "state record of {state} is malformed ({len} bytes)"
+    ))
 }
 
 fn unknown(address: &Address, state: &State) -> PagesError {
@@ -602,7 +607,9 @@ impl<K: KvStore> PageStorage for PageStore<K> {
                     0
                 } else {
                     let base_pack = src.pack()?;
-                    live.iter().filter(|(h, _)| base_pack.contains_key(h)).count()
+                    live.iter()
+                        .filter(|(h, _)| base_pack.contains_key(h))
+                        .count()
                 };
                 let packed: &[(Hash, Stored)] = if pack::packs(live.len(), carried) {
                     nodes_packed = live.len();
@@ -630,7 +637,9 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         if !batch.is_empty() {
             self.inner.kv.write(batch)?;
         }
-        if state != *base {
+        if nodes_written > 0 {
+            // Packed records need no cache: the next commit on this state
+            // reads its state record, pack included, anyway.
             self.cache_records(rebuilt.records);
         }
         Ok(CommitOutcome {

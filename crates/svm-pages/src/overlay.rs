@@ -5,8 +5,11 @@
 //! so a page written by 1,000 transactions of a block costs 1,000 hashings
 //! and no KV write. [`PageOverlay::flush`] then gives one [`WriteBatch`]
 //! holding, for each contract, only what its **last** state in the block
-//! needs that the KV does not have: its new pages and records, and its `S`
-//! record (whose parent is the contract's state before the block). The
+//! needs that the KV does not have: its new pages, its records that are new
+//! or come from the pack of the state before the block (packed into its
+//! state record or written as `N` keys, by the rule of `crate::pack`), and
+//! its `S` record (whose parent is the contract's state before the block).
+//! The
 //! states in between stay in the receipts but are never stored: after the
 //! batch lands they give [`PagesError::UnknownState`].
 //!
@@ -122,8 +125,12 @@ impl<K: KvStore> NodeSource for Source<'_, K> {
 ///   overlay is in the overlay or in the store.
 /// - For each contract, `start` is the base of its first commit in the
 ///   block and `latest` the result of its last one.
-/// - `replaced` holds only keys read from the store (not the overlay)
-///   that a commit's new tree no longer reaches.
+/// - `replaced` holds only `N` and `P` keys read from the store (not the
+///   overlay, nor a stored state's pack) that a commit's new tree no
+///   longer reaches.
+/// - The pack of every stored state a commit started from is among the
+///   overlay's records (`from_packs`), so the flush carries what the last
+///   state still reaches of it.
 pub struct PageOverlay<K> {
     store: PageStore<K>,
     pending: Arc<Mutex<Pending>>,
@@ -249,7 +256,10 @@ impl<K: KvStore> PageOverlay<K> {
                     stack.extend(record.children(h).into_iter().rev());
                 }
             }
-            let carried = live.iter().filter(|(h, _)| p.from_packs.contains(h)).count();
+            let carried = live
+                .iter()
+                .filter(|(h, _)| p.from_packs.contains(h))
+                .count();
             let packed: &[(Hash, Stored)] = if pack::packs(live.len(), carried) {
                 records_packed += live.len();
                 &live

@@ -13,7 +13,8 @@
 //!
 //! # Record encoding
 //!
-//! A record is stored under `N` ‖ the hash of its node:
+//! A record is stored under `N` ‖ the hash of its node, or in the pack of
+//! a state record (`crate::pack`) with its hash:
 //!
 //! | kind | value size (bytes) | value |
 //! |---|---|---|

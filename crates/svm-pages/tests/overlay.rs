@@ -15,14 +15,15 @@ fn page(byte: u8) -> Box<Page> {
 }
 
 /// One block: commits on each contract in turn (page index, byte; byte 0
-/// frees the page), flushed with the prune of `version + 1 - keep`.
+/// frees the page), flushed with the prune of `version + 1 - keep`. Gives
+/// the flush's (records packed, records written as `N` keys).
 fn block(
     store: &PageStore<Arc<MemKv>>,
     latest: &mut BTreeMap<Address, State>,
     version: u64,
     keep: u64,
     writes: &[(Address, u32, u8)],
-) {
+) -> (usize, usize) {
     let overlay = PageOverlay::new(store.clone());
     for (a, index, byte) in writes {
         let base = latest.get(a).copied().unwrap_or_else(empty_root);
@@ -42,9 +43,11 @@ fn block(
         StaleKeys::Delete
     };
     let flush = overlay.flush(version, mode).unwrap();
+    let counts = (flush.records_packed, flush.records_written);
     batch.append(flush.batch.clone());
     store.kv().write(batch).unwrap();
     overlay.landed(flush);
+    counts
 }
 
 fn keys(kv: &MemKv, ns: u8) -> BTreeSet<Vec<u8>> {
@@ -108,6 +111,7 @@ fn pruning_keeps_exactly_what_the_last_k_states_reach() {
     let mut latest = BTreeMap::new();
     let mut history: Vec<BTreeMap<Address, State>> = Vec::new();
     let mut rng = 7u64;
+    let (mut packed, mut written) = (0, 0);
     for version in 1..=100u64 {
         let mut writes = Vec::new();
         for _ in 0..20 {
@@ -115,13 +119,21 @@ fn pruning_keeps_exactly_what_the_last_k_states_reach() {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let a = contracts[(rng >> 60) as usize % 3];
-            let index = ((rng >> 32) % 64) as u32;
+            let index = ((rng >> 32) % 160) as u32;
             let byte = ((rng >> 16) % 5) as u8; // 0 frees the page
             writes.push((a, index, byte));
         }
-        block(&store, &mut latest, version, keep, &writes);
+        let (p, w) = block(&store, &mut latest, version, keep, &writes);
+        packed += p;
+        written += w;
         history.push(latest.clone());
     }
+    // Both kinds of flush happened: packs carried from block to block, and
+    // checkpoints writing them as `N` keys.
+    assert!(
+        packed > 0 && written > 0,
+        "{packed} packed, {written} written"
+    );
     let kept = &history[history.len() - keep as usize..];
     let mut reach = BTreeSet::new();
     let mut kept_states = BTreeSet::new();
@@ -151,11 +163,13 @@ fn pruning_keeps_exactly_what_the_last_k_states_reach() {
         "extra {extra:?}, missing {missing:?}"
     );
     assert_eq!(keys(&kv, b'S'), kept_states);
-    // Every kept state opens and proves; older ones are gone.
+    // Every kept state opens and proves, from a store with no node cache
+    // (its records come from its pack and `N` keys); older ones are gone.
+    let store = PageStore::new(kv.clone());
     for states in kept {
         for (a, s) in states {
             let view = store.open(a, s).unwrap();
-            for i in 0..64 {
+            for i in 0..160 {
                 let content = view.read(PageIndex(i), 0, PAGE_SIZE).unwrap();
                 let proof = view.prove(PageIndex(i)).unwrap();
                 assert!(verify_page(

@@ -275,7 +275,9 @@ fn commit_writes_are_proportional_to_dirty_pages() {
     // The next commit would carry about 500 of them: a checkpoint writes
     // every record the new tree reaches as an `N` key.
     let one = pattern(99);
-    let out = s.commit(&a, &first.state, &[(PageIndex(1), &*one)]).unwrap();
+    let out = s
+        .commit(&a, &first.state, &[(PageIndex(1), &*one)])
+        .unwrap();
     assert_eq!((out.nodes_packed, out.nodes_written), (0, 512));
     let base = out.state;
     for k in [1usize, 4, 16] {
@@ -343,11 +345,20 @@ fn packs_carry_at_most_the_bound_then_checkpoint() {
                 let content = fresh.read_page(&a, &state, index).unwrap().unwrap();
                 assert_eq!(content[0], j as u8 | 1);
                 let proof = fresh.prove(&a, &state, index).unwrap();
-                assert!(verify_page(&state, &a, index, content[..].try_into().unwrap(), &proof));
+                assert!(verify_page(
+                    &state,
+                    &a,
+                    index,
+                    content[..].try_into().unwrap(),
+                    &proof
+                ));
             }
         }
     }
-    assert!(checkpoints >= 200 / PACK_MAX_CARRIED, "{checkpoints} checkpoints");
+    assert!(
+        checkpoints >= 200 / PACK_MAX_CARRIED,
+        "{checkpoints} checkpoints"
+    );
 }
 
 fn state_key(a: &Address, s: &State) -> Vec<u8> {

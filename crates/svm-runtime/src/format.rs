@@ -9,7 +9,7 @@
 //!
 //! | key | key size (bytes) | value | value size (bytes) |
 //! |---|---|---|---|
-//! | `m` (0x6d) ‖ ASCII `storage-format` | 15 | format (`u32` BE), [`STORAGE_FORMAT`] = 4 | 4 |
+//! | `m` (0x6d) ‖ ASCII `storage-format` | 15 | format (`u32` BE), [`STORAGE_FORMAT`] = 5 | 4 |
 //!
 //! Every block batch writes it. [`check_format`] (called by
 //! [`Runtime::open`](crate::Runtime::open)) accepts a database whose marker
@@ -107,13 +107,13 @@ mod tests {
         assert_eq!(check_format(&kv), Ok(()));
         kv.put(STORAGE_FORMAT_KEY, &format_value()).unwrap();
         assert_eq!(check_format(&kv), Ok(()));
-        for old in [2u32, 3] {
+        for old in [2u32, 3, 4] {
             kv.put(STORAGE_FORMAT_KEY, &old.to_be_bytes()).unwrap();
             assert_eq!(
                 check_format(&kv),
                 Err(FormatError::Unsupported {
                     found: old,
-                    expected: 4
+                    expected: 5
                 })
             );
         }

@@ -73,8 +73,11 @@ pub enum TxOutcome {
 pub struct BlockStats {
     /// Pages (4096 bytes each) written.
     pub pages_written: usize,
-    /// Tree records (37 or 64 bytes each) written.
+    /// Tree records (37 or 64 bytes each) written as `N` keys.
     pub records_written: usize,
+    /// Tree records packed into the block's state records instead
+    /// ([`svm_pages::PACK_MAX_CARRIED`]).
+    pub records_packed: usize,
     /// Keys the block made stale.
     pub stale_keys: usize,
     /// Stale keys of an older block deleted by this block's pruning.
@@ -225,6 +228,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         let flush = block.pages.flush(height, mode).map_err(storage)?;
         stats.pages_written = flush.pages_written;
         stats.records_written = flush.records_written;
+        stats.records_packed = flush.records_packed;
         stats.stale_keys = flush.stale;
         let roots = flush.roots.clone();
         batch.append(flush.batch.clone());
