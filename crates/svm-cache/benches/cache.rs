@@ -6,11 +6,12 @@
 //! - `commit/{1,16,256}`: a commit of that many dirty pages to RocksKv
 //!   through the cache (page hashes, Merkle nodes, state record, one
 //!   batch), beside `raw_writebatch/{n}`: the same pages written by a raw
-//!   RocksDB `WriteBatch` (goal: at least 0.7× raw throughput). The
-//!   contract holds 1024 pages, so one dirty page writes 1 page, 11 tree
-//!   records and a state record. `page_cache_1_page_contract/1`: the same
-//!   for a contract whose only page is the dirty one (1 page, 1 record, 1
-//!   state record).
+//!   RocksDB `WriteBatch` under sequential keys, and
+//!   `raw_writebatch_hash_keys/{n}`: under the keys the page store gives
+//!   them (`P` ‖ page hash). The contract holds 1024 pages, so one dirty
+//!   page makes 11 tree records, which ride in the state record's pack
+//!   (storage format 5): 2 keys. `page_cache_1_page_contract/1`: the same
+//!   for a contract whose only page is the dirty one.
 //! - `cold_page_load`: the first read of a page from RocksKv through a new
 //!   cache (a tree walk and a page read).
 //!
