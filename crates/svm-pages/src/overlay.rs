@@ -272,9 +272,11 @@ impl<K: KvStore> PageOverlay<K> {
                         records_written += 1;
                     }
                 }
+                // Only checkpointed records join the node cache: a packed
+                // one is read with its state record by the next block.
+                records.extend(live.iter().copied());
                 &[]
             };
-            records.extend(live.iter().copied());
             if chain.latest != empty_root() {
                 let info = p
                     .states

@@ -203,15 +203,14 @@ impl<K: KvStore> NodeSource for StateSource<'_, K> {
     fn record(&self, hash: &Hash, h: usize) -> Result<Option<Stored>, PagesError> {
         // A pack already read is small and hot: look there first. Else the
         // node cache, and only on a miss read the state record.
-        if let Some(pack) = self.pack.get()
-            && let Some(r) = pack.get(hash)
-        {
+        let loaded = self.pack.get().is_some();
+        if loaded && let Some(r) = self.pack()?.get(hash) {
             return Ok(Some(*r));
         }
         if let Some(r) = self.store.cached_record(hash) {
             return Ok(Some(r));
         }
-        if let Some(r) = self.pack()?.get(hash) {
+        if !loaded && let Some(r) = self.pack()?.get(hash) {
             return Ok(Some(*r));
         }
         self.store.record(hash, h)
