@@ -99,6 +99,9 @@ fn hashes(c: &mut Criterion) {
     group.bench_function("page_hash", |b| {
         b.iter(|| svm_pages::hash::page_hash(&Address([3; 20]), PageIndex(5), black_box(&content)))
     });
+    group.bench_function("leaf_hash", |b| {
+        b.iter(|| svm_pages::hash::leaf_hash(&Address([3; 20]), PageIndex(5), black_box(&content)))
+    });
     group.finish();
 }
 
@@ -110,42 +113,76 @@ fn page(seed: u64) -> Vec<u8> {
     p
 }
 
-fn commits(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut group = c.benchmark_group("cache/commit_rocksdb");
-    let store = PageStore::new(RocksKv::open(dir.path().join("svm")).unwrap());
+/// A page cache over a new RocksKv database in `dir`, for a contract that
+/// already holds 1024 pages (committed).
+fn contract_of_1024_pages(dir: &std::path::Path) -> PageCache<PageStore<RocksKv>> {
+    let store = PageStore::new(RocksKv::open(dir).unwrap());
     let mut cache = PageCache::open(store, ADDR, empty_root(), CacheConfig::default()).unwrap();
-    // A contract that already holds 1024 pages.
     for i in 0..1024u32 {
         cache.write(PageIndex(i), 0, &page(i as u64)).unwrap();
     }
     cache.commit().unwrap();
-    let raw = rocksdb::DB::open_default(dir.path().join("raw")).unwrap();
+    cache
+}
+
+/// A raw RocksDB database in `dir` with the options [`RocksKv::open`] gives
+/// its own (LZ4 blocks, 64 MiB memtables, a 64 MiB block cache), so that a
+/// raw baseline differs from the page store only in what it writes.
+fn raw_db(dir: &std::path::Path) -> rocksdb::DB {
+    let mut opts = rocksdb::Options::default();
+    opts.create_if_missing(true);
+    opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+    opts.set_write_buffer_size(64 << 20);
+    let cache = rocksdb::Cache::new_lru_cache(64 << 20);
+    let mut table = rocksdb::BlockBasedOptions::default();
+    table.set_block_cache(&cache);
+    opts.set_block_based_table_factory(&table);
+    rocksdb::DB::open(&opts, dir).unwrap()
+}
+
+/// Writes `batch` to the raw database the way [`RocksKv`] writes one: a
+/// RocksDB `WriteBatch` built from the batch's operations.
+fn raw_write(db: &rocksdb::DB, batch: Vec<([u8; 33], Vec<u8>)>) {
+    let mut wb = rocksdb::WriteBatch::default();
+    for (key, p) in &batch {
+        wb.put(key, p);
+    }
+    db.write(wb).unwrap()
+}
+
+/// Every variant gets its own database in its own directory, dropped when
+/// the variant ends, so that no variant pays for another's compactions.
+fn commits(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cache/commit_rocksdb");
     let mut seed = 1u64 << 32;
     for n in [1u32, 16, 256] {
         group.throughput(Throughput::Bytes(n as u64 * PAGE_SIZE as u64));
-        group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
-            b.iter_batched(
-                || {
-                    seed += 1;
-                    (0..n)
-                        .map(|i| page(seed * 1000 + i as u64))
-                        .collect::<Vec<_>>()
-                },
-                |pages| {
-                    for (i, p) in pages.iter().enumerate() {
-                        cache.write(PageIndex(i as u32 * 3), 0, p).unwrap();
-                    }
-                    cache.commit().unwrap()
-                },
-                BatchSize::SmallInput,
-            )
-        });
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let mut cache = contract_of_1024_pages(dir.path());
+            group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
+                b.iter_batched(
+                    || {
+                        seed += 1;
+                        (0..n)
+                            .map(|i| page(seed * 1000 + i as u64))
+                            .collect::<Vec<_>>()
+                    },
+                    |pages| {
+                        for (i, p) in pages.iter().enumerate() {
+                            cache.write(PageIndex(i as u32 * 3), 0, p).unwrap();
+                        }
+                        cache.commit().unwrap()
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+        }
         if n == 1 {
-            let store = cache.storage().clone();
-            let small = Address([0x5a; 20]);
+            let dir = tempfile::tempdir().unwrap();
+            let store = PageStore::new(RocksKv::open(dir.path()).unwrap());
             let mut one =
-                PageCache::open(store, small, empty_root(), CacheConfig::default()).unwrap();
+                PageCache::open(store, ADDR, empty_root(), CacheConfig::default()).unwrap();
             group.bench_with_input(
                 BenchmarkId::new("page_cache_1_page_contract", n),
                 &n,
@@ -166,56 +203,56 @@ fn commits(c: &mut Criterion) {
         }
         // The same pages under the keys the page store gives them (`P` ‖
         // page hash): random keys, as a content-addressed store writes.
-        group.bench_with_input(
-            BenchmarkId::new("raw_writebatch_hash_keys", n),
-            &n,
-            |b, &n| {
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let raw = raw_db(dir.path());
+            group.bench_with_input(
+                BenchmarkId::new("raw_writebatch_hash_keys", n),
+                &n,
+                |b, &n| {
+                    b.iter_batched(
+                        || {
+                            seed += 1;
+                            (0..n)
+                                .map(|i| {
+                                    let p = page(seed * 1000 + i as u64);
+                                    let content: &[u8; PAGE_SIZE] = p[..].try_into().unwrap();
+                                    let hash =
+                                        svm_pages::page_hash(&ADDR, PageIndex(i * 3), content);
+                                    let mut key = [0u8; 33];
+                                    key[0] = b'P';
+                                    key[1..].copy_from_slice(hash.as_bytes());
+                                    (key, p)
+                                })
+                                .collect::<Vec<_>>()
+                        },
+                        |batch| raw_write(&raw, batch),
+                        BatchSize::SmallInput,
+                    )
+                },
+            );
+        }
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let raw = raw_db(dir.path());
+            group.bench_with_input(BenchmarkId::new("raw_writebatch", n), &n, |b, &n| {
                 b.iter_batched(
                     || {
                         seed += 1;
                         (0..n)
                             .map(|i| {
-                                let p = page(seed * 1000 + i as u64);
-                                let content: &[u8; PAGE_SIZE] = p[..].try_into().unwrap();
-                                let hash = svm_pages::page_hash(&ADDR, PageIndex(i * 3), content);
                                 let mut key = [0u8; 33];
                                 key[0] = b'P';
-                                key[1..].copy_from_slice(hash.as_bytes());
-                                (key, p)
+                                key[1..9].copy_from_slice(&(seed * 1000 + i as u64).to_be_bytes());
+                                (key, page(seed * 1000 + i as u64))
                             })
                             .collect::<Vec<_>>()
                     },
-                    |pages| {
-                        let mut wb = rocksdb::WriteBatch::default();
-                        for (key, p) in &pages {
-                            wb.put(key, p);
-                        }
-                        raw.write(wb).unwrap()
-                    },
+                    |batch| raw_write(&raw, batch),
                     BatchSize::SmallInput,
                 )
-            },
-        );
-        group.bench_with_input(BenchmarkId::new("raw_writebatch", n), &n, |b, &n| {
-            b.iter_batched(
-                || {
-                    seed += 1;
-                    let pages: Vec<_> = (0..n).map(|i| page(seed * 1000 + i as u64)).collect();
-                    (seed, pages)
-                },
-                |(seed, pages)| {
-                    let mut wb = rocksdb::WriteBatch::default();
-                    for (i, p) in pages.iter().enumerate() {
-                        let mut key = [0u8; 33];
-                        key[0] = b'P';
-                        key[1..9].copy_from_slice(&(seed * 1000 + i as u64).to_be_bytes());
-                        wb.put(key, p);
-                    }
-                    raw.write(wb).unwrap()
-                },
-                BatchSize::SmallInput,
-            )
-        });
+            });
+        }
     }
     group.finish();
 }

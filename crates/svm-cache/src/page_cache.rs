@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 
 use bytes::Bytes;
 use lru::LruCache;
-use svm_pages::{PAGE_SIZE, Page, PageIndex, PageStorage, PagesError};
+use svm_pages::{PAGE_SIZE, Page, PageIndex, PageStorage, PagesError, SharedPage};
 use svm_types::{Address, State};
 
 use crate::CacheError;
@@ -398,11 +398,14 @@ impl<S: PageStorage> PageCache<S> {
         &mut self,
         extra: &dyn Fn(&State) -> svm_kv::WriteBatch,
     ) -> Result<State, CacheError> {
-        let mut dirty: Vec<(PageIndex, &Page)> = self
+        // One copy of each dirty page, shared by the storage (its batch or
+        // block overlay) and the LRU below. The run keeps its own pages
+        // until the commit succeeds.
+        let mut dirty: Vec<(PageIndex, SharedPage)> = self
             .run
             .iter()
             .filter_map(|(i, s)| match s {
-                Slot::Dirty { page, .. } => Some((*i, &**page)),
+                Slot::Dirty { page, .. } => Some((*i, SharedPage::copy_from(page))),
                 Slot::Clean(_) => None,
             })
             .collect();
@@ -416,12 +419,12 @@ impl<S: PageStorage> PageCache<S> {
         self.undo.clear();
         self.run_id += 1;
         for (index, slot) in self.run.drain() {
-            let content = match slot {
-                Slot::Clean(c) => c,
-                Slot::Dirty { page, .. } => {
-                    (*page != ZERO_PAGE).then(|| Bytes::copy_from_slice(&page[..]))
-                }
-            };
+            if let Slot::Clean(c) = slot {
+                self.lru.put(index, c);
+            }
+        }
+        for (index, page) in dirty {
+            let content = (page.as_page() != &ZERO_PAGE).then(|| page.into_bytes());
             self.lru.put(index, content);
         }
         Ok(self.state)

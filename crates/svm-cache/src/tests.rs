@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use svm_kv::MemKv;
-use svm_pages::{Page, PageIndex, PageStorage, PageStore, PagesError, empty_root};
+use svm_pages::{PageIndex, PageStorage, PageStore, PagesError, empty_root};
 use svm_types::{Address, State};
 
 use super::*;
@@ -141,7 +141,7 @@ impl PageStorage for ShortPages {
         &self,
         _: &Address,
         _: &State,
-        _: &[(PageIndex, &Page)],
+        _: &[(PageIndex, svm_pages::SharedPage)],
         _: &dyn Fn(&State) -> svm_kv::WriteBatch,
     ) -> Result<svm_pages::CommitOutcome, PagesError> {
         Err(PagesError::Corrupt("read-only mock".into()))

@@ -92,6 +92,7 @@ mod overlay;
 mod pack;
 mod proof;
 mod prune;
+mod shared_page;
 mod tree;
 
 pub use hash::{STORAGE_FORMAT, empty_root, page_hash};
@@ -99,6 +100,7 @@ pub use overlay::{Flush, PageOverlay, StaleKeys};
 pub use pack::{PACK_MAX_CARRIED, PACK_MAX_RECORDS};
 pub use proof::{PageProof, ProofEnd, verify_page};
 pub use prune::Pruned;
+pub use shared_page::SharedPage;
 
 use hash::{Hash, empty_hashes, leaf_hash};
 use pack::{StateRecord, StateSource};
@@ -218,6 +220,8 @@ pub trait PageStorage: Send + Sync {
 
     /// Writes `pages` (strictly ascending indices) over `base` in one atomic
     /// KV batch and returns the new root. A page of 4096 zeros frees it.
+    /// Copies each page once (into a [`SharedPage`]); callers that already
+    /// hold them shared use [`PageStorage::commit_with`].
     ///
     /// # Errors
     /// [`PagesError::UnsortedCommit`], [`PagesError::UnknownState`] when
@@ -229,14 +233,20 @@ pub trait PageStorage: Send + Sync {
         base: &State,
         pages: &[(PageIndex, &Page)],
     ) -> Result<CommitOutcome, PagesError> {
-        self.commit_with(address, base, pages, &|_| WriteBatch::new())
+        let shared: Vec<(PageIndex, SharedPage)> = pages
+            .iter()
+            .map(|(i, p)| (*i, SharedPage::copy_from(p)))
+            .collect();
+        self.commit_with(address, base, &shared, &|_| WriteBatch::new())
     }
 
-    /// [`PageStorage::commit`], adding the operations `extra(new_state)`
-    /// returns to the same atomic batch: the runtime records a contract's
-    /// new latest state and balance changes this way, so that they land
-    /// with the pages or not at all. `extra` must not write the page
-    /// store's own keys (first byte `P`, `N` or `S`).
+    /// [`PageStorage::commit`] of pages the caller holds as [`SharedPage`]s
+    /// (the store keeps or writes those bytes without copying them),
+    /// adding the operations `extra(new_state)` returns to the same atomic
+    /// batch: the runtime records a contract's new latest state and balance
+    /// changes this way, so that they land with the pages or not at all.
+    /// `extra` must not write the page store's own keys (first byte `P`,
+    /// `N` or `S`).
     ///
     /// # Errors
     /// As [`PageStorage::commit`]; on error nothing is written, `extra`'s
@@ -245,7 +255,7 @@ pub trait PageStorage: Send + Sync {
         &self,
         address: &Address,
         base: &State,
-        pages: &[(PageIndex, &Page)],
+        pages: &[(PageIndex, SharedPage)],
         extra: &dyn Fn(&State) -> WriteBatch,
     ) -> Result<CommitOutcome, PagesError>;
 }
@@ -575,7 +585,7 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         &self,
         address: &Address,
         base: &State,
-        pages: &[(PageIndex, &Page)],
+        pages: &[(PageIndex, SharedPage)],
         extra: &dyn Fn(&State) -> WriteBatch,
     ) -> Result<CommitOutcome, PagesError> {
         let prepared = prepare(address, pages)?;
@@ -595,7 +605,10 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         let mut nodes_packed = 0;
         if state != *base {
             for (leaf, content) in &prepared.contents {
-                batch.put(Bytes::copy_from_slice(&page_key(leaf)), content.to_vec());
+                batch.put(
+                    Bytes::copy_from_slice(&page_key(leaf)),
+                    content.bytes().clone(),
+                );
                 pages_written += 1;
             }
             if state != empty_root() {
@@ -658,7 +671,7 @@ pub(crate) struct Prepared<'a> {
     /// (page index, new leaf), ascending.
     pub(crate) updates: Vec<(u32, Hash)>,
     /// (page hash, content) of the non-empty pages.
-    pub(crate) contents: Vec<(Hash, &'a Page)>,
+    pub(crate) contents: Vec<(Hash, &'a SharedPage)>,
 }
 
 /// Checks the order of `pages` and hashes them.
@@ -667,21 +680,29 @@ pub(crate) struct Prepared<'a> {
 /// [`PagesError::UnsortedCommit`].
 pub(crate) fn prepare<'a>(
     address: &Address,
-    pages: &[(PageIndex, &'a Page)],
+    pages: &'a [(PageIndex, SharedPage)],
 ) -> Result<Prepared<'a>, PagesError> {
     if pages.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(PagesError::UnsortedCommit);
     }
+    let leaves = leaf_hashes(address, pages);
     let mut updates = Vec::with_capacity(pages.len());
     let mut contents = Vec::with_capacity(pages.len());
-    for (index, content) in pages {
-        let leaf = leaf_hash(address, *index, content);
+    for ((index, content), leaf) in pages.iter().zip(leaves) {
         if leaf != empty_hashes()[0] {
-            contents.push((leaf, *content));
+            contents.push((leaf, content));
         }
         updates.push((index.0, leaf));
     }
     Ok(Prepared { updates, contents })
+}
+
+/// The leaf of each page of `pages`, in order.
+fn leaf_hashes(address: &Address, pages: &[(PageIndex, SharedPage)]) -> Vec<Hash> {
+    pages
+        .iter()
+        .map(|(index, content)| leaf_hash(address, *index, content.as_page()))
+        .collect()
 }
 
 /// The page count of a rebuilt state.

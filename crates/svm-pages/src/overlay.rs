@@ -36,8 +36,8 @@ use crate::hash::{Hash, TREE_DEPTH, empty_hashes};
 use crate::pack::{self, StateRecord, StateSource};
 use crate::tree::{self, NodeSource, Stored};
 use crate::{
-    Address, CommitOutcome, Page, PageIndex, PageStorage, PageStore, PagesError, State, StateInfo,
-    empty_root, new_page_count, node_key, page_key, prepare, state_key, unknown,
+    Address, CommitOutcome, PAGE_SIZE, PageIndex, PageStorage, PageStore, PagesError, SharedPage,
+    State, StateInfo, empty_root, new_page_count, node_key, page_key, prepare, state_key, unknown,
 };
 
 /// Namespace byte of the stale index by version.
@@ -377,7 +377,7 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
         &self,
         address: &Address,
         base: &State,
-        pages: &[(PageIndex, &Page)],
+        pages: &[(PageIndex, SharedPage)],
         extra: &dyn Fn(&State) -> WriteBatch,
     ) -> Result<CommitOutcome, PagesError> {
         let prepared = prepare(address, pages)?;
@@ -422,9 +422,9 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
                 }
             }
             for (leaf, content) in &prepared.contents {
-                p.pages.insert(*leaf, Bytes::copy_from_slice(&content[..]));
+                p.pages.insert(*leaf, content.bytes().clone());
                 pages_written += 1;
-                bytes_written += 33 + content.len();
+                bytes_written += 33 + PAGE_SIZE;
             }
             nodes_written = rebuilt.records.len();
             for (hash, record) in rebuilt.records {
