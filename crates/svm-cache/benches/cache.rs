@@ -12,6 +12,10 @@
 //!   page makes 11 tree records, which ride in the state record's pack
 //!   (storage format 5): 2 keys. `page_cache_1_page_contract/1`: the same
 //!   for a contract whose only page is the dirty one.
+//!   Each variant writes to its own database, opened with the page
+//!   store's RocksDB options.
+//! - `commit_memkv/page_cache/{1,16,256}`: the same commits over MemKv,
+//!   the page store's own work without a disk.
 //! - `cold_page_load`: the first read of a page from RocksKv through a new
 //!   cache (a tree walk and a page read).
 //!
@@ -257,6 +261,41 @@ fn commits(c: &mut Criterion) {
     group.finish();
 }
 
+/// The page store's own work per commit, without a disk: the commits of
+/// [`commits`] on a contract of 1024 pages over [`MemKv`] (page hashes,
+/// tree rebuild, pack, batch, and MemKv's copy of the batch).
+fn commits_memkv(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cache/commit_memkv");
+    let store = PageStore::new(MemKv::new());
+    let mut cache = PageCache::open(store, ADDR, empty_root(), CacheConfig::default()).unwrap();
+    for i in 0..1024u32 {
+        cache.write(PageIndex(i), 0, &page(i as u64)).unwrap();
+    }
+    cache.commit().unwrap();
+    let mut seed = 1u64 << 33;
+    for n in [1u32, 16, 256] {
+        group.throughput(Throughput::Bytes(n as u64 * PAGE_SIZE as u64));
+        group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
+            b.iter_batched(
+                || {
+                    seed += 1;
+                    (0..n)
+                        .map(|i| page(seed * 1000 + i as u64))
+                        .collect::<Vec<_>>()
+                },
+                |pages| {
+                    for (i, p) in pages.iter().enumerate() {
+                        cache.write(PageIndex(i as u32 * 3), 0, p).unwrap();
+                    }
+                    cache.commit().unwrap()
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 fn cold_load(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let store = PageStore::new(RocksKv::open(dir.path().join("svm")).unwrap());
@@ -361,6 +400,6 @@ fn maps(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(std::time::Duration::from_secs(3));
-    targets = slice_read_hit, commits, cold_load, maps, hashes
+    targets = slice_read_hit, commits, commits_memkv, cold_load, maps, hashes
 }
 criterion_main!(benches);

@@ -1,7 +1,7 @@
 //! The page cache: loads each page once, tracks dirty pages, commits them
 //! in one batch or discards them, with nested checkpoints.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::num::NonZeroUsize;
 
 use bytes::Bytes;

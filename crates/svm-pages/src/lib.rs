@@ -77,7 +77,7 @@
 //! ```
 #![deny(missing_docs)]
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 

@@ -26,7 +26,9 @@
 //! A key written again while it is indexed (a page set back to an older
 //! content, say) leaves the index in the same batch.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::Mutex;

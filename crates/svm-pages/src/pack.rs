@@ -40,8 +40,8 @@
 //! but its own state record, pruning a state record never breaks another
 //! state.
 
+use foldhash::HashMap;
 use std::cell::OnceCell;
-use std::collections::HashMap;
 
 use svm_kv::KvStore;
 
@@ -249,7 +249,7 @@ mod tests {
     fn the_walk_keeps_reached_records_only_parents_first() {
         let empty = empty_hashes();
         let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
-        let mut m = HashMap::new();
+        let mut m = HashMap::default();
         // Root extension down to branch `b` at height 5, whose children
         // are page hashes... at height 4 here, `c` (a branch) and empty.
         m.insert(a, Stored::Ext(5, 0, b));

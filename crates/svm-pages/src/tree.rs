@@ -30,7 +30,7 @@
 //! has no record; a child at height 0 is a page hash, whose page is under
 //! `P` ‖ page hash.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use crate::hash::{Hash, TREE_DEPTH, empty_hashes, ext_hash, low_bits, node_hash};
 use crate::proof::{PageProof, ProofEnd};
