@@ -37,7 +37,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use svm_cache::map::PageMap;
 use svm_cache::{CacheConfig, PageCache, PageSlice, PageSliceCache};
-use svm_kv::{MemKv, RocksKv};
+use svm_kv::{KvStore, MemKv, RocksKv};
 use svm_pages::{PAGE_SIZE, PageIndex, PageStore, empty_root};
 use svm_types::Address;
 
@@ -117,16 +117,43 @@ fn page(seed: u64) -> Vec<u8> {
     p
 }
 
-/// A page cache over a new RocksKv database in `dir`, for a contract that
-/// already holds 1024 pages (committed).
-fn contract_of_1024_pages(dir: &std::path::Path) -> PageCache<PageStore<RocksKv>> {
-    let store = PageStore::new(RocksKv::open(dir).unwrap());
+/// A page cache over `kv` for a contract that already holds 1024 pages
+/// (committed).
+fn contract_of_1024_pages<K: KvStore>(kv: K) -> PageCache<PageStore<K>> {
+    let store = PageStore::new(kv);
     let mut cache = PageCache::open(store, ADDR, empty_root(), CacheConfig::default()).unwrap();
     for i in 0..1024u32 {
         cache.write(PageIndex(i), 0, &page(i as u64)).unwrap();
     }
     cache.commit().unwrap();
     cache
+}
+
+/// Benchmarks `page_cache/n` in `group`: a commit of `n` new pages (every
+/// third index) through `cache`, the pages' writes into the cache included.
+fn bench_page_cache_commit<K: KvStore>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    cache: &mut PageCache<PageStore<K>>,
+    seed: &mut u64,
+    n: u32,
+) {
+    group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
+        b.iter_batched(
+            || {
+                *seed += 1;
+                (0..n)
+                    .map(|i| page(*seed * 1000 + i as u64))
+                    .collect::<Vec<_>>()
+            },
+            |pages| {
+                for (i, p) in pages.iter().enumerate() {
+                    cache.write(PageIndex(i as u32 * 3), 0, p).unwrap();
+                }
+                cache.commit().unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
 }
 
 /// A raw RocksDB database in `dir` with the options [`RocksKv::open`] gives
@@ -163,24 +190,8 @@ fn commits(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(n as u64 * PAGE_SIZE as u64));
         {
             let dir = tempfile::tempdir().unwrap();
-            let mut cache = contract_of_1024_pages(dir.path());
-            group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
-                b.iter_batched(
-                    || {
-                        seed += 1;
-                        (0..n)
-                            .map(|i| page(seed * 1000 + i as u64))
-                            .collect::<Vec<_>>()
-                    },
-                    |pages| {
-                        for (i, p) in pages.iter().enumerate() {
-                            cache.write(PageIndex(i as u32 * 3), 0, p).unwrap();
-                        }
-                        cache.commit().unwrap()
-                    },
-                    BatchSize::SmallInput,
-                )
-            });
+            let mut cache = contract_of_1024_pages(RocksKv::open(dir.path()).unwrap());
+            bench_page_cache_commit(&mut group, &mut cache, &mut seed, n);
         }
         if n == 1 {
             let dir = tempfile::tempdir().unwrap();
@@ -266,32 +277,11 @@ fn commits(c: &mut Criterion) {
 /// tree rebuild, pack, batch, and MemKv's copy of the batch).
 fn commits_memkv(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache/commit_memkv");
-    let store = PageStore::new(MemKv::new());
-    let mut cache = PageCache::open(store, ADDR, empty_root(), CacheConfig::default()).unwrap();
-    for i in 0..1024u32 {
-        cache.write(PageIndex(i), 0, &page(i as u64)).unwrap();
-    }
-    cache.commit().unwrap();
+    let mut cache = contract_of_1024_pages(MemKv::new());
     let mut seed = 1u64 << 33;
     for n in [1u32, 16, 256] {
         group.throughput(Throughput::Bytes(n as u64 * PAGE_SIZE as u64));
-        group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
-            b.iter_batched(
-                || {
-                    seed += 1;
-                    (0..n)
-                        .map(|i| page(seed * 1000 + i as u64))
-                        .collect::<Vec<_>>()
-                },
-                |pages| {
-                    for (i, p) in pages.iter().enumerate() {
-                        cache.write(PageIndex(i as u32 * 3), 0, p).unwrap();
-                    }
-                    cache.commit().unwrap()
-                },
-                BatchSize::SmallInput,
-            )
-        });
+        bench_page_cache_commit(&mut group, &mut cache, &mut seed, n);
     }
     group.finish();
 }

@@ -1,10 +1,10 @@
 //! The page cache: loads each page once, tracks dirty pages, commits them
 //! in one batch or discards them, with nested checkpoints.
 
-use foldhash::{HashMap, HashMapExt};
 use std::num::NonZeroUsize;
 
 use bytes::Bytes;
+use foldhash::{HashMap, HashMapExt};
 use lru::LruCache;
 use svm_pages::{PAGE_SIZE, Page, PageIndex, PageStorage, PagesError, SharedPage};
 use svm_types::{Address, State};

@@ -77,10 +77,10 @@
 //! ```
 #![deny(missing_docs)]
 
-use foldhash::{HashMap, HashMapExt};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use lru::LruCache;
 use parking_lot::Mutex;
 use svm_kv::{Bytes, KvError, KvStore, WriteBatch};
@@ -685,24 +685,16 @@ pub(crate) fn prepare<'a>(
     if pages.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(PagesError::UnsortedCommit);
     }
-    let leaves = leaf_hashes(address, pages);
     let mut updates = Vec::with_capacity(pages.len());
     let mut contents = Vec::with_capacity(pages.len());
-    for ((index, content), leaf) in pages.iter().zip(leaves) {
+    for (index, content) in pages {
+        let leaf = leaf_hash(address, *index, content.as_page());
         if leaf != empty_hashes()[0] {
             contents.push((leaf, content));
         }
         updates.push((index.0, leaf));
     }
     Ok(Prepared { updates, contents })
-}
-
-/// The leaf of each page of `pages`, in order.
-fn leaf_hashes(address: &Address, pages: &[(PageIndex, SharedPage)]) -> Vec<Hash> {
-    pages
-        .iter()
-        .map(|(index, content)| leaf_hash(address, *index, content.as_page()))
-        .collect()
 }
 
 /// The page count of a rebuilt state.

@@ -27,10 +27,9 @@
 //! content, say) leaves the index in the same batch.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashSet};
 use parking_lot::Mutex;
 use svm_kv::{BatchOp, Bytes, KvStore, WriteBatch};
 

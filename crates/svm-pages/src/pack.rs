@@ -40,9 +40,9 @@
 //! but its own state record, pruning a state record never breaks another
 //! state.
 
-use foldhash::HashMap;
 use std::cell::OnceCell;
 
+use foldhash::HashMap;
 use svm_kv::KvStore;
 
 use crate::hash::{Hash, TREE_DEPTH, empty_hashes};
