@@ -13,7 +13,9 @@
 //!   (storage format 5): 2 keys. `page_cache_1_page_contract/1`: the same
 //!   for a contract whose only page is the dirty one.
 //!   Each variant writes to its own database, opened with the page
-//!   store's RocksDB options.
+//!   store's RocksDB options. `page_cache_blob_files/{1,256}` and
+//!   `raw_writebatch_blob_files/{1,256}`: the same with values of 4096
+//!   bytes or more in RocksDB's blob files (`RocksConfig::blob_min_bytes`).
 //! - `commit_memkv/page_cache/{1,16,256}`: the same commits over MemKv,
 //!   the page store's own work without a disk.
 //! - `cold_page_load`: the first read of a page from RocksKv through a new
@@ -37,7 +39,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use svm_cache::map::PageMap;
 use svm_cache::{CacheConfig, PageCache, PageSlice, PageSliceCache};
-use svm_kv::{KvStore, MemKv, RocksKv};
+use svm_kv::{KvStore, MemKv, RocksConfig, RocksKv};
 use svm_pages::{PAGE_SIZE, PageIndex, PageStore, empty_root};
 use svm_types::Address;
 
@@ -129,15 +131,16 @@ fn contract_of_1024_pages<K: KvStore>(kv: K) -> PageCache<PageStore<K>> {
     cache
 }
 
-/// Benchmarks `page_cache/n` in `group`: a commit of `n` new pages (every
+/// Benchmarks `name/n` in `group`: a commit of `n` new pages (every
 /// third index) through `cache`, the pages' writes into the cache included.
 fn bench_page_cache_commit<K: KvStore>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     cache: &mut PageCache<PageStore<K>>,
     seed: &mut u64,
     n: u32,
+    name: &str,
 ) {
-    group.bench_with_input(BenchmarkId::new("page_cache", n), &n, |b, &n| {
+    group.bench_with_input(BenchmarkId::new(name, n), &n, |b, &n| {
         b.iter_batched(
             || {
                 *seed += 1;
@@ -157,9 +160,11 @@ fn bench_page_cache_commit<K: KvStore>(
 }
 
 /// A raw RocksDB database in `dir` with the options [`RocksKv::open`] gives
-/// its own (LZ4 blocks, 64 MiB memtables, a 64 MiB block cache), so that a
-/// raw baseline differs from the page store only in what it writes.
-fn raw_db(dir: &std::path::Path) -> rocksdb::DB {
+/// its own (LZ4 blocks, 64 MiB memtables, a 64 MiB block cache; with
+/// `blobs`, values of 4096 bytes or more in blob files, as
+/// `RocksConfig::blob_min_bytes: Some(4096)` gives), so that a raw baseline
+/// differs from the page store only in what it writes.
+fn raw_db(dir: &std::path::Path, blobs: bool) -> rocksdb::DB {
     let mut opts = rocksdb::Options::default();
     opts.create_if_missing(true);
     opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
@@ -168,6 +173,12 @@ fn raw_db(dir: &std::path::Path) -> rocksdb::DB {
     let mut table = rocksdb::BlockBasedOptions::default();
     table.set_block_cache(&cache);
     opts.set_block_based_table_factory(&table);
+    if blobs {
+        opts.set_enable_blob_files(true);
+        opts.set_min_blob_size(4096);
+        opts.set_blob_compression_type(rocksdb::DBCompressionType::Lz4);
+        opts.set_enable_blob_gc(true);
+    }
     rocksdb::DB::open(&opts, dir).unwrap()
 }
 
@@ -191,7 +202,24 @@ fn commits(c: &mut Criterion) {
         {
             let dir = tempfile::tempdir().unwrap();
             let mut cache = contract_of_1024_pages(RocksKv::open(dir.path()).unwrap());
-            bench_page_cache_commit(&mut group, &mut cache, &mut seed, n);
+            bench_page_cache_commit(&mut group, &mut cache, &mut seed, n, "page_cache");
+        }
+        // The same with pages in RocksDB's blob files
+        // (`RocksConfig::blob_min_bytes`).
+        if n != 16 {
+            let dir = tempfile::tempdir().unwrap();
+            let blobs = RocksConfig {
+                blob_min_bytes: Some(PAGE_SIZE as u64),
+                ..RocksConfig::default()
+            };
+            let mut cache = contract_of_1024_pages(RocksKv::open_with(dir.path(), &blobs).unwrap());
+            bench_page_cache_commit(
+                &mut group,
+                &mut cache,
+                &mut seed,
+                n,
+                "page_cache_blob_files",
+            );
         }
         if n == 1 {
             let dir = tempfile::tempdir().unwrap();
@@ -220,7 +248,7 @@ fn commits(c: &mut Criterion) {
         // page hash): random keys, as a content-addressed store writes.
         {
             let dir = tempfile::tempdir().unwrap();
-            let raw = raw_db(dir.path());
+            let raw = raw_db(dir.path(), false);
             group.bench_with_input(
                 BenchmarkId::new("raw_writebatch_hash_keys", n),
                 &n,
@@ -247,10 +275,16 @@ fn commits(c: &mut Criterion) {
                 },
             );
         }
-        {
+        for (name, blobs) in [
+            ("raw_writebatch", false),
+            ("raw_writebatch_blob_files", true),
+        ] {
+            if n == 16 && blobs {
+                continue;
+            }
             let dir = tempfile::tempdir().unwrap();
-            let raw = raw_db(dir.path());
-            group.bench_with_input(BenchmarkId::new("raw_writebatch", n), &n, |b, &n| {
+            let raw = raw_db(dir.path(), blobs);
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, &n| {
                 b.iter_batched(
                     || {
                         seed += 1;
@@ -281,7 +315,7 @@ fn commits_memkv(c: &mut Criterion) {
     let mut seed = 1u64 << 33;
     for n in [1u32, 16, 256] {
         group.throughput(Throughput::Bytes(n as u64 * PAGE_SIZE as u64));
-        bench_page_cache_commit(&mut group, &mut cache, &mut seed, n);
+        bench_page_cache_commit(&mut group, &mut cache, &mut seed, n, "page_cache");
     }
     group.finish();
 }
