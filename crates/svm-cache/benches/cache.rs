@@ -16,8 +16,11 @@
 //!   store's RocksDB options. `page_cache_blob_files/{1,256}` and
 //!   `raw_writebatch_blob_files/{1,256}`: the same with values of 4096
 //!   bytes or more in RocksDB's blob files (`RocksConfig::blob_min_bytes`).
-//! - `commit_memkv/page_cache/{1,16,256}`: the same commits over MemKv,
-//!   the page store's own work without a disk.
+//! - `commit_memkv/page_cache/{1,16,256}`: the same commits over MemKv:
+//!   no disk, but not the page store's work alone either, since the MemKv
+//!   keeps every page and state record it is given (a profile shows the
+//!   kernel clearing fresh memory and the MemKv's `BTreeMap` inserts as
+//!   ~40 % of the time).
 //! - `cold_page_load`: the first read of a page from RocksKv through a new
 //!   cache (a tree walk and a page read).
 //!
@@ -159,27 +162,16 @@ fn bench_page_cache_commit<K: KvStore>(
     });
 }
 
-/// A raw RocksDB database in `dir` with the options [`RocksKv::open`] gives
-/// its own (LZ4 blocks, 64 MiB memtables, a 64 MiB block cache; with
-/// `blobs`, values of 4096 bytes or more in blob files, as
-/// `RocksConfig::blob_min_bytes: Some(4096)` gives), so that a raw baseline
-/// differs from the page store only in what it writes.
+/// A raw RocksDB database in `dir` opened with the options [`RocksKv`]
+/// opens its own with (`RocksConfig::rocksdb_options`; with `blobs`, values
+/// of 4096 bytes or more in blob files), so that a raw baseline differs
+/// from the page store only in what it writes.
 fn raw_db(dir: &std::path::Path, blobs: bool) -> rocksdb::DB {
-    let mut opts = rocksdb::Options::default();
-    opts.create_if_missing(true);
-    opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-    opts.set_write_buffer_size(64 << 20);
-    let cache = rocksdb::Cache::new_lru_cache(64 << 20);
-    let mut table = rocksdb::BlockBasedOptions::default();
-    table.set_block_cache(&cache);
-    opts.set_block_based_table_factory(&table);
-    if blobs {
-        opts.set_enable_blob_files(true);
-        opts.set_min_blob_size(4096);
-        opts.set_blob_compression_type(rocksdb::DBCompressionType::Lz4);
-        opts.set_enable_blob_gc(true);
-    }
-    rocksdb::DB::open(&opts, dir).unwrap()
+    let config = RocksConfig {
+        blob_min_bytes: blobs.then_some(PAGE_SIZE as u64),
+        ..RocksConfig::default()
+    };
+    rocksdb::DB::open(&config.rocksdb_options(), dir).unwrap()
 }
 
 /// Writes `batch` to the raw database the way [`RocksKv`] writes one: a
@@ -306,9 +298,9 @@ fn commits(c: &mut Criterion) {
     group.finish();
 }
 
-/// The page store's own work per commit, without a disk: the commits of
-/// [`commits`] on a contract of 1024 pages over [`MemKv`] (page hashes,
-/// tree rebuild, pack, batch, and MemKv's copy of the batch).
+/// The commits of [`commits`] on a contract of 1024 pages over [`MemKv`]:
+/// page hashes, tree rebuild, pack, batch, and the MemKv's growing copy of
+/// every batch (see the module docs: not the page store's work alone).
 fn commits_memkv(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache/commit_memkv");
     let mut cache = contract_of_1024_pages(MemKv::new());

@@ -18,8 +18,9 @@ svm_kv::kv_conformance_tests!(rocksdb, |p: &Path| svm_kv::RocksKv::open(p), pers
 svm_kv::kv_conformance_tests!(leveldb, |p: &Path| svm_kv::LevelKv::open(p), persistent);
 
 /// RocksDB with every value of 16 bytes or more in blob files
-/// (`RocksConfig::blob_min_bytes`): the same suite, reopens included (the
-/// reopen flushes the recovered log, so later reads come from blob files).
+/// (`RocksConfig::blob_min_bytes`): the same suite, reopens included
+/// (`rocksdb_blob_files_and_inline_values_mix` below checks that a reopen
+/// leaves a blob file behind).
 #[cfg(feature = "rocksdb")]
 fn open_rocks_blobs(p: &Path) -> Result<svm_kv::RocksKv, KvError> {
     let config = svm_kv::RocksConfig {
