@@ -282,10 +282,12 @@ impl<S: PageStorage> PageCache<S> {
         };
         if let Slot::Clean(original) = slot {
             let original = original.take();
-            let mut page = Box::new(ZERO_PAGE);
-            if let Some(b) = &original {
-                page.copy_from_slice(as_page(b));
-            }
+            // One allocation and one 4096-byte copy (or a zeroed
+            // allocation), not a zero page copied over.
+            let page = match &original {
+                Some(b) => boxed_copy(as_page(b)),
+                None => boxed_copy(&ZERO_PAGE),
+            };
             *slot = Slot::Dirty { page, original };
         }
         if let Slot::Dirty { page, .. } = slot {
@@ -398,34 +400,53 @@ impl<S: PageStorage> PageCache<S> {
         &mut self,
         extra: &dyn Fn(&State) -> svm_kv::WriteBatch,
     ) -> Result<State, CacheError> {
-        // One copy of each dirty page, shared by the storage (its batch or
-        // block overlay) and the LRU below. The run keeps its own pages
-        // until the commit succeeds.
-        let mut dirty: Vec<(PageIndex, SharedPage)> = self
-            .run
-            .iter()
-            .filter_map(|(i, s)| match s {
-                Slot::Dirty { page, .. } => Some((*i, SharedPage::copy_from(page))),
-                Slot::Clean(_) => None,
-            })
-            .collect();
+        // Each dirty page's own allocation becomes the shared copy (no
+        // page is copied): the storage (its batch or block overlay) and the
+        // LRU below hold the same bytes. Until the storage has committed,
+        // the run keeps each page as a clean slot of its new content, and
+        // `originals` what it needs to make them dirty again.
+        let mut dirty: Vec<(PageIndex, SharedPage)> = Vec::new();
+        let mut originals: Vec<(PageIndex, Option<Bytes>)> = Vec::new();
+        for (index, slot) in self.run.iter_mut() {
+            if !matches!(slot, Slot::Dirty { .. }) {
+                continue;
+            }
+            if let Slot::Dirty { page, original } = std::mem::replace(slot, Slot::Clean(None)) {
+                let shared = SharedPage::from_box(page);
+                let content = (shared.as_page() != &ZERO_PAGE).then(|| shared.bytes().clone());
+                *slot = Slot::Clean(content);
+                dirty.push((*index, shared));
+                originals.push((*index, original));
+            }
+        }
         // Sorted: the order of a HashMap never reaches the storage.
         dirty.sort_unstable_by_key(|(i, _)| *i);
-        let outcome = self
+        let outcome = match self
             .storage
-            .commit_with(&self.address, &self.state, &dirty, extra)?;
+            .commit_with(&self.address, &self.state, &dirty, extra)
+        {
+            Ok(o) => o,
+            Err(e) => {
+                // The run as it was: each page dirty again over its
+                // original content.
+                for (index, original) in originals {
+                    if let Some(slot) = self.run.get_mut(&index) {
+                        let page = boxed_copy(slot.page());
+                        *slot = Slot::Dirty { page, original };
+                    }
+                }
+                return Err(e.into());
+            }
+        };
         self.stats.pages_committed += dirty.len() as u64;
         self.state = outcome.state;
         self.undo.clear();
         self.run_id += 1;
+        // The committed pages are clean slots of their new content now.
         for (index, slot) in self.run.drain() {
             if let Slot::Clean(c) = slot {
                 self.lru.put(index, c);
             }
-        }
-        for (index, page) in dirty {
-            let content = (page.as_page() != &ZERO_PAGE).then(|| page.into_bytes());
-            self.lru.put(index, content);
         }
         Ok(self.state)
     }
@@ -453,6 +474,16 @@ impl<S: PageStorage> PageCache<S> {
         self.lru.clear();
         self.state = state;
         Ok(())
+    }
+}
+
+/// A new allocation holding a copy of `page` (one 4096-byte copy).
+fn boxed_copy(page: &Page) -> Box<Page> {
+    let boxed: Box<[u8]> = Box::from(&page[..]);
+    match boxed.try_into() {
+        Ok(page) => page,
+        // Unreachable: `boxed` is exactly PAGE_SIZE bytes.
+        Err(_) => Box::new(*page),
     }
 }
 

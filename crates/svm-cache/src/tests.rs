@@ -179,3 +179,87 @@ fn open_at_unknown_state_fails() {
         CacheError::Pages(PagesError::UnknownState { .. })
     ));
 }
+
+/// A page store whose next commit fails while `fail` is set (and clears
+/// it), writing nothing.
+struct FailingCommit {
+    store: PageStore<MemKv>,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl PageStorage for FailingCommit {
+    fn has_state(&self, address: &Address, state: &State) -> Result<bool, PagesError> {
+        self.store.has_state(address, state)
+    }
+    fn read_page(
+        &self,
+        address: &Address,
+        state: &State,
+        index: PageIndex,
+    ) -> Result<Option<Bytes>, PagesError> {
+        self.store.read_page(address, state, index)
+    }
+    fn commit_with(
+        &self,
+        address: &Address,
+        base: &State,
+        pages: &[(PageIndex, svm_pages::SharedPage)],
+        extra: &dyn Fn(&State) -> svm_kv::WriteBatch,
+    ) -> Result<svm_pages::CommitOutcome, PagesError> {
+        if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(PagesError::Corrupt("injected commit failure".into()));
+        }
+        self.store.commit_with(address, base, pages, extra)
+    }
+}
+
+/// A failed commit leaves the run as it was: the same pages dirty, the
+/// same bytes read (a page written back to zeros among them), checkpoints
+/// still open, and a retry commits what a cache that never failed does.
+#[test]
+fn a_failed_commit_keeps_the_run() {
+    let address = Address([1; 20]);
+    let open = |fail: bool| {
+        let storage = FailingCommit {
+            store: PageStore::new(MemKv::new()),
+            fail: std::sync::atomic::AtomicBool::new(false),
+        };
+        let mut c =
+            PageCache::open(storage, address, empty_root(), CacheConfig::default()).unwrap();
+        c.write(PageIndex(0), 0, &[9; 16]).unwrap();
+        c.write(PageIndex(5), 100, &[7; 8]).unwrap();
+        c.commit().unwrap();
+        c.storage()
+            .fail
+            .store(fail, std::sync::atomic::Ordering::SeqCst);
+        c.write(PageIndex(0), 0, &[0; 16]).unwrap(); // back to all zeros
+        c.write(PageIndex(5), 4000, &[3; 96]).unwrap();
+        c.write(PageIndex(8), 1, &[1]).unwrap();
+        c
+    };
+    let mut failing = open(true);
+    let cp = failing.checkpoint();
+    failing.write(PageIndex(8), 2, &[2]).unwrap();
+    let before = *failing.state();
+    assert!(matches!(
+        failing.commit(),
+        Err(CacheError::Pages(PagesError::Corrupt(_)))
+    ));
+    assert_eq!(*failing.state(), before);
+    assert_eq!(failing.dirty_pages(), 3);
+    assert_eq!(failing.page(PageIndex(0)).unwrap(), &[0u8; 4096]);
+    assert_eq!(&failing.page(PageIndex(5)).unwrap()[4000..], &[3u8; 96]);
+    assert_eq!(failing.page(PageIndex(5)).unwrap()[100], 7);
+    assert_eq!(&failing.page(PageIndex(8)).unwrap()[..3], &[0, 1, 2]);
+    // The checkpoint taken before the failure still undoes what followed.
+    failing.rollback_to(cp).unwrap();
+    assert_eq!(&failing.page(PageIndex(8)).unwrap()[..3], &[0, 1, 0]);
+    let retried = failing.commit().unwrap();
+
+    let mut clean = open(false);
+    assert_eq!(clean.commit().unwrap(), retried);
+    assert_ne!(retried, before);
+    // And the committed content reads back through the LRU and the store.
+    assert_eq!(failing.page(PageIndex(0)).unwrap(), &[0u8; 4096]);
+    assert_eq!(failing.page(PageIndex(8)).unwrap()[1], 1);
+}

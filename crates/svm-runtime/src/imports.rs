@@ -302,20 +302,18 @@ impl Meter {
     ) -> Result<(), VmCallError> {
         let exhausted = self.exhausted.get(store).i32().unwrap_or(1) != 0;
         let remaining = self.remaining.get(store).i64().unwrap_or(0) as u64;
-        // As `set_remaining_points`: the new count, and "not exhausted".
-        let left = if !exhausted && remaining >= amount {
-            Some(remaining - amount)
-        } else {
-            None
-        };
-        let set = self
-            .remaining
-            .set(store, wasmer::Value::I64(left.unwrap_or(0) as i64))
-            .and_then(|()| self.exhausted.set(store, wasmer::Value::I32(0)));
-        match (left, set) {
-            (Some(_), Ok(())) => Ok(()),
-            _ => Err(VmCallError::OutOfGas),
+        if !exhausted && remaining >= amount {
+            // "Not exhausted" already: only the count changes.
+            return self
+                .remaining
+                .set(store, wasmer::Value::I64((remaining - amount) as i64))
+                .map_err(|_| VmCallError::OutOfGas);
         }
+        // As `set_remaining_points(0)`: no points, and "not exhausted" (the
+        // error ends the run anyway).
+        let _ = self.remaining.set(store, wasmer::Value::I64(0));
+        let _ = self.exhausted.set(store, wasmer::Value::I32(0));
+        Err(VmCallError::OutOfGas)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use parking_lot::Mutex;
 use svm_kv::KvStore;
 use svm_pages::{PageOverlay, PageStore};
@@ -13,9 +14,12 @@ use crate::contracts::{ContractRecord, RecordError, load_record};
 use crate::node::{HostError, NodeHost};
 
 /// The balances a block changed so far, in front of the node's.
+///
+/// Invariant: the order of `changes` (a hash map, looked up on every
+/// balance read) never leaves this type: [`BlockBalances::changes`] sorts.
 pub(crate) struct BlockBalances {
     node: Arc<dyn NodeHost>,
-    changes: Mutex<BTreeMap<Address, u64>>,
+    changes: Mutex<HashMap<Address, u64>>,
 }
 
 impl BlockBalances {
@@ -26,7 +30,7 @@ impl BlockBalances {
 
     /// Every change of the block, in address order.
     pub(crate) fn changes(&self) -> BTreeMap<Address, u64> {
-        self.changes.lock().clone()
+        self.changes.lock().iter().map(|(a, b)| (*a, *b)).collect()
     }
 }
 
@@ -83,7 +87,7 @@ impl<K: KvStore> BlockState<K> {
             poisoned: Default::default(),
             balances: Arc::new(BlockBalances {
                 node,
-                changes: Mutex::new(BTreeMap::new()),
+                changes: Mutex::new(HashMap::new()),
             }),
         }
     }
