@@ -460,15 +460,18 @@ impl<K: KvStore> PageStore<K> {
         let empty = empty_hashes();
         let src = StateSource::new(self, address, state);
         let mut keys = std::collections::BTreeSet::new();
+        let mut visited = tree::Visited::default();
         let mut stack = vec![(state.0, hash::TREE_DEPTH)];
         while let Some((h, height)) = stack.pop() {
             if height == 0 {
+                visited.note(&h)?;
                 keys.insert(page_key(&h).to_vec());
                 continue;
             }
             if h == empty[height] {
                 continue;
             }
+            visited.note(&h)?;
             let record = src.record(&h, height)?.ok_or_else(|| {
                 PagesError::Corrupt(format!(
                     "node {} at height {height} is missing",
@@ -478,7 +481,7 @@ impl<K: KvStore> PageStore<K> {
             if !src.pack()?.contains_key(&h) {
                 keys.insert(node_key(&h).to_vec());
             }
-            stack.extend(record.children(height));
+            stack.extend(record.children(height)?);
         }
         Ok(keys)
     }
@@ -615,7 +618,7 @@ impl<K: KvStore> PageStorage for PageStore<K> {
                 let mut candidates = src.pack()?.clone();
                 let carried_from = candidates.len();
                 candidates.extend(rebuilt.records.iter().copied());
-                let live = pack::live_records(&candidates, &state.0);
+                let live = pack::live_records(&candidates, &state.0)?;
                 let carried = if carried_from == 0 {
                     0
                 } else {

@@ -235,6 +235,7 @@ impl<K: KvStore> PageOverlay<K> {
             roots.push((*address, chain.latest));
             let mut reached: BTreeSet<Vec<u8>> = BTreeSet::new();
             let mut live = Vec::new();
+            let mut visited = tree::Visited::default();
             let mut stack = vec![(chain.latest.0, TREE_DEPTH)];
             while let Some((hash, h)) = stack.pop() {
                 if h == 0 {
@@ -252,9 +253,10 @@ impl<K: KvStore> PageOverlay<K> {
                     continue;
                 }
                 if let Some(record) = p.records.get(&hash) {
+                    visited.note(&hash)?;
                     live.push((hash, *record));
                     // Reversed: the pack lists a left child first.
-                    stack.extend(record.children(h).into_iter().rev());
+                    stack.extend(record.children(h)?.into_iter().rev());
                 }
             }
             let carried = live

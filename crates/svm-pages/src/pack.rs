@@ -46,7 +46,7 @@ use foldhash::HashMap;
 use svm_kv::KvStore;
 
 use crate::hash::{Hash, TREE_DEPTH, empty_hashes};
-use crate::tree::{NodeSource, Stored};
+use crate::tree::{NodeSource, Stored, Visited};
 use crate::{Address, PageStore, PagesError, State, StateInfo};
 
 /// The most records a commit carries from its base state's pack into the
@@ -116,21 +116,30 @@ impl StateRecord {
 /// order of a depth-first walk (a record before its children, left before
 /// right). The walk goes down only through records of `records`: below
 /// any other record every record is an `N` key (the invariant).
-pub(crate) fn live_records(records: &HashMap<Hash, Stored>, root: &Hash) -> Vec<(Hash, Stored)> {
+///
+/// # Errors
+/// [`PagesError::Corrupt`] for records no stored tree holds: an extension
+/// that does not point down, or a record reached twice.
+pub(crate) fn live_records(
+    records: &HashMap<Hash, Stored>,
+    root: &Hash,
+) -> Result<Vec<(Hash, Stored)>, PagesError> {
     let empty = empty_hashes();
     let mut live = Vec::new();
+    let mut visited = Visited::default();
     let mut stack = vec![(*root, TREE_DEPTH)];
     while let Some((hash, h)) = stack.pop() {
         if h == 0 || hash == empty[h] {
             continue;
         }
         if let Some(record) = records.get(&hash) {
+            visited.note(&hash)?;
             live.push((hash, *record));
             // Reversed, so that the left child is walked first.
-            stack.extend(record.children(h).into_iter().rev());
+            stack.extend(record.children(h)?.into_iter().rev());
         }
     }
-    live
+    Ok(live)
 }
 
 /// Whether a commit whose new tree reaches the `live` records (new or from
@@ -256,7 +265,7 @@ mod tests {
         m.insert(b, Stored::Branch(c, empty[4]));
         m.insert(c, Stored::Branch([7; 32], [8; 32]));
         m.insert([9; 32], Stored::Branch([7; 32], [8; 32])); // unreached
-        let live = live_records(&m, &a);
+        let live = live_records(&m, &a).unwrap();
         let hashes: Vec<Hash> = live.iter().map(|(h, _)| *h).collect();
         assert_eq!(hashes, vec![a, b, c]);
     }

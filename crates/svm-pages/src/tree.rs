@@ -98,16 +98,53 @@ impl Stored {
     }
 
     /// The hashes this record refers to, with their heights, given its own
-    /// height `h` (1..=32). Empty subtrees are left out.
-    pub(crate) fn children(&self, h: usize) -> Vec<(Hash, usize)> {
+    /// height `h` (1..=32). Empty subtrees are left out. Every child is
+    /// strictly below `h`, so a walk through them ends.
+    ///
+    /// # Errors
+    /// [`PagesError::Corrupt`] when the record cannot stand at height `h`:
+    /// `h` outside 1..=32, or an extension whose target is not below it (a
+    /// tampered record that would make a walk loop).
+    pub(crate) fn children(&self, h: usize) -> Result<Vec<(Hash, usize)>, PagesError> {
         let empty = empty_hashes();
         match self {
-            Stored::Branch(l, r) => [l, r]
+            _ if h == 0 || h > TREE_DEPTH => {
+                Err(PagesError::Corrupt(format!("a tree record at height {h}")))
+            }
+            Stored::Branch(l, r) => Ok([l, r]
                 .into_iter()
                 .filter(|c| **c != empty[h - 1])
                 .map(|c| (*c, h - 1))
-                .collect(),
-            Stored::Ext(t, _, target) => vec![(*target, *t as usize)],
+                .collect()),
+            Stored::Ext(t, _, target) if (*t as usize) < h => Ok(vec![(*target, *t as usize)]),
+            Stored::Ext(t, ..) => Err(PagesError::Corrupt(format!(
+                "an extension at height {h} points up to height {t}"
+            ))),
+        }
+    }
+}
+
+/// The records a walk down a tree has passed, so that it passes none
+/// twice. In a tree the store wrote no non-empty hash is reached twice (a
+/// page hash binds its index, an extension its prefix, a branch its
+/// children); tampered records could make a walk repeat a subtree
+/// exponentially often, so a repeat is corruption.
+#[derive(Default)]
+pub(crate) struct Visited(HashSet<Hash>);
+
+impl Visited {
+    /// Notes `hash`, a non-empty node or page.
+    ///
+    /// # Errors
+    /// [`PagesError::Corrupt`] when the walk passed `hash` before.
+    pub(crate) fn note(&mut self, hash: &Hash) -> Result<(), PagesError> {
+        if self.0.insert(*hash) {
+            Ok(())
+        } else {
+            Err(PagesError::Corrupt(format!(
+                "tree node {} reached twice",
+                svm_types::PageHash(*hash)
+            )))
         }
     }
 }
@@ -704,7 +741,7 @@ mod tests {
                 continue;
             }
             out.push(x);
-            stack.extend(src.0[&x].children(h));
+            stack.extend(src.0[&x].children(h).unwrap());
         }
         out
     }

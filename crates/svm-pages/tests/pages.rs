@@ -406,6 +406,63 @@ fn missing_node_is_corruption_not_a_panic() {
     ));
 }
 
+/// A state record whose pack holds `records` (hash, encoded record), as
+/// storage format 5 lays it out: parent ‖ page count ‖ (hash ‖ length ‖
+/// record)*.
+fn tampered_state_record(records: &[([u8; 32], Vec<u8>)]) -> Vec<u8> {
+    let mut v = empty_root().0.to_vec();
+    v.extend_from_slice(&1u32.to_be_bytes());
+    for (hash, record) in records {
+        v.extend_from_slice(hash);
+        v.push(record.len() as u8);
+        v.extend_from_slice(record);
+    }
+    v
+}
+
+/// Tampered records that no store writes cannot make a walk loop or
+/// repeat a subtree: an extension that does not point down, and a chain of
+/// branches whose two children are the same node (2^20 paths), are
+/// corruption for a check of the state and for a commit on it.
+#[test]
+fn tampered_records_are_corruption_not_a_hang() {
+    let kv = Arc::new(MemKv::new());
+    let s = PageStore::new(kv.clone());
+    let a = addr(9);
+    let p = pattern(3);
+    let h = |i: u32| -> [u8; 32] { *blake3::hash(&i.to_be_bytes()).as_bytes() };
+    let ext =
+        |t: u8, target: [u8; 32]| -> Vec<u8> { [&[t][..], &0u32.to_be_bytes(), &target].concat() };
+    // An extension at height 31 pointing to another at height 31 (which
+    // points down to a page, so a walk that trusted it would end happily).
+    let up = [
+        (h(0), ext(31, h(1))),
+        (h(1), ext(31, h(2))),
+        (h(2), ext(0, h(3))),
+    ];
+    // 20 branches, each with the next one as both children, then a page.
+    let mut dag: Vec<([u8; 32], Vec<u8>)> = (0..20u32)
+        .map(|i| (h(100 + i), [h(101 + i), h(101 + i)].concat()))
+        .collect();
+    dag.push((h(120), ext(0, h(121))));
+    let dag_root = [(h(99), ext(31, h(100)))];
+    for (root, records) in [(h(0), up.to_vec()), (h(99), [&dag_root[..], &dag].concat())] {
+        let state = State(root);
+        kv.put(&state_key(&a, &state), &tampered_state_record(&records))
+            .unwrap();
+        assert!(
+            matches!(s.reachable(&a, &state), Err(PagesError::Corrupt(_))),
+            "{:?}",
+            s.reachable(&a, &state)
+        );
+        let pages = [(PageIndex(7), &*p)];
+        assert!(matches!(
+            s.commit(&a, &state, &pages),
+            Err(PagesError::Corrupt(_))
+        ));
+    }
+}
+
 #[test]
 fn proofs_verify_and_tampering_fails() {
     let s = PageStore::new(MemKv::new());

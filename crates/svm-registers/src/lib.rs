@@ -62,10 +62,17 @@ pub enum RegisterError {
     NotAByte(u32),
 }
 
+/// The most registers of one width a set holds: a larger count in a
+/// [`RegisterConfig`] is taken as this many. 1024 registers of every
+/// width are 130 KiB (1024 × (4 + 8 + 20 + 32 + 64) bytes), allocated for
+/// every run.
+pub const MAX_COUNT: u32 = 1024;
+
 /// How many registers of each width a set holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegisterConfig {
-    /// The count for each width of [`WIDTHS`], in that order.
+    /// The count for each width of [`WIDTHS`], in that order; each at most
+    /// [`MAX_COUNT`] (a larger one is taken as [`MAX_COUNT`]).
     pub counts: [u32; 5],
 }
 
@@ -99,13 +106,14 @@ fn bank_of(bits: u32) -> Result<usize, RegisterError> {
 }
 
 impl Registers {
-    /// A zeroed set with `config`'s counts.
+    /// A zeroed set with `config`'s counts, each capped at [`MAX_COUNT`]
+    /// (so a configuration can neither overflow a bank's size nor make a
+    /// run allocate more than 130 KiB of registers).
     pub fn new(config: RegisterConfig) -> Self {
-        let banks = std::array::from_fn(|i| vec![0u8; (WIDTHS[i] / 8 * config.counts[i]) as usize]);
-        Self {
-            counts: config.counts,
-            banks,
-        }
+        let counts = config.counts.map(|c| c.min(MAX_COUNT));
+        let banks =
+            std::array::from_fn(|i| vec![0u8; (WIDTHS[i] / 8) as usize * counts[i] as usize]);
+        Self { counts, banks }
     }
 
     fn locate(
@@ -245,6 +253,32 @@ mod tests {
                 })
             );
         }
+    }
+
+    /// A count whose bank size would overflow a `u32` (2^26 registers of
+    /// 512 bits are 2^32 bytes) is capped: the last register is usable
+    /// and the next one is out of range, with no panic and no huge bank.
+    #[test]
+    fn counts_are_capped() {
+        let mut r = Registers::new(RegisterConfig {
+            counts: [u32::MAX, 1 << 26, 3, MAX_COUNT, MAX_COUNT + 1],
+        });
+        assert_eq!(r.count(32).unwrap(), MAX_COUNT);
+        assert_eq!(r.count(64).unwrap(), MAX_COUNT);
+        assert_eq!(r.count(160).unwrap(), 3);
+        for w in [32, 64, 256, 512] {
+            r.write(w, MAX_COUNT - 1, &[7]).unwrap();
+            assert_eq!(r.get(w, MAX_COUNT - 1).unwrap()[0], 7);
+            assert!(matches!(
+                r.get(w, MAX_COUNT),
+                Err(RegisterError::IndexOutOfRange {
+                    count: MAX_COUNT,
+                    ..
+                })
+            ));
+        }
+        let bytes: usize = r.banks.iter().map(Vec::len).sum();
+        assert_eq!(bytes, 1024 * (4 + 8 + 32 + 64) + 3 * 20);
     }
 
     #[test]
