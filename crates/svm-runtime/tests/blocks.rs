@@ -668,3 +668,20 @@ fn code_whose_memory_starts_with_more_than_the_resident_bound_is_not_kept() {
         assert_eq!(out.stats.instances_reused, reused, "{chunks} chunks");
     }
 }
+
+/// A damaged newest height of `u64::MAX` neither panics the prune's
+/// arithmetic (debug builds check overflow) nor deletes anything a real
+/// block needs: the prune reports that height and the state still opens.
+#[test]
+fn a_prune_at_the_largest_height_does_not_overflow() {
+    let kv = Arc::new(MemKv::new());
+    let rt = runtime_keeping(kv.clone(), 8);
+    let c = deploy_wat(&rt, PAGES, 0).address;
+    let root = rt.execute_block(&[set(c, 0, 5)]).unwrap().roots[0].1;
+    kv.put(b"mlatest-block", &u64::MAX.to_be_bytes()).unwrap();
+    for keep in [1, 8, u64::MAX] {
+        let out = rt.prune(keep).unwrap();
+        assert_eq!(out.height, u64::MAX);
+    }
+    assert!(rt.pages().open(&c, &root).is_ok());
+}

@@ -37,7 +37,8 @@ impl<K: KvStore + 'static> Runtime<K> {
         }
         let pruned = self
             .pages
-            .prune_through(height + 1 - keep)
+            // `height >= keep >= 1`: no overflow, even at `u64::MAX`.
+            .prune_through(height - keep + 1)
             .map_err(storage)?;
         out.keys = pruned.keys;
         let mut batch = WriteBatch::new();
