@@ -282,8 +282,8 @@ impl<S: PageStorage> PageCache<S> {
         };
         if let Slot::Clean(original) = slot {
             let original = original.take();
-            // One allocation and one 4096-byte copy (or a zeroed
-            // allocation), not a zero page copied over.
+            // One allocation and one 4096-byte copy, not a zero page
+            // written first and then copied over.
             let page = match &original {
                 Some(b) => boxed_copy(as_page(b)),
                 None => boxed_copy(&ZERO_PAGE),
@@ -408,16 +408,17 @@ impl<S: PageStorage> PageCache<S> {
         let mut dirty: Vec<(PageIndex, SharedPage)> = Vec::new();
         let mut originals: Vec<(PageIndex, Option<Bytes>)> = Vec::new();
         for (index, slot) in self.run.iter_mut() {
-            if !matches!(slot, Slot::Dirty { .. }) {
+            if let Slot::Clean(_) = slot {
                 continue;
             }
-            if let Slot::Dirty { page, original } = std::mem::replace(slot, Slot::Clean(None)) {
-                let shared = SharedPage::from_box(page);
-                let content = (shared.as_page() != &ZERO_PAGE).then(|| shared.bytes().clone());
-                *slot = Slot::Clean(content);
-                dirty.push((*index, shared));
-                originals.push((*index, original));
-            }
+            let Slot::Dirty { page, original } = std::mem::replace(slot, Slot::Clean(None)) else {
+                continue;
+            };
+            let shared = SharedPage::from_box(page);
+            let content = (shared.as_page() != &ZERO_PAGE).then(|| shared.bytes().clone());
+            *slot = Slot::Clean(content);
+            dirty.push((*index, shared));
+            originals.push((*index, original));
         }
         // Sorted: the order of a HashMap never reaches the storage.
         dirty.sort_unstable_by_key(|(i, _)| *i);

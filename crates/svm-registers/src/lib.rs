@@ -64,7 +64,7 @@ pub enum RegisterError {
 
 /// The most registers of one width a set holds: a larger count in a
 /// [`RegisterConfig`] is taken as this many. 1024 registers of every
-/// width are 130 KiB (1024 × (4 + 8 + 20 + 32 + 64) bytes), allocated for
+/// width are 128 KiB (1024 × (4 + 8 + 20 + 32 + 64) = 131,072 bytes), allocated for
 /// every run.
 pub const MAX_COUNT: u32 = 1024;
 
@@ -108,7 +108,7 @@ fn bank_of(bits: u32) -> Result<usize, RegisterError> {
 impl Registers {
     /// A zeroed set with `config`'s counts, each capped at [`MAX_COUNT`]
     /// (so a configuration can neither overflow a bank's size nor make a
-    /// run allocate more than 130 KiB of registers).
+    /// run allocate more than 128 KiB of registers).
     pub fn new(config: RegisterConfig) -> Self {
         let counts = config.counts.map(|c| c.min(MAX_COUNT));
         let banks =
