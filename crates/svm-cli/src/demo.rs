@@ -390,8 +390,17 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
 
 /// The number of keys in the KV and their key and value bytes.
 pub(crate) fn live_kv(env: &Env) -> Result<(usize, usize), String> {
-    let all = env.rt.kv().scan_prefix(&[]).map_err(|e| e.to_string())?;
-    Ok((all.len(), all.iter().map(|(k, v)| k.len() + v.len()).sum()))
+    // Streamed: the database may be larger than memory.
+    let (mut keys, mut bytes) = (0usize, 0usize);
+    env.rt
+        .kv()
+        .visit_prefix(&[], &mut |k, v| {
+            keys += 1;
+            bytes += k.len() + v.len();
+            true
+        })
+        .map_err(|e| e.to_string())?;
+    Ok((keys, bytes))
 }
 
 /// The bytes of the files under `dir` (the database's size on disk).

@@ -65,6 +65,14 @@ struct Cli {
     /// older states reach (1: only the newest; 0: never prune).
     #[arg(long, global = true, default_value_t = 128)]
     keep_blocks: u64,
+    /// Make every block's batch wait for an fsync of the database's log
+    /// before the block counts as committed (survives a power loss, not
+    /// only a crash of the process).
+    #[arg(long, global = true)]
+    sync: bool,
+    /// The memory of the node-wide page and tree-record caches, in MiB.
+    #[arg(long, global = true, default_value_t = 256)]
+    state_cache_mib: usize,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -224,6 +232,8 @@ fn open(cli: &Cli) -> Result<Env, String> {
         allow_set_balance: cli.allow_set_balance,
         compiler: cli.compiler.compiler()?,
         keep_blocks: cli.keep_blocks,
+        sync_writes: cli.sync,
+        state_cache_bytes: cli.state_cache_mib.saturating_mul(1 << 20),
         ..RuntimeConfig::default()
     };
     let rt = Runtime::open(kv, node.clone(), config).map_err(|e| e.to_string())?;

@@ -96,13 +96,12 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
             txs.clear();
         }
     }
+    let mint_secs = started.elapsed().as_secs_f64();
     if !env.json {
         println!("deployed token {token} and counter {counter}");
         println!(
             "minted {FUNDING} tokens to each of {} accounts in {:.2} s; running {} transfers in blocks of {}",
-            o.accounts,
-            started.elapsed().as_secs_f64(),
-            o.transfers,
+            o.accounts, mint_secs, o.transfers,
             o.block
         );
     }
@@ -203,6 +202,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
     if env.json {
         let mut out = summary.clone();
         out["tx_per_s"] = json!(tps.round());
+        out["mint_s"] = json!((mint_secs * 100.0).round() / 100.0);
         out["pages_read_per_block"] = json!(pages_read / nblocks);
         out["pages_written_per_block"] = json!(pages_written / nblocks);
         storage.add_to(&mut out);

@@ -210,6 +210,33 @@ pub fn prefix_scan_order(kv: &dyn KvStore) {
     assert_eq!(nums, (0..200).collect::<Vec<_>>());
 }
 
+/// [`KvStore::visit_prefix`] visits exactly what [`KvStore::scan_prefix`]
+/// returns, in the same order, and stops when the visitor says so.
+pub fn visit_prefix_matches_scan(kv: &dyn KvStore) {
+    for i in (0u32..300).rev() {
+        let key = [b"v/".as_slice(), &i.to_be_bytes()].concat();
+        kv.put(&key, &i.to_le_bytes()).unwrap();
+    }
+    kv.put(b"v", b"outside").unwrap();
+    kv.put(b"w/0", b"outside").unwrap();
+    for prefix in [&b"v/"[..], b"v/\x00\x00\x01", b"", b"zz"] {
+        let mut visited = Vec::new();
+        kv.visit_prefix(prefix, &mut |k, v| {
+            visited.push((b(k), b(v)));
+            true
+        })
+        .unwrap();
+        assert_eq!(visited, kv.scan_prefix(prefix).unwrap(), "prefix {prefix:?}");
+    }
+    let mut seen = 0;
+    kv.visit_prefix(b"v/", &mut |_, _| {
+        seen += 1;
+        seen < 7
+    })
+    .unwrap();
+    assert_eq!(seen, 7, "the walk stops when the visitor returns false");
+}
+
 /// Four readers run while one writer writes 500 keys, each with a counter
 /// in the same batch. A reader that sees counter `n` also sees key `n`, and
 /// every value it sees is the one written.
@@ -391,6 +418,10 @@ macro_rules! kv_conformance_tests {
             #[test]
             fn prefix_scan_order() {
                 with_store($crate::conformance::prefix_scan_order);
+            }
+            #[test]
+            fn visit_prefix_matches_scan() {
+                with_store($crate::conformance::visit_prefix_matches_scan);
             }
             #[test]
             fn concurrent_readers_one_writer() {

@@ -186,4 +186,18 @@ impl KvStore for LevelKv {
         }
         Ok(out)
     }
+
+    fn visit_prefix(
+        &self,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), KvError> {
+        let start = ByteKey(prefix.to_vec());
+        for (k, v) in self.db.iter(ReadOptions::new()).from(&start) {
+            if !k.0.starts_with(prefix) || !visit(&k.0, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }

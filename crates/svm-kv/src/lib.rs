@@ -236,6 +236,28 @@ pub trait KvStore: Send + Sync {
     /// [`KvError::Io`] or [`KvError::Corruption`] from the backend.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError>;
 
+    /// Calls `visit(key, value)` for every pair whose key starts with
+    /// `prefix`, in ascending key order, holding one pair in memory at a
+    /// time where the backend can stream (RocksDB and LevelDB iterate; the
+    /// default collects [`KvStore::scan_prefix`] first). `visit` returning
+    /// `false` stops the walk. For reports over a whole database, whose
+    /// size may exceed memory.
+    ///
+    /// # Errors
+    /// As [`KvStore::scan_prefix`].
+    fn visit_prefix(
+        &self,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), KvError> {
+        for (k, v) in self.scan_prefix(prefix)? {
+            if !visit(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Sets `key` to `value`: a batch of one put.
     ///
     /// # Errors
@@ -281,6 +303,13 @@ macro_rules! forward_kv_store {
             }
             fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Bytes, Bytes)>, KvError> {
                 (**self).scan_prefix(prefix)
+            }
+            fn visit_prefix(
+                &self,
+                prefix: &[u8],
+                visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+            ) -> Result<(), KvError> {
+                (**self).visit_prefix(prefix, visit)
             }
         }
     )*};

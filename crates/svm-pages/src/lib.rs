@@ -45,6 +45,22 @@
 //! overlay ([`PageOverlay`]) adds the stale index (`X`, `Y` keys) that
 //! pruning works from (`docs/storage-format.md`, "Pruning").
 //!
+//! # Caches
+//!
+//! A [`PageStore`] keeps three node-wide caches, shared by its clones and
+//! by every [`PageOverlay`] over it, each bounded by [`PageStoreConfig`]:
+//!
+//! - **pages** by page hash (4096 bytes each; a byte budget), filled by
+//!   reads and by commits and flushes that landed;
+//! - **tree records** by node hash (an entry count);
+//! - the **leaf index**: for each contract's newest state (the root its
+//!   last commit made), page index → page hash, so a read there skips the
+//!   walk down the tree.
+//!
+//! All three map a hash to what the hash commits to (a root fixes every
+//! page), so no entry is ever stale and no write invalidates one; pruning
+//! drops deleted pages and records only to free the memory.
+//!
 //! # Pruning
 //!
 //! A block's flush indexes every key its new states no longer reach under
@@ -88,6 +104,7 @@ use svm_kv::{Bytes, KvError, KvStore, WriteBatch};
 pub use svm_types::{Address, PageHash, State};
 
 pub mod hash;
+mod leaf_index;
 mod overlay;
 mod pack;
 mod proof;
@@ -96,6 +113,7 @@ mod shared_page;
 mod tree;
 
 pub use hash::{STORAGE_FORMAT, empty_root, page_hash};
+pub use leaf_index::LEAF_INDEX_ENTRY_BYTES;
 pub use overlay::{Flush, PageOverlay, StaleKeys};
 pub use pack::{PACK_MAX_CARRIED, PACK_MAX_RECORDS};
 pub use proof::{PageProof, ProofEnd, verify_page};
@@ -263,15 +281,56 @@ pub trait PageStorage: Send + Sync {
 /// Settings of a [`PageStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageStoreConfig {
-    /// How many Merkle nodes (64 bytes each, plus the LRU's overhead) the
-    /// store keeps in memory across calls. Default: 65 536 (about 8 MiB).
+    /// How many tree records (37 or 64 bytes encoded, about
+    /// [`NODE_CACHE_ENTRY_BYTES`] in memory with the LRU's overhead) the
+    /// store keeps in memory across calls, blocks and contracts. Default:
+    /// 65 536 (about 8 MiB).
     pub node_cache_entries: usize,
+    /// The byte budget of the clean-page cache: page contents (4096 bytes
+    /// each, [`PAGE_CACHE_ENTRY_BYTES`] with the LRU's overhead) read from
+    /// or written to the KV, kept across calls, blocks and contracts, so a
+    /// hot working set is read from memory. Pages are keyed by page hash,
+    /// so an entry is never stale. `0` turns the cache off. Default:
+    /// 64 MiB (16 000 pages).
+    pub page_cache_bytes: usize,
+    /// How many (contract, page index) → page hash entries (about
+    /// [`LEAF_INDEX_ENTRY_BYTES`] each) the store keeps for each
+    /// contract's newest state, so that a page read there skips the walk
+    /// down the tree. `0` turns the index off. Default: 262 144 (about
+    /// 12 MiB).
+    pub leaf_index_entries: usize,
 }
+
+/// The memory one entry of the page cache takes, in bytes: the 4096-byte
+/// page, its 32-byte hash key and the LRU's bookkeeping.
+pub const PAGE_CACHE_ENTRY_BYTES: usize = PAGE_SIZE + 128;
+
+/// The memory one entry of the node cache takes, in bytes (a record of at
+/// most 68 bytes in memory, its 32-byte hash key and the LRU's
+/// bookkeeping).
+pub const NODE_CACHE_ENTRY_BYTES: usize = 160;
 
 impl Default for PageStoreConfig {
     fn default() -> Self {
         Self {
             node_cache_entries: 65_536,
+            page_cache_bytes: 64 << 20,
+            leaf_index_entries: 262_144,
+        }
+    }
+}
+
+impl PageStoreConfig {
+    /// A configuration that spends about `bytes` of memory on caches:
+    /// five eighths on pages, one quarter on tree records (at least 1 024),
+    /// one eighth on the leaf index (at least 1 024 entries).
+    pub fn with_cache_bytes(bytes: usize) -> Self {
+        let nodes = bytes / 4;
+        let leaves = bytes / 8;
+        Self {
+            node_cache_entries: (nodes / NODE_CACHE_ENTRY_BYTES).max(1024),
+            page_cache_bytes: bytes - nodes - leaves,
+            leaf_index_entries: (leaves / LEAF_INDEX_ENTRY_BYTES).max(1024),
         }
     }
 }
@@ -279,6 +338,9 @@ impl Default for PageStoreConfig {
 struct Inner<K> {
     kv: K,
     nodes: Mutex<LruCache<Hash, Stored>>,
+    /// Page hash → content; `None` when the cache is off.
+    pages: Option<Mutex<LruCache<Hash, Bytes>>>,
+    leaves: leaf_index::LeafIndex,
 }
 
 /// The page storage of every contract, over one KV backend `K`.
@@ -343,10 +405,14 @@ impl<K: KvStore> PageStore<K> {
     /// A store over `kv` with `config`.
     pub fn with_config(kv: K, config: PageStoreConfig) -> Self {
         let cap = NonZeroUsize::new(config.node_cache_entries).unwrap_or(NonZeroUsize::MIN);
+        let pages = NonZeroUsize::new(config.page_cache_bytes / PAGE_CACHE_ENTRY_BYTES)
+            .map(|n| Mutex::new(LruCache::new(n)));
         Self {
             inner: Arc::new(Inner {
                 kv,
                 nodes: Mutex::new(LruCache::new(cap)),
+                pages,
+                leaves: leaf_index::LeafIndex::new(config.leaf_index_entries),
             }),
         }
     }
@@ -493,6 +559,11 @@ impl<K: KvStore> PageStore<K> {
         index: PageIndex,
         leaf: &Hash,
     ) -> Result<Bytes, PagesError> {
+        if let Some(cache) = &self.inner.pages
+            && let Some(page) = cache.lock().get(leaf)
+        {
+            return Ok(page.clone());
+        }
         let page = self.inner.kv.get(&page_key(leaf))?.ok_or_else(|| {
             PagesError::Corrupt(format!(
                 "{index} of {address} ({}) is missing",
@@ -505,7 +576,68 @@ impl<K: KvStore> PageStore<K> {
                 page.len()
             )));
         }
+        self.cache_pages([(*leaf, page.clone())]);
         Ok(page)
+    }
+
+    /// Puts pages read from or written to the KV into the page cache.
+    pub(crate) fn cache_pages(&self, pages: impl IntoIterator<Item = (Hash, Bytes)>) {
+        if let Some(cache) = &self.inner.pages {
+            let mut cache = cache.lock();
+            for (h, p) in pages {
+                cache.put(h, p);
+            }
+        }
+    }
+
+    /// Drops pages (deleted from the KV) from the page cache.
+    pub(crate) fn uncache_pages<'a>(&self, hashes: impl IntoIterator<Item = &'a Hash>) {
+        if let Some(cache) = &self.inner.pages {
+            let mut cache = cache.lock();
+            for h in hashes {
+                cache.pop(h);
+            }
+        }
+    }
+
+    /// The page hash of page `index` of `state` if the leaf index knows
+    /// it: `Some(None)` for a zero page.
+    pub(crate) fn indexed_leaf(
+        &self,
+        address: &Address,
+        state: &State,
+        index: PageIndex,
+    ) -> Option<Option<Hash>> {
+        let leaf = self.inner.leaves.get(address, state, index.0)?;
+        Some((leaf != empty_hashes()[0]).then_some(leaf))
+    }
+
+    /// Records in the leaf index what a walk of `state` found.
+    pub(crate) fn note_leaf(
+        &self,
+        address: &Address,
+        state: &State,
+        index: PageIndex,
+        leaf: Option<Hash>,
+    ) {
+        let leaf = leaf.unwrap_or(empty_hashes()[0]);
+        self.inner.leaves.found(address, state, index.0, leaf);
+    }
+
+    /// Records in the leaf index a commit from `base` to `state`.
+    pub(crate) fn note_commit(
+        &self,
+        address: &Address,
+        base: &State,
+        state: &State,
+        updates: &[(u32, Hash)],
+    ) {
+        self.inner.leaves.committed(address, base, state, updates);
+    }
+
+    /// How many pages the page cache holds now (4096 bytes each).
+    pub fn cached_pages(&self) -> usize {
+        self.inner.pages.as_ref().map_or(0, |c| c.lock().len())
     }
 
     /// Puts records just written to the KV into the node cache.
@@ -577,8 +709,16 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         state: &State,
         index: PageIndex,
     ) -> Result<Option<Bytes>, PagesError> {
-        let src = StateSource::new(self, address, state);
-        match tree::find_leaf(&src, &state.0, index, &|| unknown(address, state))? {
+        let leaf = match self.indexed_leaf(address, state, index) {
+            Some(leaf) => leaf,
+            None => {
+                let src = StateSource::new(self, address, state);
+                let leaf = tree::find_leaf(&src, &state.0, index, &|| unknown(address, state))?;
+                self.note_leaf(address, state, index, leaf);
+                leaf
+            }
+        };
+        match leaf {
             None => Ok(None),
             Some(leaf) => self.page_content(address, index, &leaf).map(Some),
         }
@@ -657,6 +797,15 @@ impl<K: KvStore> PageStorage for PageStore<K> {
             // Packed records need no cache: the next commit on this state
             // reads its state record, pack included, anyway.
             self.cache_records(rebuilt.records);
+        }
+        self.note_commit(address, base, &state, &prepared.updates);
+        if pages_written > 0 {
+            self.cache_pages(
+                prepared
+                    .contents
+                    .iter()
+                    .map(|(h, p)| (*h, p.bytes().clone())),
+            );
         }
         Ok(CommitOutcome {
             state,

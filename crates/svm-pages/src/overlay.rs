@@ -180,6 +180,7 @@ pub struct Flush {
     /// Keys the block made stale (indexed, or deleted when not kept).
     pub stale: usize,
     records: Vec<(Hash, Stored)>,
+    pages: Vec<(Hash, Bytes)>,
 }
 
 impl<K: KvStore> PageOverlay<K> {
@@ -223,6 +224,7 @@ impl<K: KvStore> PageOverlay<K> {
         let mut stale_keys: BTreeSet<Vec<u8>> = BTreeSet::new();
         let mut roots = Vec::new();
         let mut records = Vec::new();
+        let mut pages = Vec::new();
         let mut pages_written = 0;
         let mut records_written = 0;
         let mut records_packed = 0;
@@ -244,6 +246,7 @@ impl<K: KvStore> PageOverlay<K> {
                         reached.insert(key.to_vec());
                         if written.insert(key.to_vec()) {
                             batch.put(Bytes::copy_from_slice(&key), content.clone());
+                            pages.push((hash, content.clone()));
                             pages_written += 1;
                         }
                     }
@@ -313,9 +316,23 @@ impl<K: KvStore> PageOverlay<K> {
                 }
             }
         }
-        // Keys written again leave the stale index.
+        // Keys written again leave the stale index. A node keeping one
+        // state indexes nothing, so when the index is empty (one seek) the
+        // per-key lookups are skipped; otherwise they are point reads that
+        // the backend's bloom filters answer mostly from memory.
         let kv = self.store.kv();
-        for key in &written {
+        let indexed = match mode {
+            StaleKeys::Index => true,
+            StaleKeys::Delete => {
+                let mut any = false;
+                kv.visit_prefix(&[STALE_NS], &mut |_, _| {
+                    any = true;
+                    false
+                })?;
+                any
+            }
+        };
+        for key in written.iter().filter(|_| indexed) {
             let yk = stale_version_key(key);
             if let Some(v) = kv.get(&yk)?
                 && let Ok(v) = <[u8; 8]>::try_from(&v[..])
@@ -338,13 +355,15 @@ impl<K: KvStore> PageOverlay<K> {
             records_packed,
             stale,
             records,
+            pages,
         })
     }
 
     /// Tells the store that `flush`'s batch landed: its records join the
-    /// node cache.
+    /// node cache and its pages the page cache.
     pub fn landed(&self, flush: Flush) {
         self.store.cache_records(flush.records);
+        self.store.cache_pages(flush.pages);
     }
 }
 
@@ -363,11 +382,19 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
         index: PageIndex,
     ) -> Result<Option<Bytes>, PagesError> {
         let p = self.pending.lock();
-        let src = Source {
-            pending: &p,
-            store: StateSource::new(&self.store, address, &p.stored_base(address, state)),
+        let leaf = match self.store.indexed_leaf(address, state, index) {
+            Some(leaf) => leaf,
+            None => {
+                let src = Source {
+                    pending: &p,
+                    store: StateSource::new(&self.store, address, &p.stored_base(address, state)),
+                };
+                let leaf = tree::find_leaf(&src, &state.0, index, &|| unknown(address, state))?;
+                self.store.note_leaf(address, state, index, leaf);
+                leaf
+            }
         };
-        match tree::find_leaf(&src, &state.0, index, &|| unknown(address, state))? {
+        match leaf {
             None => Ok(None),
             Some(leaf) => match p.pages.get(&leaf) {
                 Some(page) => Ok(Some(page.clone())),
@@ -442,6 +469,8 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
                 },
             );
         }
+        self.store
+            .note_commit(address, base, &state, &prepared.updates);
         p.contracts
             .entry(*address)
             .and_modify(|c| c.latest = state)

@@ -12,7 +12,7 @@ use svm_kv::{KvStore, WriteBatch};
 
 use crate::hash::Hash;
 use crate::overlay::{STALE_NS, stale_version_key};
-use crate::{NODE_NS, PageStore, PagesError};
+use crate::{NODE_NS, PAGE_NS, PageStore, PagesError};
 
 /// What a prune deletes.
 #[derive(Debug, Default)]
@@ -54,6 +54,7 @@ impl<K: KvStore> PageStore<K> {
     ) -> Result<Pruned, PagesError> {
         let mut out = Pruned::default();
         let mut hashes: Vec<Hash> = Vec::new();
+        let mut pages: Vec<Hash> = Vec::new();
         for (entry, _) in self.kv().scan_prefix(prefix)? {
             if entry.len() < 10 {
                 continue;
@@ -69,6 +70,11 @@ impl<K: KvStore> PageStore<K> {
             {
                 hashes.push(h);
             }
+            if key[0] == PAGE_NS
+                && let Ok(h) = <Hash>::try_from(&key[1..])
+            {
+                pages.push(h);
+            }
             out.keys += 1;
             out.bytes += key.len();
             out.batch.delete(stale_version_key(&key));
@@ -76,6 +82,7 @@ impl<K: KvStore> PageStore<K> {
             out.batch.delete(entry);
         }
         self.uncache_records(&hashes);
+        self.uncache_pages(&pages);
         Ok(out)
     }
 }

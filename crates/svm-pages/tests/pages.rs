@@ -759,3 +759,82 @@ proptest! {
         }
     }
 }
+
+/// One step of [`caches_never_change_what_reads_see`].
+#[derive(Debug, Clone)]
+enum Step {
+    /// Commit these pages (index, fill byte) over the state made by step
+    /// `base` (modulo the states so far).
+    Commit(usize, std::collections::BTreeMap<u32, u8>),
+    /// Read page `.1` at the state made by step `.0` (modulo).
+    Read(usize, u32),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let index = prop_oneof![0u32..6, Just(u32::MAX)];
+    prop_oneof![
+        (
+            any::<usize>(),
+            prop::collection::btree_map(index.clone(), prop_oneof![Just(0u8), 1u8..=255], 0..4)
+        )
+            .prop_map(|(b, p)| Step::Commit(b, p)),
+        (any::<usize>(), index).prop_map(|(s, i)| Step::Read(s, i)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Commits over any earlier state (forks included) and reads at any
+    /// state, in any order: a store with the page cache and the leaf index
+    /// (a tiny one too, so that it starts over often) reads exactly what a
+    /// store with every cache off reads, and what a model says.
+    #[test]
+    fn caches_never_change_what_reads_see(steps in prop::collection::vec(step(), 1..40)) {
+        use svm_pages::PageStoreConfig;
+        let off = PageStoreConfig { node_cache_entries: 1, page_cache_bytes: 0, leaf_index_entries: 0 };
+        let tiny = PageStoreConfig {
+            node_cache_entries: 2,
+            page_cache_bytes: 2 * svm_pages::PAGE_CACHE_ENTRY_BYTES,
+            leaf_index_entries: 3,
+        };
+        let stores = [
+            PageStore::with_config(MemKv::new(), off),
+            PageStore::with_config(MemKv::new(), tiny),
+            PageStore::with_config(MemKv::new(), PageStoreConfig::default()),
+        ];
+        let a = addr(0x44);
+        // (root, model) of every state made so far; the empty state first.
+        let mut states = vec![(empty_root(), std::collections::BTreeMap::<u32, u8>::new())];
+        for s in &steps {
+            match s {
+                Step::Commit(base, dirty) => {
+                    let (root, mut model) = states[base % states.len()].clone();
+                    let pages: Vec<(PageIndex, Box<Page>)> = dirty
+                        .iter()
+                        .map(|(&i, &fill)| (PageIndex(i), Box::new([fill; PAGE_SIZE])))
+                        .collect();
+                    let refs: Vec<(PageIndex, &Page)> =
+                        pages.iter().map(|(i, p)| (*i, &**p)).collect();
+                    let new: Vec<State> =
+                        stores.iter().map(|s| s.commit(&a, &root, &refs).unwrap().state).collect();
+                    prop_assert!(new.iter().all(|r| *r == new[0]));
+                    for (&i, &fill) in dirty {
+                        if fill == 0 { model.remove(&i); } else { model.insert(i, fill); }
+                    }
+                    states.push((new[0], model));
+                }
+                Step::Read(at, index) => {
+                    let (root, model) = &states[at % states.len()];
+                    for s in &stores {
+                        let got = s.read_page(&a, root, PageIndex(*index)).unwrap();
+                        match model.get(index) {
+                            Some(&fill) => prop_assert_eq!(got.as_deref(), Some(&[fill; PAGE_SIZE][..])),
+                            None => prop_assert_eq!(got, None),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

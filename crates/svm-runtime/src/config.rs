@@ -39,8 +39,15 @@ pub struct RuntimeConfig {
     pub compiler: Compiler,
     /// The page cache of each call. Default: an LRU of 1 page, since each
     /// call opens its own cache (pages are still loaded at most once per
-    /// call).
+    /// call) over the node-wide one (`state_cache_bytes`).
     pub cache: CacheConfig,
+    /// The memory the node-wide state caches may use, in bytes: clean
+    /// pages (4096 bytes each) and tree records read from or written to
+    /// the KV, shared by every call, block and contract of the runtime
+    /// ([`svm_pages::PageStoreConfig::with_cache_bytes`]: three quarters
+    /// pages, one quarter records). The process's memory stays bounded by
+    /// it whatever the size of the state. Default: 256 MiB.
+    pub state_cache_bytes: usize,
     /// The register counts of each call.
     pub registers: RegisterConfig,
     /// Limits on return data and logs.
@@ -101,6 +108,7 @@ impl Default for RuntimeConfig {
             // Each call opens its own page cache, so a cross-run LRU would
             // only cost an allocation per call.
             cache: CacheConfig { lru_pages: 1 },
+            state_cache_bytes: 256 << 20,
             registers: RegisterConfig::default(),
             outputs: OutputLimits::default(),
             max_code_bytes: 512 << 10,

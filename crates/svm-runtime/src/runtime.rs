@@ -91,7 +91,10 @@ impl<K: KvStore + 'static> Runtime<K> {
             max_frame_slots: config.limits.max_frame_slots,
         };
         Self {
-            pages: PageStore::new(kv),
+            pages: PageStore::with_config(
+                kv,
+                svm_pages::PageStoreConfig::with_cache_bytes(config.state_cache_bytes),
+            ),
             node,
             modules: Arc::new(ModuleCache::new(config.module_cache.clone(), kind)),
             config: Arc::new(config),
