@@ -101,8 +101,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         println!("deployed token {token} and counter {counter}");
         println!(
             "minted {FUNDING} tokens to each of {} accounts in {:.2} s; running {} transfers in blocks of {}",
-            o.accounts, mint_secs, o.transfers,
-            o.block
+            o.accounts, mint_secs, o.transfers, o.block
         );
     }
 

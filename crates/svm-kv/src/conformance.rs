@@ -226,7 +226,11 @@ pub fn visit_prefix_matches_scan(kv: &dyn KvStore) {
             true
         })
         .unwrap();
-        assert_eq!(visited, kv.scan_prefix(prefix).unwrap(), "prefix {prefix:?}");
+        assert_eq!(
+            visited,
+            kv.scan_prefix(prefix).unwrap(),
+            "prefix {prefix:?}"
+        );
     }
     let mut seen = 0;
     kv.visit_prefix(b"v/", &mut |_, _| {
