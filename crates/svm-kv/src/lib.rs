@@ -241,7 +241,8 @@ pub trait KvStore: Send + Sync {
     /// time where the backend can stream (RocksDB and LevelDB iterate; the
     /// default collects [`KvStore::scan_prefix`] first). `visit` returning
     /// `false` stops the walk. For reports over a whole database, whose
-    /// size may exceed memory.
+    /// size may exceed memory. `visit` must not write to the store (a
+    /// backend may hold a read lock or a snapshot during the walk).
     ///
     /// # Errors
     /// As [`KvStore::scan_prefix`].

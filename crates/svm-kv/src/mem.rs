@@ -69,4 +69,22 @@ impl KvStore for MemKv {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
     }
+
+    fn visit_prefix(
+        &self,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), KvError> {
+        // Walks the map under its read lock, copying nothing.
+        let map = self.map.read();
+        for (k, v) in map
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+        {
+            if !visit(k, v) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }

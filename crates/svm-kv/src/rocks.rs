@@ -35,8 +35,9 @@ pub struct RocksConfig {
     /// compactions move small blob references instead of values: with
     /// `Some(4096)` every page (4096 bytes) and no tree record. Default:
     /// `None`, every value in the tables. Measured on 256-page commits
-    /// (`docs/benchmarks.md`, "Blob files"): fewer compaction stalls (mean
-    /// 8.2 → 5.4 ms) but a slower typical commit (median 3.2 → 4.0 ms),
+    /// (`docs/benchmarks.md`, "Caches and page commits"): fewer
+    /// compaction stalls (mean 8.2 → 5.4 ms) but a slower typical commit
+    /// (median 3.2 → 4.0 ms),
     /// hence off by default. Only new values are placed by the setting:
     /// a database may hold both kinds, and reads find either.
     pub blob_min_bytes: Option<u64>,

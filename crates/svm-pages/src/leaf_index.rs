@@ -71,20 +71,28 @@ impl LeafIndex {
             return;
         }
         let mut inner = self.inner.lock();
+        let known = match inner.contracts.get(address) {
+            Some(c) if c.root != *root => return,
+            Some(c) => c.leaves.contains_key(&index),
+            None => false,
+        };
+        if known {
+            return;
+        }
         if inner.entries >= self.max_entries {
             inner.contracts.clear();
             inner.entries = 0;
         }
-        let c = inner.contracts.entry(*address).or_insert_with(|| Contract {
-            root: *root,
-            leaves: HashMap::new(),
-        });
-        if c.root != *root {
-            return;
-        }
-        if c.leaves.insert(index, leaf).is_none() {
-            inner.entries += 1;
-        }
+        inner
+            .contracts
+            .entry(*address)
+            .or_insert_with(|| Contract {
+                root: *root,
+                leaves: HashMap::new(),
+            })
+            .leaves
+            .insert(index, leaf);
+        inner.entries += 1;
     }
 
     /// Records a commit of `address` from `base` to `root` that set the
@@ -161,6 +169,11 @@ mod tests {
             ix.found(&A, &r, i, [1; 32]);
             assert!(ix.inner.lock().entries <= 10);
         }
+        // A full index does not start over for what it already holds.
+        let full = ix.inner.lock().entries;
+        ix.found(&A, &r, 99, [1; 32]);
+        assert_eq!(ix.inner.lock().entries, full);
+        assert_eq!(ix.get(&A, &r, 99), Some([1; 32]));
         let updates: Vec<(u32, Hash)> = (0..50).map(|i| (i, [2; 32])).collect();
         ix.committed(&A, &r, &State([9; 32]), &updates);
         let inner = ix.inner.lock();
