@@ -505,11 +505,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let r = env.rt.check().map_err(|e| format!("check failed: {e}"))?;
             env.print(
                 format!(
-                    "sound: newest block {}, {} block records, {} contracts, {} states, {} pages and tree records",
-                    r.height, r.blocks, r.contracts, r.states, r.keys
+                    "sound: newest block {}, {} block records, {} contracts, {} states, {} pages read, {} tree records",
+                    r.height, r.blocks, r.contracts, r.states, r.pages, r.keys
                 ),
                 json!({"height": r.height, "blocks": r.blocks, "contracts": r.contracts,
-                       "states": r.states, "keys": r.keys}),
+                       "states": r.states, "pages": r.pages, "keys": r.keys}),
             );
         }
         Cmd::Prune => {

@@ -79,7 +79,7 @@ use crate::{PAGE_SIZE, PageIndex};
 /// The depth of the Merkle tree over the `u32` page-index space.
 pub const TREE_DEPTH: usize = 32;
 
-/// The storage format these hashes and this KV layout belong to: 5.
+/// The storage format these hashes and this KV layout belong to: 6.
 /// Format 1 stored every node of the depth-32 tree; format 2 stored it
 /// path-compressed (`docs/storage-format.md`); format 3 changed the page
 /// and node hashes to keyed ones; format 4 keeps format 3's records, page
@@ -87,10 +87,14 @@ pub const TREE_DEPTH: usize = 32;
 /// hashes, module docs), so every root of a non-empty contract differs
 /// from format 3's; format 5 keeps format 4's hashes and roots and packs a
 /// state's newest records into its state record (a longer `S` value that
-/// format 4 refuses). A database of another format cannot be read here. This crate stores no marker of its own: the
+/// format 4 refuses); format 6 keeps format 5's hashes, roots and records
+/// and stores page contents by position (a slot per contract and page
+/// index, older contents as undo deltas) instead of under `P` ‖ page hash.
+/// A database of another format cannot be read here. This crate stores no
+/// marker of its own: the
 /// layer that owns the database records the format beside its data and
 /// refuses another one (`docs/storage-format.md`, "Storage format").
-pub const STORAGE_FORMAT: u32 = 5;
+pub const STORAGE_FORMAT: u32 = 6;
 
 /// Domain string of the page hash (11 bytes); [`PAGE_KEY`] is its BLAKE3
 /// hash.

@@ -15,9 +15,10 @@
 //!   never on the order of writes, the backend or the machine;
 //! - committing `k` dirty pages to a contract of `n` pages costs `k` page
 //!   hashes and about `k · (log2(n) + 1)` node and extension hashes, and
-//!   writes the `k` pages and one state record, all in **one atomic KV
-//!   batch**; the new tree records ride in the state record's **pack**
-//!   until a checkpoint writes them under keys of their own (see
+//!   writes, for each page, the bytes that changed (or the whole page once
+//!   they pass [`DELTA_MAX_BYTES`]), and one state record, all in **one
+//!   atomic KV batch**; the new tree records ride in the state record's
+//!   **pack** until a checkpoint writes them under keys of their own (see
 //!   [`PACK_MAX_CARRIED`]); untouched pages are never rewritten;
 //! - [`PageStore::prove`] gives a [`PageProof`] that [`verify_page`] checks
 //!   against a root with no storage at all, for a page's content or for
@@ -31,19 +32,26 @@
 //!
 //! # KV layout
 //!
-//! Everything is content-addressed, so data shared by several states is
-//! stored once. Keys start with one namespace byte (`svm-pages` owns `P`,
-//! `N` and `S`):
+//! Tree records and state records are content-addressed, so what several
+//! states share is stored once. Page contents are stored by position: each
+//! (contract, page index) has a **slot** holding its newest content (a
+//! base image and a small delta) and undo records that give older contents
+//! back, each checked against the page hash the tree names. Keys start
+//! with one namespace byte (`svm-pages` owns `L`, `D`, `U`, `N`, `S`, and
+//! with the overlay `X` and `Y`):
 //!
 //! | key | key size (bytes) | value | value size (bytes) |
 //! |---|---|---|---|
-//! | `P` ‖ page hash | 33 | page content | 4096 |
+//! | `L` ‖ address ‖ page index | 25 | a slot's base content | 4096 |
+//! | `D` ‖ address ‖ page index | 25 | a slot's head: write count ‖ leaf of the newest content ‖ delta from the base | 40 + at most [`DELTA_MAX_BYTES`] |
+//! | `U` ‖ address ‖ page index ‖ `!n` | 33 | undo of the slot's `n`-th write: leaf it replaced ‖ delta back to it | 32 + the changed words |
 //! | `N` ‖ node hash | 33 | tree record: a branch (left ‖ right child hash) or an extension (target height ‖ page index ‖ target hash) | 64 or 37 |
 //! | `S` ‖ address ‖ root | 53 | parent root ‖ non-zero page count (`u32` BE) ‖ pack: the records the state reaches that no `N` key holds | 36 + 97 or 70 per packed record |
 //!
-//! Empty subtrees (`EMPTY[h]`) and zero pages are never stored. The block
-//! overlay ([`PageOverlay`]) adds the stale index (`X`, `Y` keys) that
-//! pruning works from (`docs/storage-format.md`, "Pruning").
+//! Empty subtrees (`EMPTY[h]`) have no record and a page never written has
+//! no slot. The block overlay ([`PageOverlay`]) adds the stale index (`X`,
+//! `Y` keys) that pruning works from (`docs/storage-format.md`,
+//! "Pruning").
 //!
 //! # Caches
 //!
@@ -59,15 +67,19 @@
 //!
 //! All three map a hash to what the hash commits to (a root fixes every
 //! page), so no entry is ever stale and no write invalidates one; pruning
-//! drops deleted pages and records only to free the memory.
+//! drops deleted records only to free the memory (a cached page of a
+//! pruned state is still that hash's content, and ages out).
 //!
 //! # Pruning
 //!
 //! A block's flush indexes every key its new states no longer reach under
-//! the block's height; [`PageStore::prune_version`] deletes the keys that
-//! became stale at one height, so a node keeps exactly what the states of
-//! its last `K` blocks reach. Since keys are content hashes, a kept state
-//! never loses a record or page it reaches.
+//! the block's height, and the undo records that give back what the block
+//! replaced; [`PageStore::prune_version`] deletes the keys that became
+//! stale at one height, so a node keeps exactly what the states of its
+//! last `K` blocks reach. Since record keys are content hashes, and a
+//! kept state's page contents are the slot's newest or come back through
+//! undo records no older than the state, a kept state never loses a
+//! record or page it reaches.
 //!
 //! # Example
 //!
@@ -110,6 +122,7 @@ mod pack;
 mod proof;
 mod prune;
 mod shared_page;
+mod slots;
 mod tree;
 
 pub use hash::{STORAGE_FORMAT, empty_root, page_hash};
@@ -119,6 +132,7 @@ pub use pack::{PACK_MAX_CARRIED, PACK_MAX_RECORDS};
 pub use proof::{PageProof, ProofEnd, verify_page};
 pub use prune::Pruned;
 pub use shared_page::SharedPage;
+pub use slots::DELTA_MAX_BYTES;
 
 use hash::{Hash, empty_hashes, leaf_hash};
 use pack::{StateRecord, StateSource};
@@ -140,8 +154,6 @@ impl std::fmt::Display for PageIndex {
     }
 }
 
-/// Namespace byte of page contents.
-const PAGE_NS: u8 = b'P';
 /// Namespace byte of Merkle nodes.
 const NODE_NS: u8 = b'N';
 /// Namespace byte of state records.
@@ -189,7 +201,9 @@ pub struct CommitOutcome {
     pub state: State,
     /// The number of non-zero pages in the new state.
     pub page_count: u32,
-    /// The number of pages written to the KV (zero pages are not written).
+    /// The number of pages whose content the commit changed in the KV
+    /// (a page freed counts; each writes its slot head, and a delta or the
+    /// whole 4096 bytes, see [`DELTA_MAX_BYTES`]).
     pub pages_written: usize,
     /// The number of tree records written to the KV as `N` keys (a
     /// checkpoint; see [`PACK_MAX_CARRIED`]).
@@ -350,8 +364,10 @@ struct Inner<K> {
 /// # Invariants
 /// - Every record reachable from a state root with an `S` record is in
 ///   that record's pack or under an `N` key, and every page reachable from
-///   it is under a `P` key (a commit writes them in the same batch as the
-///   record).
+///   it is its slot's newest content or is given back by the slot's undo
+///   records (a commit writes them in the same batch as the record).
+/// - A slot's head names the leaf of its newest content, and base ⊕ delta
+///   is that content (the slot is written in one batch with the state).
 /// - A node whose subtree is empty is never stored: walking down stops at
 ///   the first `EMPTY[h]`.
 /// - The node cache holds only (hash → children) pairs read from or written
@@ -372,13 +388,6 @@ impl<K> std::fmt::Debug for PageStore<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PageStore").finish_non_exhaustive()
     }
-}
-
-fn page_key(hash: &Hash) -> [u8; 33] {
-    let mut k = [0u8; 33];
-    k[0] = PAGE_NS;
-    k[1..].copy_from_slice(hash);
-    k
 }
 
 fn node_key(hash: &Hash) -> [u8; 33] {
@@ -507,10 +516,10 @@ impl<K: KvStore> PageStore<K> {
         tree::proof_path(&src, &state.0, index, &|| unknown(address, state))
     }
 
-    /// The KV keys (`N` records and `P` pages) the tree of `state`
-    /// reaches: what a pruned store must keep for this state besides its
-    /// `S` record (records in the state's pack are not keys). Walks the
-    /// whole tree.
+    /// The `N` keys (tree records) the tree of `state` reaches: what a
+    /// pruned store must keep for this state besides its `S` record and
+    /// its pages' contents (records in the state's pack are not keys).
+    /// Walks the whole tree; [`PageStore::check_pages`] reads the pages.
     ///
     /// # Errors
     /// [`PagesError::UnknownState`], [`PagesError::Corrupt`],
@@ -531,7 +540,6 @@ impl<K: KvStore> PageStore<K> {
         while let Some((h, height)) = stack.pop() {
             if height == 0 {
                 visited.note(&h)?;
-                keys.insert(page_key(&h).to_vec());
                 continue;
             }
             if h == empty[height] {
@@ -552,6 +560,63 @@ impl<K: KvStore> PageStore<K> {
         Ok(keys)
     }
 
+    /// Reads every non-zero page of `state` from the KV (not the caches),
+    /// checking each against its page hash, and returns how many there
+    /// are. For `svm check` and tests: it reads the whole state, and for
+    /// an older state rebuilds each page from its undo records.
+    ///
+    /// # Errors
+    /// [`PagesError::UnknownState`], [`PagesError::Corrupt`] when a page's
+    /// content is missing or does not hash to its leaf,
+    /// [`PagesError::Kv`].
+    pub fn check_pages(&self, address: &Address, state: &State) -> Result<usize, PagesError> {
+        if !self.has_state(address, state)? {
+            return Err(unknown(address, state));
+        }
+        let empty = empty_hashes();
+        let src = StateSource::new(self, address, state);
+        let mut pages = 0;
+        let mut visited = tree::Visited::default();
+        // (hash, height, first page index under the node)
+        let mut stack = vec![(state.0, hash::TREE_DEPTH, 0u32)];
+        while let Some((h, height, first)) = stack.pop() {
+            if h == empty[height] {
+                continue;
+            }
+            visited.note(&h)?;
+            if height == 0 {
+                slots::content(&self.inner.kv, address, PageIndex(first), &h)?;
+                pages += 1;
+                continue;
+            }
+            let record = src.record(&h, height)?.ok_or_else(|| {
+                PagesError::Corrupt(format!(
+                    "node {} at height {height} is missing",
+                    PageHash(h)
+                ))
+            })?;
+            match record {
+                Stored::Branch(left, right) => {
+                    stack.push((left, height - 1, first));
+                    stack.push((right, height - 1, first | 1 << (height - 1)));
+                }
+                Stored::Ext(t, j, target) => {
+                    let t = usize::from(t);
+                    if t >= height {
+                        return Err(PagesError::Corrupt(format!(
+                            "extension {} at height {height} targets height {t}",
+                            PageHash(h)
+                        )));
+                    }
+                    // `j` is under the node: its bits from `height` up are
+                    // `first`'s. `t <= 31`.
+                    stack.push((target, t, j & (u32::MAX << t)));
+                }
+            }
+        }
+        Ok(pages)
+    }
+
     /// The content of the page whose page hash is `leaf`.
     pub(crate) fn page_content(
         &self,
@@ -564,20 +629,62 @@ impl<K: KvStore> PageStore<K> {
         {
             return Ok(page.clone());
         }
-        let page = self.inner.kv.get(&page_key(leaf))?.ok_or_else(|| {
-            PagesError::Corrupt(format!(
-                "{index} of {address} ({}) is missing",
-                PageHash(*leaf)
-            ))
-        })?;
-        if page.len() != PAGE_SIZE {
-            return Err(PagesError::Corrupt(format!(
-                "{index} of {address} is {} bytes, not {PAGE_SIZE}",
-                page.len()
-            )));
-        }
+        let page: Box<[u8]> = slots::content(&self.inner.kv, address, index, leaf)?;
+        let page = Bytes::from(page);
         self.cache_pages([(*leaf, page.clone())]);
         Ok(page)
+    }
+
+    /// The newest content of the slot whose head is `head`, from the page
+    /// cache when it holds it.
+    pub(crate) fn slot_newest(
+        &self,
+        address: &Address,
+        index: PageIndex,
+        head: &slots::Head,
+    ) -> Result<Box<Page>, PagesError> {
+        if let Some(cache) = &self.inner.pages
+            && let Some(page) = cache.lock().get(&head.leaf)
+            && let Ok(page) = <&Page>::try_from(&page[..])
+        {
+            return Ok(Box::new(*page));
+        }
+        slots::newest(&self.inner.kv, address, index, head)
+    }
+
+    /// Adds to `batch` the slot writes that make `new` (leaf `new_leaf`) the
+    /// newest content of page `index` of `address`, with an undo record
+    /// when `undo`; returns what it added, or `None` when the slot already
+    /// holds that content.
+    ///
+    /// # Errors
+    /// [`PagesError::Corrupt`], [`PagesError::Kv`].
+    pub(crate) fn write_slot(
+        &self,
+        batch: &mut WriteBatch,
+        address: &Address,
+        index: PageIndex,
+        new: &Page,
+        new_leaf: &Hash,
+        undo: bool,
+    ) -> Result<Option<slots::Written>, PagesError> {
+        let head = slots::head(&self.inner.kv, address, index)?;
+        let old = match &head {
+            Some(h) if h.leaf == *new_leaf => return Ok(None),
+            Some(h) => self.slot_newest(address, index, h)?,
+            None if *new_leaf == empty_hashes()[0] => return Ok(None),
+            None => Box::new([0; PAGE_SIZE]),
+        };
+        Ok(Some(slots::write(
+            batch,
+            address,
+            index,
+            head.as_ref(),
+            &old,
+            new,
+            new_leaf,
+            undo,
+        )))
     }
 
     /// Puts pages read from or written to the KV into the page cache.
@@ -586,16 +693,6 @@ impl<K: KvStore> PageStore<K> {
             let mut cache = cache.lock();
             for (h, p) in pages {
                 cache.put(h, p);
-            }
-        }
-    }
-
-    /// Drops pages (deleted from the KV) from the page cache.
-    pub(crate) fn uncache_pages<'a>(&self, hashes: impl IntoIterator<Item = &'a Hash>) {
-        if let Some(cache) = &self.inner.pages {
-            let mut cache = cache.lock();
-            for h in hashes {
-                cache.pop(h);
             }
         }
     }
@@ -747,12 +844,15 @@ impl<K: KvStore> PageStorage for PageStore<K> {
         let mut nodes_written = 0;
         let mut nodes_packed = 0;
         if state != *base {
-            for (leaf, content) in &prepared.contents {
-                batch.put(
-                    Bytes::copy_from_slice(&page_key(leaf)),
-                    content.bytes().clone(),
-                );
-                pages_written += 1;
+            // Every committed state stays readable: the slots keep undo
+            // records of what these writes replace.
+            for ((index, content), (_, leaf)) in pages.iter().zip(&prepared.updates) {
+                if self
+                    .write_slot(&mut batch, address, *index, content.as_page(), leaf, true)?
+                    .is_some()
+                {
+                    pages_written += 1;
+                }
             }
             if state != empty_root() {
                 let mut candidates = src.pack()?.clone();

@@ -5,26 +5,30 @@
 //! so a page written by 1,000 transactions of a block costs 1,000 hashings
 //! and no KV write. [`PageOverlay::flush`] then gives one [`WriteBatch`]
 //! holding, for each contract, only what its **last** state in the block
-//! needs that the KV does not have: its new pages, its records that are new
-//! or come from the pack of the state before the block (packed into its
-//! state record or written as `N` keys, by the rule of `crate::pack`), and
-//! its `S` record (whose parent is the contract's state before the block).
-//! The
-//! states in between stay in the receipts but are never stored: after the
-//! batch lands they give [`PagesError::UnknownState`].
+//! needs that the KV does not have: the new content of each page the block
+//! changed (its slot's head, with a delta or a whole new base, see
+//! `crate::slots`), its records that are new or come from the pack of the
+//! state before the block (packed into its state record or written as `N`
+//! keys, by the rule of `crate::pack`), and its `S` record (whose parent
+//! is the contract's state before the block). The states in between stay
+//! in the receipts but are never stored: after the batch lands they give
+//! [`PagesError::UnknownState`].
 //!
-//! The flush also indexes what the block made stale — records, pages and
-//! `S` records of the states before the block that the new states no
-//! longer reach — under the block's version, for
+//! When older states are kept ([`StaleKeys::Index`]), each page changed
+//! also gets an undo record giving its content before the block back. The
+//! flush indexes what the block made stale — those undo records, and the
+//! records and `S` records of the states before the block that the new
+//! states no longer reach — under the block's version, for
 //! [`PageStore::prune_version`]:
 //!
 //! | key | key size (bytes) | value |
 //! |---|---|---|
 //! | `X` (0x58) ‖ version (`u64` BE) ‖ stale key | 9 + 33 or 9 + 53 | empty |
-//! | `Y` (0x59) ‖ stale key | 1 + 33 or 1 + 53 | version (`u64` BE, 8 bytes) |
+//! | `Y` (0x59) ‖ stale key (not an undo key) | 1 + 33 or 1 + 53 | version (`u64` BE, 8 bytes) |
 //!
-//! A key written again while it is indexed (a page set back to an older
-//! content, say) leaves the index in the same batch.
+//! A record or state record written again while it is indexed leaves the
+//! index in the same batch. An undo key is written once (it carries the
+//! slot's write count), so it needs no `Y` entry.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -37,8 +41,9 @@ use crate::hash::{Hash, TREE_DEPTH, empty_hashes};
 use crate::pack::{self, StateRecord, StateSource};
 use crate::tree::{self, NodeSource, Stored};
 use crate::{
-    Address, CommitOutcome, PAGE_SIZE, PageIndex, PageStorage, PageStore, PagesError, SharedPage,
-    State, StateInfo, empty_root, new_page_count, node_key, page_key, prepare, state_key, unknown,
+    Address, CommitOutcome, PAGE_SIZE, Page, PageIndex, PageStorage, PageStore, PagesError,
+    SharedPage, State, StateInfo, empty_root, new_page_count, node_key, prepare, state_key,
+    unknown,
 };
 
 /// Namespace byte of the stale index by version.
@@ -77,9 +82,11 @@ struct Pending {
     pages: HashMap<Hash, Bytes>,
     states: HashMap<(Address, State), StateInfo>,
     contracts: BTreeMap<Address, Chain>,
-    /// Keys of the KV that commits replaced, per contract (candidates for
-    /// the stale index).
+    /// `N` keys of the KV that commits replaced, per contract (candidates
+    /// for the stale index).
     replaced: BTreeMap<Address, BTreeSet<Vec<u8>>>,
+    /// The page indices commits wrote, per contract.
+    dirty: BTreeMap<Address, BTreeSet<u32>>,
     /// `extra` operations of the commits, in order.
     extra: Vec<BatchOp>,
     /// The stored states whose packs are in `records`.
@@ -126,9 +133,11 @@ impl<K: KvStore> NodeSource for Source<'_, K> {
 ///   overlay is in the overlay or in the store.
 /// - For each contract, `start` is the base of its first commit in the
 ///   block and `latest` the result of its last one.
-/// - `replaced` holds only `N` and `P` keys read from the store (not the
-///   overlay, nor a stored state's pack) that a commit's new tree no
-///   longer reaches.
+/// - `replaced` holds only `N` keys read from the store (not the overlay,
+///   nor a stored state's pack) that a commit's new tree no longer
+///   reaches.
+/// - `dirty` holds, per contract, every page index a commit of the block
+///   wrote: the slots the flush may have to write.
 /// - The pack of every stored state a commit started from is among the
 ///   overlay's records (`from_packs`), so the flush carries what the last
 ///   state still reaches of it.
@@ -171,8 +180,11 @@ pub struct Flush {
     /// Each contract whose state the block changed, with its last state,
     /// in address order.
     pub roots: Vec<(Address, State)>,
-    /// Pages (4096 bytes each) in the batch.
+    /// Pages whose content the batch changes (each writes its slot head
+    /// and a delta, or the whole page: `bases_written`).
     pub pages_written: usize,
+    /// Pages written whole (4096 bytes each) as a slot's new base.
+    pub bases_written: usize,
     /// Tree records (64 or 37 bytes each) in the batch as `N` keys.
     pub records_written: usize,
     /// Tree records packed into the batch's state records.
@@ -228,6 +240,8 @@ impl<K: KvStore> PageOverlay<K> {
         let mut pages_written = 0;
         let mut records_written = 0;
         let mut records_packed = 0;
+        let mut bases_written = 0;
+        let mut stale = 0;
         for (address, chain) in &p.contracts {
             if chain.latest == chain.start {
                 // Back where it started: whatever it replaced on the way is
@@ -241,15 +255,6 @@ impl<K: KvStore> PageOverlay<K> {
             let mut stack = vec![(chain.latest.0, TREE_DEPTH)];
             while let Some((hash, h)) = stack.pop() {
                 if h == 0 {
-                    if let Some(content) = p.pages.get(&hash) {
-                        let key = page_key(&hash);
-                        reached.insert(key.to_vec());
-                        if written.insert(key.to_vec()) {
-                            batch.put(Bytes::copy_from_slice(&key), content.clone());
-                            pages.push((hash, content.clone()));
-                            pages_written += 1;
-                        }
-                    }
                     continue;
                 }
                 if hash == empty[h] {
@@ -296,6 +301,50 @@ impl<K: KvStore> PageOverlay<K> {
                 );
                 written.insert(key.to_vec());
             }
+            // The pages: each slot the block wrote gets the content of the
+            // last state, with an undo record when older states are kept.
+            let src = Source {
+                pending: &p,
+                store: StateSource::new(&self.store, address, &chain.start),
+            };
+            for &i in p.dirty.get(address).into_iter().flatten() {
+                let index = PageIndex(i);
+                let leaf = match self.store.indexed_leaf(address, &chain.latest, index) {
+                    Some(leaf) => leaf,
+                    None => tree::find_leaf(&src, &chain.latest.0, index, &|| {
+                        unknown(address, &chain.latest)
+                    })?,
+                };
+                let content = match leaf {
+                    None => Bytes::from_static(&[0; PAGE_SIZE]),
+                    Some(l) => match p.pages.get(&l) {
+                        Some(c) => c.clone(),
+                        None => self.store.page_content(address, index, &l)?,
+                    },
+                };
+                let page = <&Page>::try_from(&content[..]).map_err(|_| {
+                    PagesError::Corrupt(format!("{index} of {address} is not 4096 bytes"))
+                })?;
+                let leaf = leaf.unwrap_or(empty[0]);
+                let undo = mode == StaleKeys::Index;
+                let Some(w) = self
+                    .store
+                    .write_slot(&mut batch, address, index, page, &leaf, undo)?
+                else {
+                    continue;
+                };
+                pages_written += 1;
+                bases_written += w.bases;
+                if w.replaced {
+                    stale += 1;
+                }
+                if let Some(key) = w.undo {
+                    batch.put(stale_key(version, &key), Vec::new());
+                }
+                if leaf != empty[0] {
+                    pages.push((leaf, content));
+                }
+            }
             if let Some(replaced) = p.replaced.get(address) {
                 stale_keys.extend(replaced.difference(&reached).cloned());
             }
@@ -303,7 +352,6 @@ impl<K: KvStore> PageOverlay<K> {
                 stale_keys.insert(state_key(address, &chain.start).to_vec());
             }
         }
-        let mut stale = 0;
         for key in stale_keys.difference(&written) {
             stale += 1;
             match mode {
@@ -351,6 +399,7 @@ impl<K: KvStore> PageOverlay<K> {
             batch,
             roots,
             pages_written,
+            bases_written,
             records_written,
             records_packed,
             stale,
@@ -445,12 +494,10 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
                     p.replaced.entry(*address).or_default().insert(key);
                 }
             }
-            for leaf in &rebuilt.replaced_leaves {
-                if !p.pages.contains_key(leaf) {
-                    let key = page_key(leaf).to_vec();
-                    p.replaced.entry(*address).or_default().insert(key);
-                }
-            }
+            p.dirty
+                .entry(*address)
+                .or_default()
+                .extend(prepared.updates.iter().map(|(i, _)| *i));
             for (leaf, content) in &prepared.contents {
                 p.pages.insert(*leaf, content.bytes().clone());
                 pages_written += 1;

@@ -12,7 +12,8 @@ use svm_kv::{KvStore, WriteBatch};
 
 use crate::hash::Hash;
 use crate::overlay::{STALE_NS, stale_version_key};
-use crate::{NODE_NS, PAGE_NS, PageStore, PagesError};
+use crate::slots::UNDO_NS;
+use crate::{NODE_NS, PageStore, PagesError};
 
 /// What a prune deletes.
 #[derive(Debug, Default)]
@@ -21,7 +22,7 @@ pub struct Pruned {
     /// BEFORE the same version's own writes in one batch, so that a key
     /// written again by that version survives.
     pub batch: WriteBatch,
-    /// Stale keys (pages, records, state records) deleted.
+    /// Stale keys (undo records, tree records, state records) deleted.
     pub keys: usize,
     /// The bytes of those keys (33 or 53 each; their values are not read).
     pub bytes: usize,
@@ -54,7 +55,6 @@ impl<K: KvStore> PageStore<K> {
     ) -> Result<Pruned, PagesError> {
         let mut out = Pruned::default();
         let mut hashes: Vec<Hash> = Vec::new();
-        let mut pages: Vec<Hash> = Vec::new();
         for (entry, _) in self.kv().scan_prefix(prefix)? {
             if entry.len() < 10 {
                 continue;
@@ -70,19 +70,16 @@ impl<K: KvStore> PageStore<K> {
             {
                 hashes.push(h);
             }
-            if key[0] == PAGE_NS
-                && let Ok(h) = <Hash>::try_from(&key[1..])
-            {
-                pages.push(h);
-            }
             out.keys += 1;
             out.bytes += key.len();
-            out.batch.delete(stale_version_key(&key));
+            // An undo record is written once, so it has no `Y` entry.
+            if key[0] != UNDO_NS {
+                out.batch.delete(stale_version_key(&key));
+            }
             out.batch.delete(key);
             out.batch.delete(entry);
         }
         self.uncache_records(&hashes);
-        self.uncache_pages(&pages);
         Ok(out)
     }
 }

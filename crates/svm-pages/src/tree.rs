@@ -27,8 +27,8 @@
 //! hash is [`ext_hash`]`(t, index, target)`, the same at every height `h`,
 //! so an extension that moves up or down (a sibling subtree emptied or
 //! filled) keeps its hash and its record. A child hash equal to `EMPTY[h]`
-//! has no record; a child at height 0 is a page hash, whose page is under
-//! `P` ‖ page hash.
+//! has no record; a child at height 0 is a page hash, whose page is in
+//! the contract's slot for that page index (`crate::slots`).
 
 use foldhash::{HashSet, HashSetExt};
 

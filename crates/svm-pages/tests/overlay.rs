@@ -148,8 +148,7 @@ fn pruning_keeps_exactly_what_the_last_k_states_reach() {
             }
         }
     }
-    let mut stored = keys(&kv, b'N');
-    stored.extend(keys(&kv, b'P'));
+    let stored = keys(&kv, b'N');
     let extra: Vec<_> = stored
         .difference(&reach)
         .map(|k| (k[0] as char, k.len()))
@@ -163,11 +162,14 @@ fn pruning_keeps_exactly_what_the_last_k_states_reach() {
         "extra {extra:?}, missing {missing:?}"
     );
     assert_eq!(keys(&kv, b'S'), kept_states);
-    // Every kept state opens and proves, from a store with no node cache
-    // (its records come from its pack and `N` keys); older ones are gone.
+    // Every kept state opens and proves, from a store with no caches (its
+    // records come from its pack and `N` keys, its pages from the slots
+    // and their undo records); older ones are gone.
     let store = PageStore::new(kv.clone());
     for states in kept {
         for (a, s) in states {
+            let pages = store.check_pages(a, s).unwrap();
+            assert_eq!(pages as u32, store.state_info(a, s).unwrap().page_count);
             let view = store.open(a, s).unwrap();
             for i in 0..160 {
                 let content = view.read(PageIndex(i), 0, PAGE_SIZE).unwrap();
@@ -196,12 +198,25 @@ fn pruning_keeps_exactly_what_the_last_k_states_reach() {
             ));
         }
     }
-    // The stale index holds only entries of the kept window.
+    // The stale index holds only entries of the kept window (versions
+    // 94..=100): undo records of those blocks (giving the contents states
+    // 93..=99 need), each indexed once, and the other entries with their
+    // `Y` twin.
+    let mut indexed_undo = BTreeSet::new();
+    let mut others = 0;
     for k in keys(&kv, b'X') {
         let v = u64::from_be_bytes(k[1..9].try_into().unwrap());
         assert!(v > 100 + 1 - keep, "stale entry of version {v} survived");
+        if k[9] == b'U' {
+            indexed_undo.insert(k[9..].to_vec());
+        } else {
+            others += 1;
+        }
     }
-    assert_eq!(keys(&kv, b'X').len(), keys(&kv, b'Y').len());
+    assert!(!indexed_undo.is_empty());
+    assert_eq!(keys(&kv, b'U'), indexed_undo);
+    assert_eq!(others, keys(&kv, b'Y').len());
+    assert!(keys(&kv, b'P').is_empty(), "no page is stored by hash");
 }
 
 #[test]
@@ -220,10 +235,13 @@ fn keep_one_deletes_at_once() {
         );
     }
     let s = latest[&a];
-    let mut stored = keys(&kv, b'N');
-    stored.extend(keys(&kv, b'P'));
-    assert_eq!(stored, store.reachable(&a, &s).unwrap());
+    assert_eq!(keys(&kv, b'N'), store.reachable(&a, &s).unwrap());
     assert!(keys(&kv, b'X').is_empty());
+    assert!(keys(&kv, b'U').is_empty(), "no undo record without history");
+    // One slot head per page written, and at most one base each.
+    assert_eq!(keys(&kv, b'D').len(), 3);
+    assert!(keys(&kv, b'L').len() <= 3);
+    assert_eq!(store.check_pages(&a, &s).unwrap(), 3);
 }
 
 proptest! {
@@ -257,14 +275,13 @@ proptest! {
                 for i in 0..6 {
                     view.read(PageIndex(i), 0, 8).unwrap();
                 }
+                PageStore::new(kv.clone()).check_pages(a, s).unwrap();
                 reach.extend(store.reachable(a, s).unwrap());
             }
         }
         // Once the window is full, nothing else is left.
         if n >= keep as usize {
-            let mut stored = keys(&kv, b'N');
-            stored.extend(keys(&kv, b'P'));
-            prop_assert_eq!(stored, reach);
+            prop_assert_eq!(keys(&kv, b'N'), reach);
         }
     }
 }

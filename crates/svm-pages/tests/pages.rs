@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
 use svm_pages::hash::{TREE_DEPTH, empty_hashes, node_hash};
 use svm_pages::{
-    Address, PACK_MAX_CARRIED, PAGE_SIZE, Page, PageIndex, PageProof, PageStorage, PageStore,
-    PagesError, State, empty_root, page_hash, verify_page,
+    Address, DELTA_MAX_BYTES, PACK_MAX_CARRIED, PAGE_SIZE, Page, PageIndex, PageProof, PageStorage,
+    PageStore, PagesError, State, empty_root, page_hash, verify_page,
 };
 
 fn addr(b: u8) -> Address {
@@ -282,7 +282,7 @@ fn commit_writes_are_proportional_to_dirty_pages() {
     let base = out.state;
     for k in [1usize, 4, 16] {
         let before = kv.len();
-        let new: Vec<Box<Page>> = (0..k).map(|i| pattern(200 + i as u8)).collect();
+        let new: Vec<Box<Page>> = (0..k).map(|i| pattern((200 + k + i) as u8)).collect();
         let dirty: Vec<(PageIndex, &Page)> = new
             .iter()
             .enumerate()
@@ -299,12 +299,14 @@ fn commit_writes_are_proportional_to_dirty_pages() {
             "{} records for {k} dirty pages",
             out.nodes_packed
         );
-        // The pages (page 0 repeats an earlier content) and the state
-        // record: no key per record.
+        // An undo record per page (its slot's head and base are
+        // rewritten in place) and the state record: no key per record.
         let added = kv.len() - before;
         assert!(added <= k + 1, "{added} new keys for {k} dirty pages");
+        // A page changed whole: its new base, its head, and the undo
+        // record holding the bytes it replaced.
         assert!(
-            out.bytes_written <= k * (PAGE_SIZE + 33 + 11 * 97) + 89,
+            out.bytes_written <= k * (2 * PAGE_SIZE + 25 + 65 + 33 + 32 + 11 * 97) + 89,
             "{} bytes for {k} pages",
             out.bytes_written
         );
@@ -359,6 +361,86 @@ fn packs_carry_at_most_the_bound_then_checkpoint() {
         checkpoints >= 200 / PACK_MAX_CARRIED,
         "{checkpoints} checkpoints"
     );
+}
+
+/// A commit that changes a few words of a page writes a delta, not the
+/// page; the slot's base is written whole again only once the delta would
+/// pass `DELTA_MAX_BYTES`; and every earlier state still reads its own
+/// bytes, rebuilt from the undo records by a store with no cache.
+#[test]
+fn small_changes_write_deltas_and_every_state_still_reads() {
+    let kv = Arc::new(MemKv::new());
+    let s = PageStore::new(kv.clone());
+    let a = addr(5);
+    let mut page = pattern(1);
+    let mut state = commit(&s, &a, &empty_root(), &[(3, &page)]);
+    let mut states = vec![(state, page.clone())];
+    let (mut small, mut whole) = (0, 0);
+    for n in 0..200usize {
+        // Changes spread over the page, so the delta from the base grows.
+        let at = (n * 40) % (PAGE_SIZE - 8);
+        page[at..at + 8].copy_from_slice(&(n as u64 + 1).to_be_bytes());
+        let out = s.commit(&a, &state, &[(PageIndex(3), &*page)]).unwrap();
+        assert_eq!(out.pages_written, 1);
+        if n == 0 {
+            // Slot head, undo record and state record: no 4096 bytes.
+            assert!(out.bytes_written < 512, "{} bytes", out.bytes_written);
+        }
+        if out.bytes_written < PAGE_SIZE {
+            small += 1;
+        } else {
+            whole += 1;
+        }
+        state = out.state;
+        states.push((state, page.clone()));
+    }
+    assert!(
+        whole >= 2 && small > 10 * whole,
+        "{small} deltas, {whole} bases"
+    );
+    assert!(DELTA_MAX_BYTES < PAGE_SIZE);
+    let fresh = PageStore::new(kv.clone());
+    for (state, content) in &states {
+        let read = fresh.read_page(&a, state, PageIndex(3)).unwrap().unwrap();
+        assert_eq!(&read[..], &content[..]);
+        assert_eq!(fresh.check_pages(&a, state).unwrap(), 1);
+    }
+    assert!(kv.scan_prefix(b"P").unwrap().is_empty(), "no page by hash");
+}
+
+/// A base, head or undo record changed on disk gives `Corrupt`, never
+/// other bytes: what the slots give is checked against the page hash.
+#[test]
+fn tampered_slots_are_corruption_not_other_bytes() {
+    for ns in [b'L', b'D', b'U'] {
+        let kv = Arc::new(MemKv::new());
+        let s = PageStore::new(kv.clone());
+        let a = addr(6);
+        let mut page = pattern(2);
+        let first = commit(&s, &a, &empty_root(), &[(1, &page)]);
+        page[100] ^= 1;
+        let second = commit(&s, &a, &first, &[(1, &page)]);
+        let (key, value) = kv.scan_prefix(&[ns]).unwrap().remove(0);
+        let mut bad = value.to_vec();
+        let at = bad.len() - 1;
+        bad[at] ^= 0x40;
+        kv.put(&key, &bad).unwrap();
+        let fresh = PageStore::new(kv.clone());
+        // The undo record serves only the older state.
+        let state = if ns == b'U' { first } else { second };
+        assert!(
+            matches!(
+                fresh.read_page(&a, &state, PageIndex(1)),
+                Err(PagesError::Corrupt(_))
+            ),
+            "{}",
+            ns as char
+        );
+        assert!(matches!(
+            fresh.check_pages(&a, &state),
+            Err(PagesError::Corrupt(_))
+        ));
+    }
 }
 
 fn state_key(a: &Address, s: &State) -> Vec<u8> {
@@ -455,6 +537,10 @@ fn tampered_records_are_corruption_not_a_hang() {
             "{:?}",
             s.reachable(&a, &state)
         );
+        assert!(matches!(
+            s.check_pages(&a, &state),
+            Err(PagesError::Corrupt(_))
+        ));
         let pages = [(PageIndex(7), &*p)];
         assert!(matches!(
             s.commit(&a, &state, &pages),

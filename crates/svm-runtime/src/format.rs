@@ -1,22 +1,23 @@
 //! The storage-format marker of a database, and the check that refuses a
 //! database of another format.
 //!
-//! Every root, page key and tree-record key in a database depends on the
-//! page, node and extension hashes of [`svm_pages::hash`]. A database written with
-//! other hashes cannot be read by this version: its states would not open
-//! and new commits would mix two hash formats. So the database carries its
-//! format:
+//! Every root and tree-record key in a database depends on the page, node
+//! and extension hashes of [`svm_pages::hash`], and its pages are laid out
+//! as `svm_pages` lays them out (storage format 6: by position, with undo
+//! records). A database written with other hashes or another layout cannot
+//! be read by this version: its states would not open and new commits
+//! would mix two formats. So the database carries its format:
 //!
 //! | key | key size (bytes) | value | value size (bytes) |
 //! |---|---|---|---|
-//! | `m` (0x6d) ‖ ASCII `storage-format` | 15 | format (`u32` BE), [`STORAGE_FORMAT`] = 5 | 4 |
+//! | `m` (0x6d) ‖ ASCII `storage-format` | 15 | format (`u32` BE), [`STORAGE_FORMAT`] = 6 | 4 |
 //!
 //! Every block batch writes it. [`check_format`] (called by
 //! [`Runtime::open`](crate::Runtime::open)) accepts a database whose marker
 //! is [`STORAGE_FORMAT`], and a database with no marker that holds no
 //! contract record and no block (a new one); it refuses any other: a
-//! database of storage format 3 (marker 3) differs in every non-empty
-//! root. A database of storage format 2 or older has no marker but has
+//! database of storage format 5 (marker 5) keeps its pages under their
+//! page hashes, one of format 3 differs in every non-empty root. A database of storage format 2 or older has no marker but has
 //! contract records, so it is refused rather than misread.
 
 use svm_kv::{KvError, KvStore};
@@ -107,13 +108,13 @@ mod tests {
         assert_eq!(check_format(&kv), Ok(()));
         kv.put(STORAGE_FORMAT_KEY, &format_value()).unwrap();
         assert_eq!(check_format(&kv), Ok(()));
-        for old in [2u32, 3, 4] {
+        for old in [2u32, 3, 4, 5] {
             kv.put(STORAGE_FORMAT_KEY, &old.to_be_bytes()).unwrap();
             assert_eq!(
                 check_format(&kv),
                 Err(FormatError::Unsupported {
                     found: old,
-                    expected: 5
+                    expected: 6
                 })
             );
         }

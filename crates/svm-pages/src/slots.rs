@@ -1,0 +1,377 @@
+//! Page contents by position (storage format 6): each page's newest
+//! content under its (contract, page index), older contents as undo deltas.
+//!
+//! A **slot** is one (contract, page index). Its newest content is a
+//! **base** image, written whole now and then, plus the slot's **head**: the
+//! newest content's page hash and the bytes where it differs from the base.
+//! Each write that replaces a content can leave an **undo** record: the
+//! replaced content's page hash and its bytes where the new content
+//! differs. So a page write that changes 8 bytes writes about a hundred
+//! bytes, not 4096, and the store still reads any content a kept state
+//! reaches: the tree gives the page hash, the slot's head or the chain of
+//! undo records back from it gives the bytes, and the bytes are checked
+//! against the hash.
+//!
+//! | key | key size (bytes) | value |
+//! |---|---|---|
+//! | `L` (0x4c) ‖ address ‖ page index (`u32` BE) | 25 | base: 4096 bytes of content (absent: a zero base) |
+//! | `D` (0x44) ‖ address ‖ page index | 25 | head: write count (`u64` BE) ‖ page hash of the newest content (32; zeros for a zero page) ‖ delta from the base |
+//! | `U` (0x55) ‖ address ‖ page index ‖ `!n` (`u64` BE) | 33 | undo of the slot's `n`-th write: page hash of the content it replaced (32) ‖ delta from the new content back to the replaced one |
+//!
+//! A **delta** is a list of byte runs, each `offset` (`u16` BE) ‖ `len`
+//! (`u16` BE) ‖ `len` bytes, at increasing offsets, with `offset + len <=
+//! 4096`; applying it copies each run into the page. The store writes runs
+//! of whole 8-byte words. `!n` is the bitwise complement, so the undo
+//! records of a slot list newest first.
+//!
+//! A head's delta grows with each write (it holds every word that differs
+//! from the base, or did since the base was written); once it would pass
+//! [`DELTA_MAX_BYTES`], the write stores the whole page as the new base and
+//! an empty delta.
+
+use svm_kv::{Bytes, KvStore, WriteBatch};
+
+use crate::hash::{Hash, empty_hashes, leaf_hash};
+use crate::{Address, PAGE_SIZE, Page, PageHash, PageIndex, PagesError};
+
+/// Namespace byte of slot bases.
+pub(crate) const BASE_NS: u8 = b'L';
+/// Namespace byte of slot heads.
+pub(crate) const HEAD_NS: u8 = b'D';
+/// Namespace byte of undo records.
+pub(crate) const UNDO_NS: u8 = b'U';
+
+/// The largest encoded delta (in bytes) a slot head holds; a write whose
+/// delta from the base would be larger writes the whole 4096-byte page as
+/// the new base instead. 512 bytes balances the two costs of a page that
+/// keeps changing a few words: the head rewritten on each write (on
+/// average half this size) and a whole page every so often.
+pub const DELTA_MAX_BYTES: usize = 512;
+
+/// Words (8 bytes) in a page.
+const WORDS: usize = PAGE_SIZE / 8;
+
+/// One bit per 8-byte word of a page.
+type WordMask = [u64; WORDS / 64];
+
+/// `ns` ‖ address ‖ page index.
+pub(crate) fn slot_key(ns: u8, address: &Address, index: PageIndex) -> [u8; 25] {
+    let mut k = [0u8; 25];
+    k[0] = ns;
+    k[1..21].copy_from_slice(address.as_bytes());
+    k[21..].copy_from_slice(&index.0.to_be_bytes());
+    k
+}
+
+/// `U` ‖ address ‖ page index ‖ `!n`.
+pub(crate) fn undo_key(address: &Address, index: PageIndex, n: u64) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[..25].copy_from_slice(&slot_key(UNDO_NS, address, index));
+    k[25..].copy_from_slice(&(!n).to_be_bytes());
+    k
+}
+
+/// A slot's head.
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
+    /// How many writes the slot has had.
+    pub(crate) writes: u64,
+    /// The leaf of the newest content (`EMPTY[0]` for a zero page).
+    pub(crate) leaf: Hash,
+    /// The encoded delta from the base.
+    pub(crate) delta: Bytes,
+}
+
+impl Head {
+    fn decode(v: Bytes) -> Option<Self> {
+        if v.len() < 40 {
+            return None;
+        }
+        let writes = u64::from_be_bytes(v[..8].try_into().ok()?);
+        let leaf: Hash = v[8..40].try_into().ok()?;
+        Some(Self {
+            writes,
+            leaf,
+            delta: v.slice(40..),
+        })
+    }
+
+    fn encode(writes: u64, leaf: &Hash, delta: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(40 + delta.len());
+        v.extend_from_slice(&writes.to_be_bytes());
+        v.extend_from_slice(leaf);
+        v.extend_from_slice(delta);
+        v
+    }
+}
+
+fn corrupt(address: &Address, index: PageIndex, what: &str) -> PagesError {
+    PagesError::Corrupt(format!("{index} of {address}: {what}"))
+}
+
+/// Copies the runs of `delta` into `page`.
+///
+/// # Errors
+/// `Err(())` for a malformed delta (a run past the page's end, a truncated
+/// run, or offsets out of order).
+fn apply(page: &mut Page, delta: &[u8]) -> Result<(), ()> {
+    let mut at = 0;
+    let mut next = 0usize;
+    while at < delta.len() {
+        let head = delta.get(at..at + 4).ok_or(())?;
+        let offset = usize::from(u16::from_be_bytes([head[0], head[1]]));
+        let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+        let bytes = delta.get(at + 4..at + 4 + len).ok_or(())?;
+        if offset < next || offset + len > PAGE_SIZE || len == 0 {
+            return Err(());
+        }
+        page[offset..offset + len].copy_from_slice(bytes);
+        next = offset + len;
+        at += 4 + len;
+    }
+    Ok(())
+}
+
+/// The words a delta's runs cover.
+fn covered(delta: &[u8]) -> WordMask {
+    let mut mask = [0u64; WORDS / 64];
+    let mut at = 0;
+    while let Some(head) = delta.get(at..at + 4) {
+        let offset = usize::from(u16::from_be_bytes([head[0], head[1]]));
+        let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+        let end = (offset + len).div_ceil(8).min(WORDS);
+        for w in offset / 8..end {
+            mask[w / 64] |= 1 << (w % 64);
+        }
+        at += 4 + len;
+    }
+    mask
+}
+
+/// The words where `a` and `b` differ, added to `mask`.
+fn differing(a: &Page, b: &Page, mask: &mut WordMask) {
+    for (w, (x, y)) in a.chunks_exact(8).zip(b.chunks_exact(8)).enumerate() {
+        if x != y {
+            mask[w / 64] |= 1 << (w % 64);
+        }
+    }
+}
+
+/// The delta that copies `src`'s bytes at the words of `mask`: one run per
+/// stretch of marked words.
+fn encode(mask: &WordMask, src: &Page) -> Vec<u8> {
+    let marked = |w: usize| mask[w / 64] >> (w % 64) & 1 == 1;
+    let mut out = Vec::new();
+    let mut w = 0;
+    while w < WORDS {
+        if !marked(w) {
+            w += 1;
+            continue;
+        }
+        let start = w;
+        while w < WORDS && marked(w) {
+            w += 1;
+        }
+        let (offset, len) = (start * 8, (w - start) * 8);
+        // Both fit: offset < 4096 and len <= 4096 < 65536.
+        out.extend_from_slice(&(offset as u16).to_be_bytes());
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+        out.extend_from_slice(&src[offset..offset + len]);
+    }
+    out
+}
+
+/// A slot's head, if it was ever written.
+///
+/// # Errors
+/// [`PagesError::Corrupt`] for a malformed head, [`PagesError::Kv`].
+pub(crate) fn head(
+    kv: &impl KvStore,
+    address: &Address,
+    index: PageIndex,
+) -> Result<Option<Head>, PagesError> {
+    match kv.get(&slot_key(HEAD_NS, address, index))? {
+        None => Ok(None),
+        Some(v) => Head::decode(v)
+            .map(Some)
+            .ok_or_else(|| corrupt(address, index, "malformed slot head")),
+    }
+}
+
+/// The newest content of a slot whose head is `head`.
+///
+/// # Errors
+/// [`PagesError::Corrupt`], [`PagesError::Kv`].
+pub(crate) fn newest(
+    kv: &impl KvStore,
+    address: &Address,
+    index: PageIndex,
+    head: &Head,
+) -> Result<Box<Page>, PagesError> {
+    let mut page = Box::new([0u8; PAGE_SIZE]);
+    if head.leaf == empty_hashes()[0] {
+        return Ok(page);
+    }
+    if let Some(base) = kv.get(&slot_key(BASE_NS, address, index))? {
+        if base.len() != PAGE_SIZE {
+            return Err(corrupt(address, index, "base is not 4096 bytes"));
+        }
+        page.copy_from_slice(&base);
+    }
+    apply(&mut page, &head.delta).map_err(|()| corrupt(address, index, "malformed head delta"))?;
+    Ok(page)
+}
+
+/// The content of page `index` of `address` whose page hash is `leaf` (not
+/// `EMPTY[0]`): the slot's newest content, or an older one rebuilt from
+/// the undo records, newest first. The result is checked against `leaf`.
+///
+/// # Errors
+/// [`PagesError::Corrupt`] when no kept content has that hash or what the
+/// records give does not hash to it; [`PagesError::Kv`].
+pub(crate) fn content(
+    kv: &impl KvStore,
+    address: &Address,
+    index: PageIndex,
+    leaf: &Hash,
+) -> Result<Box<Page>, PagesError> {
+    let missing = || {
+        corrupt(
+            address,
+            index,
+            &format!("content {} is missing", PageHash(*leaf)),
+        )
+    };
+    let head = head(kv, address, index)?.ok_or_else(missing)?;
+    let mut page = newest(kv, address, index, &head)?;
+    let mut found = head.leaf == *leaf;
+    if !found {
+        let mut bad = false;
+        kv.visit_prefix(&slot_key(UNDO_NS, address, index), &mut |_, v| {
+            let Some(before) = v.get(..32) else {
+                bad = true;
+                return false;
+            };
+            if apply(&mut page, &v[32..]).is_err() {
+                bad = true;
+                return false;
+            }
+            found = before == leaf;
+            !found
+        })?;
+        if bad {
+            return Err(corrupt(address, index, "malformed undo record"));
+        }
+    }
+    if !found {
+        return Err(missing());
+    }
+    if leaf_hash(address, index, &page) != *leaf {
+        return Err(corrupt(
+            address,
+            index,
+            &format!("content does not hash to {}", PageHash(*leaf)),
+        ));
+    }
+    Ok(page)
+}
+
+/// What [`write`] put in a batch.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Written {
+    /// Whole pages written as a new base.
+    pub(crate) bases: usize,
+    /// The undo key written, if any.
+    pub(crate) undo: Option<[u8; 33]>,
+    /// Whether the write replaced a non-zero content (which no later
+    /// state reaches at this slot unless written again).
+    pub(crate) replaced: bool,
+}
+
+/// Adds to `batch` the writes that make `new` (leaf `new_leaf`) the newest
+/// content of the slot whose head is `head` (`None`: never written) and
+/// newest content `old`; with `undo`, also the undo record that gives `old`
+/// back.
+pub(crate) fn write(
+    batch: &mut WriteBatch,
+    address: &Address,
+    index: PageIndex,
+    head: Option<&Head>,
+    old: &Page,
+    new: &Page,
+    new_leaf: &Hash,
+    undo: bool,
+) -> Written {
+    let (writes, old_leaf, delta) = match head {
+        Some(h) => (h.writes, h.leaf, &h.delta[..]),
+        None => (0, empty_hashes()[0], &[][..]),
+    };
+    let writes = writes + 1;
+    let mut changed = [0u64; WORDS / 64];
+    differing(old, new, &mut changed);
+    let mut out = Written {
+        replaced: old_leaf != empty_hashes()[0],
+        ..Written::default()
+    };
+    // A slot never written has no older content to give back.
+    if undo && head.is_some() {
+        let key = undo_key(address, index, writes);
+        let mut v = Vec::with_capacity(32 + 64);
+        v.extend_from_slice(&old_leaf);
+        v.extend_from_slice(&encode(&changed, old));
+        batch.put(Bytes::copy_from_slice(&key), v);
+        out.undo = Some(key);
+    }
+    let mut mask = covered(delta);
+    for (m, c) in mask.iter_mut().zip(changed) {
+        *m |= c;
+    }
+    let words = mask.iter().map(|m| m.count_ones() as usize).sum::<usize>();
+    // A zero page frees the base; otherwise the delta if it is small
+    // enough (8 bytes a word and 4 a run: the word count bounds it from
+    // below without building it).
+    let delta = (*new_leaf != empty_hashes()[0] && words * 8 < DELTA_MAX_BYTES)
+        .then(|| encode(&mask, new))
+        .filter(|d| d.len() <= DELTA_MAX_BYTES);
+    let head_key = Bytes::copy_from_slice(&slot_key(HEAD_NS, address, index));
+    match delta {
+        Some(delta) => batch.put(head_key, Head::encode(writes, new_leaf, &delta)),
+        None => {
+            let base_key = Bytes::copy_from_slice(&slot_key(BASE_NS, address, index));
+            if *new_leaf == empty_hashes()[0] {
+                batch.delete(base_key);
+            } else {
+                batch.put(base_key, new.to_vec());
+                out.bases = 1;
+            }
+            batch.put(head_key, Head::encode(writes, new_leaf, &[]))
+        }
+    };
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltas_round_trip_and_bad_ones_are_refused() {
+        let a = [3u8; PAGE_SIZE];
+        let mut b = a;
+        b[9] = 7;
+        b[4095] = 1;
+        let mut mask = [0u64; WORDS / 64];
+        differing(&a, &b, &mut mask);
+        let d = encode(&mask, &b);
+        assert_eq!(d.len(), 2 * (4 + 8));
+        let mut page = a;
+        apply(&mut page, &d).unwrap();
+        assert_eq!(page, b);
+        assert_eq!(covered(&d), mask);
+        // A run past the end, a truncated run, runs out of order.
+        assert!(apply(&mut page, &[0x0f, 0xfc, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]).is_err());
+        assert!(apply(&mut page, &[0, 0, 0, 8, 1]).is_err());
+        let backwards = [&d[12..], &d[..12]].concat();
+        assert!(apply(&mut page, &backwards).is_err());
+    }
+}
