@@ -158,23 +158,41 @@ pub(crate) fn state_of(env: &Env, a: &Address, what: &str) -> Result<String, Str
 pub(crate) struct StorageReport {
     live_keys: usize,
     live_bytes: usize,
+    /// Keys and key and value bytes per namespace (the key's first byte).
+    by_namespace: std::collections::BTreeMap<u8, (usize, usize)>,
     disk: Option<u64>,
 }
 
 impl StorageReport {
     pub(crate) fn of(env: &Env) -> Result<Self, String> {
-        let (live_keys, live_bytes) = live_kv(env)?;
+        let by_namespace = live_kv(env)?;
         Ok(Self {
-            live_keys,
-            live_bytes,
+            live_keys: by_namespace.values().map(|(k, _)| k).sum(),
+            live_bytes: by_namespace.values().map(|(_, b)| b).sum(),
+            by_namespace,
             disk: env.dir.as_deref().map(dir_size),
         })
     }
 
-    /// Adds `live_keys`, `live_kv_bytes` and `db_dir_bytes` to `out`.
+    /// Adds `live_keys`, `live_kv_bytes`, `live_kv_by_namespace` (the
+    /// key's first byte, as a character when printable → `[keys,
+    /// bytes]`) and `db_dir_bytes` to `out`.
     pub(crate) fn add_to(&self, out: &mut Value) {
         out["live_keys"] = json!(self.live_keys);
         out["live_kv_bytes"] = json!(self.live_bytes);
+        let by_ns: serde_json::Map<String, Value> = self
+            .by_namespace
+            .iter()
+            .map(|(ns, (keys, bytes))| {
+                let name = if ns.is_ascii_graphic() {
+                    char::from(*ns).to_string()
+                } else {
+                    format!("0x{ns:02x}")
+                };
+                (name, json!([keys, bytes]))
+            })
+            .collect();
+        out["live_kv_by_namespace"] = Value::Object(by_ns);
         out["db_dir_bytes"] = json!(self.disk);
     }
 
@@ -388,19 +406,23 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// The number of keys in the KV and their key and value bytes.
-pub(crate) fn live_kv(env: &Env) -> Result<(usize, usize), String> {
+/// The number of keys in the KV and their key and value bytes, per
+/// namespace (the key's first byte).
+pub(crate) fn live_kv(env: &Env) -> Result<std::collections::BTreeMap<u8, (usize, usize)>, String> {
     // Streamed: the database may be larger than memory.
-    let (mut keys, mut bytes) = (0usize, 0usize);
+    let mut by_ns = std::collections::BTreeMap::new();
     env.rt
         .kv()
         .visit_prefix(&[], &mut |k, v| {
-            keys += 1;
-            bytes += k.len() + v.len();
+            let e = by_ns
+                .entry(k.first().copied().unwrap_or(0))
+                .or_insert((0, 0));
+            e.0 += 1;
+            e.1 += k.len() + v.len();
             true
         })
         .map_err(|e| e.to_string())?;
-    Ok((keys, bytes))
+    Ok(by_ns)
 }
 
 /// The bytes of the files under `dir` (the database's size on disk).

@@ -12,10 +12,11 @@
 //! 1. the pruning of what became unreachable `keep_blocks` blocks ago
 //!    (stale keys of version `height + 1 - keep_blocks`, and that block's
 //!    record);
-//! 2. each touched contract's last state of the block: only the pages and
-//!    records it needs that the KV lacks (a page written by 1,000
-//!    transactions is written once), its `S` record, and the stale index
-//!    of what it replaced;
+//! 2. each touched contract's last state of the block: the pages it
+//!    changed (a page written by 1,000 transactions is written once, as a
+//!    delta into its slot, with an undo record when older states are
+//!    kept), the records it needs that the KV lacks, its `S` record, and
+//!    the stale index of what it replaced;
 //! 3. the new contract records and code, the balance changes (through
 //!    [`crate::NodeHost::commit_writes`]);
 //! 4. the block record, the newest height ([`record`]) and the storage-format
