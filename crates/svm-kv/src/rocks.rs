@@ -184,15 +184,30 @@ impl RocksKv {
     }
 }
 
+/// The RocksDB batch of `batch`, its operations in ascending key order.
+///
+/// The memtable's skip list remembers where its last insert went, so
+/// inserting a batch in key order costs a few comparisons a key instead of
+/// a search from the top. The sort is stable, so the operations on one key
+/// keep their order and the batch means the same: operations on different
+/// keys commute.
 fn rocks_batch(batch: &WriteBatch) -> rocksdb::WriteBatch {
     let mut wb = rocksdb::WriteBatch::default();
-    for op in batch.ops() {
+    let mut ops: Vec<&BatchOp> = batch.ops().iter().collect();
+    ops.sort_by(|a, b| op_key(a).cmp(op_key(b)));
+    for op in ops {
         match op {
             BatchOp::Put { key, value } => wb.put(key, value),
             BatchOp::Delete { key } => wb.delete(key),
         }
     }
     wb
+}
+
+fn op_key(op: &BatchOp) -> &[u8] {
+    match op {
+        BatchOp::Put { key, .. } | BatchOp::Delete { key } => key,
+    }
 }
 
 impl KvStore for RocksKv {

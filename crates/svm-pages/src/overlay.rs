@@ -23,12 +23,14 @@
 //!
 //! | key | key size (bytes) | value |
 //! |---|---|---|
-//! | `X` (0x58) ‖ version (`u64` BE) ‖ stale key | 9 + 33 or 9 + 53 | empty |
-//! | `Y` (0x59) ‖ stale key (not an undo key) | 1 + 33 or 1 + 53 | version (`u64` BE, 8 bytes) |
+//! | `X` (0x58) ‖ version (`u64` BE) ‖ stale key (an `N` or `S` key) | 9 + 33 or 9 + 53 | empty |
+//! | `X` ‖ version ‖ `U` (0x55) | 10 | the block's undo keys, 33 bytes each, concatenated |
+//! | `Y` (0x59) ‖ stale key (an `N` or `S` key) | 1 + 33 or 1 + 53 | version (`u64` BE, 8 bytes) |
 //!
 //! A record or state record written again while it is indexed leaves the
 //! index in the same batch. An undo key is written once (it carries the
-//! slot's write count), so it needs no `Y` entry.
+//! slot's write count), so the block's undo keys share one entry and need
+//! no `Y` entry.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -39,6 +41,7 @@ use svm_kv::{BatchOp, Bytes, KvStore, WriteBatch};
 
 use crate::hash::{Hash, TREE_DEPTH, empty_hashes};
 use crate::pack::{self, StateRecord, StateSource};
+use crate::slots::UNDO_NS;
 use crate::tree::{self, NodeSource, Stored};
 use crate::{
     Address, CommitOutcome, PAGE_SIZE, Page, PageIndex, PageStorage, PageStore, PagesError,
@@ -242,6 +245,7 @@ impl<K: KvStore> PageOverlay<K> {
         let mut records_packed = 0;
         let mut bases_written = 0;
         let mut stale = 0;
+        let mut undo_keys = Vec::new();
         for (address, chain) in &p.contracts {
             if chain.latest == chain.start {
                 // Back where it started: whatever it replaced on the way is
@@ -339,7 +343,7 @@ impl<K: KvStore> PageOverlay<K> {
                     stale += 1;
                 }
                 if let Some(key) = w.undo {
-                    batch.put(stale_key(version, &key), Vec::new());
+                    undo_keys.extend_from_slice(&key);
                 }
                 if leaf != empty[0] {
                     pages.push((leaf, content));
@@ -388,6 +392,11 @@ impl<K: KvStore> PageOverlay<K> {
                 batch.delete(stale_key(u64::from_be_bytes(v), key));
                 batch.delete(yk);
             }
+        }
+        // The block's undo records, indexed in one entry: each is written
+        // once and deleted with its block's entry.
+        if !undo_keys.is_empty() {
+            batch.put(stale_key(version, &[UNDO_NS]), undo_keys);
         }
         for op in &p.extra {
             match op {

@@ -12,7 +12,7 @@ use svm_kv::{KvStore, WriteBatch};
 
 use crate::hash::Hash;
 use crate::overlay::{STALE_NS, stale_version_key};
-use crate::slots::UNDO_NS;
+use crate::slots::{UNDO_KEY_LEN, UNDO_NS};
 use crate::{NODE_NS, PageStore, PagesError};
 
 /// What a prune deletes.
@@ -55,13 +55,23 @@ impl<K: KvStore> PageStore<K> {
     ) -> Result<Pruned, PagesError> {
         let mut out = Pruned::default();
         let mut hashes: Vec<Hash> = Vec::new();
-        for (entry, _) in self.kv().scan_prefix(prefix)? {
+        for (entry, value) in self.kv().scan_prefix(prefix)? {
             if entry.len() < 10 {
                 continue;
             }
             let mut v = [0u8; 8];
             v.copy_from_slice(&entry[1..9]);
             if !keep_going(u64::from_be_bytes(v)) {
+                continue;
+            }
+            if entry[9..] == [UNDO_NS] {
+                // The version's undo records, listed in one entry.
+                for key in value.chunks_exact(UNDO_KEY_LEN) {
+                    out.keys += 1;
+                    out.bytes += key.len();
+                    out.batch.delete(value.slice_ref(key));
+                }
+                out.batch.delete(entry);
                 continue;
             }
             let key = entry.slice(9..);
@@ -72,10 +82,7 @@ impl<K: KvStore> PageStore<K> {
             }
             out.keys += 1;
             out.bytes += key.len();
-            // An undo record is written once, so it has no `Y` entry.
-            if key[0] != UNDO_NS {
-                out.batch.delete(stale_version_key(&key));
-            }
+            out.batch.delete(stale_version_key(&key));
             out.batch.delete(key);
             out.batch.delete(entry);
         }

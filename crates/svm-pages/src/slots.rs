@@ -63,8 +63,11 @@ pub(crate) fn slot_key(ns: u8, address: &Address, index: PageIndex) -> [u8; 25] 
     k
 }
 
+/// The length of an undo key, in bytes.
+pub(crate) const UNDO_KEY_LEN: usize = 33;
+
 /// `U` ‖ address ‖ page index ‖ `!n`.
-pub(crate) fn undo_key(address: &Address, index: PageIndex, n: u64) -> [u8; 33] {
+pub(crate) fn undo_key(address: &Address, index: PageIndex, n: u64) -> [u8; UNDO_KEY_LEN] {
     let mut k = [0u8; 33];
     k[..25].copy_from_slice(&slot_key(UNDO_NS, address, index));
     k[25..].copy_from_slice(&(!n).to_be_bytes());

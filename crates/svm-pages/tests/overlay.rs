@@ -199,17 +199,21 @@ fn pruning_keeps_exactly_what_the_last_k_states_reach() {
         }
     }
     // The stale index holds only entries of the kept window (versions
-    // 94..=100): undo records of those blocks (giving the contents states
-    // 93..=99 need), each indexed once, and the other entries with their
-    // `Y` twin.
+    // 94..=100): one list per block of its undo records (giving the
+    // contents states 93..=99 need), each listed once, and the other
+    // entries with their `Y` twin.
     let mut indexed_undo = BTreeSet::new();
     let mut others = 0;
-    for k in keys(&kv, b'X') {
+    for (k, value) in kv.scan_prefix(b"X").unwrap() {
         let v = u64::from_be_bytes(k[1..9].try_into().unwrap());
         assert!(v > 100 + 1 - keep, "stale entry of version {v} survived");
-        if k[9] == b'U' {
-            indexed_undo.insert(k[9..].to_vec());
+        if k[9..] == *b"U" {
+            assert_eq!(value.len() % 33, 0);
+            for key in value.chunks(33) {
+                assert!(indexed_undo.insert(key.to_vec()), "undo key listed twice");
+            }
         } else {
+            assert!(k.len() > 10 && value.is_empty());
             others += 1;
         }
     }

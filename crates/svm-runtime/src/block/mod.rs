@@ -226,13 +226,14 @@ impl<K: KvStore + 'static> Runtime<K> {
             _ => StaleKeys::Index,
         };
         // 2. Pages and tree records.
-        let flush = block.pages.flush(height, mode).map_err(storage)?;
+        let mut flush = block.pages.flush(height, mode).map_err(storage)?;
         stats.pages_written = flush.pages_written;
         stats.records_written = flush.records_written;
         stats.records_packed = flush.records_packed;
         stats.stale_keys = flush.stale;
         let roots = flush.roots.clone();
-        batch.append(flush.batch.clone());
+        // `landed` needs the rest of the flush, not its batch.
+        batch.append(std::mem::take(&mut flush.batch));
         // 3. Records, code, balances.
         for (address, record) in block.records.lock().iter() {
             batch.put(crate::contracts::record_key(address), record.encode());
