@@ -3,7 +3,9 @@
 # contract's own map) at several account counts, on RocksDB in a fresh
 # temporary directory each, with the release build. For each run it prints
 # transfers per second, minting time, the database directory's size, the
-# bytes the process wrote to disk and its peak RSS (from /usr/bin/time -v).
+# bytes the process wrote to disk (from /usr/bin/time -v) and, of those,
+# the bytes written during the transfers (the demo's
+# transfers_disk_written_bytes, from /proc/self/io), and its peak RSS.
 #
 # Usage: scripts/bench-scale.sh [ACCOUNTS...] [-- extra `svm` options]
 #   default account counts: 1000 100000 1000000
@@ -25,8 +27,8 @@ if [ -z "${SVM:-}" ]; then
   SVM="$CARGO_TARGET_DIR/release/svm"
 fi
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 1; }
-printf '| accounts | options | tx/s | mint s | db dir MB | written MB | peak RSS MB |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| accounts | options | tx/s | mint s | db dir MB | written MB | of it, transfers MB | peak RSS MB |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for n in "${counts[@]}"; do
   for _ in $(seq "$runs"); do
     dir=$(mktemp -d)
@@ -39,8 +41,10 @@ out = json.load(open(f"{d}/out.json"))
 t = open(f"{d}/time").read()
 rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
 outputs = int(re.search(r"File system outputs: (\d+)", t).group(1))  # 512-byte blocks
+tw = out.get('transfers_disk_written_bytes')
+tw = f"{tw / 1e6:,.0f}" if tw is not None else ''
 print(f"| {int(n):,} | {opts} | {out['tx_per_s']:,.0f} | {out.get('mint_s', '')} | "
-      f"{out['db_dir_bytes'] / 1e6:,.1f} | {outputs * 512 / 1e6:,.0f} | {rss_kb / 1024:,.0f} |")
+      f"{out['db_dir_bytes'] / 1e6:,.1f} | {outputs * 512 / 1e6:,.0f} | {tw} | {rss_kb / 1024:,.0f} |")
 PY
     rm -rf "$dir"
   done

@@ -102,6 +102,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         }
     }
     let mint_secs = started.elapsed().as_secs_f64();
+    let written_before = disk_bytes_written();
     if !env.json {
         println!("deployed token {token} and counter {counter}");
         println!(
@@ -182,6 +183,9 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         );
     }
     let total_secs = started.elapsed().as_secs_f64();
+    let written_during = disk_bytes_written()
+        .zip(written_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let summary = json!({
         "contract": "token",
         "token": token.to_string(),
@@ -207,6 +211,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         let mut out = summary.clone();
         out["tx_per_s"] = json!(tps.round());
         out["mint_s"] = json!((mint_secs * 100.0).round() / 100.0);
+        out["transfers_disk_written_bytes"] = json!(written_during);
         out["pages_read_per_block"] = json!(pages_read / nblocks);
         out["pages_written_per_block"] = json!(pages_written / nblocks);
         storage.add_to(&mut out);
@@ -294,4 +299,14 @@ pub(crate) fn verify(env: &Env, s: &Value) -> Result<(), String> {
     } else {
         Err(format!("verification failed: {}", problems.join("; ")))
     }
+}
+
+/// The bytes this process (database threads included) caused to be
+/// written to storage so far: `write_bytes` of `/proc/self/io` (Linux;
+/// `None` elsewhere). What a phase writes is the difference.
+fn disk_bytes_written() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes:"))
+        .and_then(|v| v.trim().parse().ok())
 }
