@@ -218,6 +218,21 @@ const COPY_WINDOW: usize = 512;
 /// After a failed look, this many bytes go as a literal before the next.
 const COPY_RETRY: usize = 64;
 
+/// Where in `new`, other than at `pos` and within [`COPY_WINDOW`] bytes of
+/// it, the [`MIN_COPY`] bytes of `needle` are. (A search this short needs
+/// no search library: a first 8-byte compare at each offset, then the
+/// rest.)
+fn find_moved(new: &Page, needle: &[u8], pos: usize) -> Option<usize> {
+    let lo = pos.saturating_sub(COPY_WINDOW);
+    let hi = (pos + COPY_WINDOW).min(PAGE_SIZE - needle.len());
+    let first = u64::from_ne_bytes(needle[..8].try_into().ok()?);
+    (lo..=hi).find(|&src| {
+        src != pos
+            && u64::from_ne_bytes(new[src..src + 8].try_into().unwrap_or_default()) == first
+            && new[src..src + needle.len()] == *needle
+    })
+}
+
 /// The undo delta that turns `new` back into `old`, where `changed` marks
 /// the words that differ: literals of `old`'s bytes, and copies from `new`
 /// where a stretch of at least [`MIN_COPY`] bytes of `old` is found in
@@ -252,17 +267,19 @@ fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
         let mut next_try = a;
         while pos + MIN_COPY <= b {
             if pos < next_try {
-                pos += 1;
+                pos = next_try;
                 continue;
             }
-            let lo = pos.saturating_sub(COPY_WINDOW);
-            let hi = (pos + COPY_WINDOW + MIN_COPY).min(PAGE_SIZE);
-            let found = memchr::memmem::find(&new[lo..hi], &old[pos..pos + MIN_COPY]);
-            match found.map(|f| lo + f).filter(|&src| src != pos) {
+            match find_moved(new, &old[pos..pos + MIN_COPY], pos) {
                 Some(src) => {
                     let mut len = MIN_COPY;
-                    while pos + len < b && src + len < PAGE_SIZE && old[pos + len] == new[src + len]
+                    let most = (b - pos).min(PAGE_SIZE - src);
+                    while len + 8 <= most
+                        && old[pos + len..pos + len + 8] == new[src + len..src + len + 8]
                     {
+                        len += 8;
+                    }
+                    while len < most && old[pos + len] == new[src + len] {
                         len += 1;
                     }
                     literal(&mut out, lit, pos);
