@@ -215,21 +215,30 @@ fn covered(delta: &[u8]) -> WordMask {
 const MIN_COPY: usize = 32;
 /// How far from a stretch (bytes, each way) its bytes are looked for.
 const COPY_WINDOW: usize = 512;
-/// After a failed look, this many bytes go as a literal before the next.
+/// After a failed look, this many bytes go as a literal before the next;
+/// each further failure in the same stretch doubles it.
 const COPY_RETRY: usize = 64;
 
 /// Where in `new`, other than at `pos` and within [`COPY_WINDOW`] bytes of
 /// it, the [`MIN_COPY`] bytes of `needle` are. (A search this short needs
 /// no search library: a first 8-byte compare at each offset, then the
 /// rest.)
+///
+/// Nearest first: a shift by a few entries is found after a few compares.
 fn find_moved(new: &Page, needle: &[u8], pos: usize) -> Option<usize> {
-    let lo = pos.saturating_sub(COPY_WINDOW);
-    let hi = (pos + COPY_WINDOW).min(PAGE_SIZE - needle.len());
+    let last = PAGE_SIZE - needle.len();
     let first = u64::from_ne_bytes(needle[..8].try_into().ok()?);
-    (lo..=hi).find(|&src| {
-        src != pos
+    let at = |src: usize| {
+        src <= last
             && u64::from_ne_bytes(new[src..src + 8].try_into().unwrap_or_default()) == first
             && new[src..src + needle.len()] == *needle
+    };
+    (1..=COPY_WINDOW).find_map(|d| {
+        if at(pos + d) {
+            Some(pos + d)
+        } else {
+            pos.checked_sub(d).filter(|&src| at(src))
+        }
     })
 }
 
@@ -265,6 +274,7 @@ fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
         let (a, b) = (start * 8, w * 8);
         let (mut pos, mut lit) = (a, a);
         let mut next_try = a;
+        let mut retry = COPY_RETRY;
         while pos + MIN_COPY <= b {
             if pos < next_try {
                 pos = next_try;
@@ -289,9 +299,11 @@ fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
                     pos += len;
                     lit = pos;
                     next_try = pos;
+                    retry = COPY_RETRY;
                 }
                 None => {
-                    next_try = pos + COPY_RETRY;
+                    next_try = pos + retry;
+                    retry *= 2;
                     pos += 1;
                 }
             }
