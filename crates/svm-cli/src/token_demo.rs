@@ -50,8 +50,12 @@ fn call(contract: Address, sender: Address, function: &str, calldata: Vec<u8>, g
     })
 }
 
-/// Runs one block; its receipts, and (pages read, pages written).
-fn block(env: &Env, txs: &[Tx]) -> Result<(Vec<svm_runtime::Receipt>, u64, u64), String> {
+/// Runs one block; its receipts, the pages its transactions read, and its
+/// commit's figures.
+fn block(
+    env: &Env,
+    txs: &[Tx],
+) -> Result<(Vec<svm_runtime::Receipt>, u64, svm_runtime::BlockStats), String> {
     let out = env.rt.execute_block(txs).map_err(|e| e.to_string())?;
     let mut receipts = Vec::with_capacity(out.outcomes.len());
     for o in out.outcomes {
@@ -61,7 +65,7 @@ fn block(env: &Env, txs: &[Tx]) -> Result<(Vec<svm_runtime::Receipt>, u64, u64),
         }
     }
     let read = receipts.iter().map(|r| u64::from(r.pages_read)).sum();
-    Ok((receipts, read, out.stats.pages_written as u64))
+    Ok((receipts, read, out.stats))
 }
 
 pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
@@ -144,7 +148,8 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
             ));
         }
         txs.push(counter_bump(counter));
-        let (mut receipts, read, written) = block(env, &txs)?;
+        let (mut receipts, read, stats) = block(env, &txs)?;
+        let written = stats.pages_written as u64;
         let bump = receipts
             .pop()
             .ok_or("the block lost the counter's receipt")?;
@@ -179,7 +184,10 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         }
         blocks.push(
             json!({"transfers": n, "failed": block_failed, "tx_per_s": tps.round(),
-                           "pages_read": read, "pages_written": written}),
+                   "pages_read": read, "pages_written": written,
+                   "records_written": stats.records_written, "stale_keys": stats.stale_keys,
+                   "pruned_keys": stats.pruned_keys, "batch_ops": stats.batch_ops,
+                   "batch_bytes": stats.batch_bytes}),
         );
     }
     let total_secs = started.elapsed().as_secs_f64();
