@@ -675,16 +675,13 @@ impl<K: KvStore> PageStore<K> {
             None if *new_leaf == empty_hashes()[0] => return Ok(None),
             None => Box::new([0; PAGE_SIZE]),
         };
-        Ok(Some(slots::write(
-            batch,
-            address,
-            index,
-            head.as_ref(),
-            &old,
+        let change = slots::Change {
+            head: head.as_ref(),
+            old: &old,
             new,
             new_leaf,
-            undo,
-        )))
+        };
+        Ok(Some(slots::write(batch, address, index, change, undo)))
     }
 
     /// Puts pages read from or written to the KV into the page cache.

@@ -453,20 +453,34 @@ pub(crate) struct Written {
     pub(crate) replaced: bool,
 }
 
-/// Adds to `batch` the writes that make `new` (leaf `new_leaf`) the newest
-/// content of the slot whose head is `head` (`None`: never written) and
-/// newest content `old`; with `undo`, also the undo record that gives `old`
-/// back.
+/// One slot write: from the slot's newest content to a new one.
+pub(crate) struct Change<'a> {
+    /// The slot's head (`None`: never written).
+    pub(crate) head: Option<&'a Head>,
+    /// The slot's newest content (zeros when never written).
+    pub(crate) old: &'a Page,
+    /// The new content.
+    pub(crate) new: &'a Page,
+    /// The new content's leaf.
+    pub(crate) new_leaf: &'a Hash,
+}
+
+/// Adds to `batch` the writes that make `change.new` the newest content of
+/// page `index` of `address`; with `undo`, also the undo record that gives
+/// `change.old` back.
 pub(crate) fn write(
     batch: &mut WriteBatch,
     address: &Address,
     index: PageIndex,
-    head: Option<&Head>,
-    old: &Page,
-    new: &Page,
-    new_leaf: &Hash,
+    change: Change<'_>,
     undo: bool,
 ) -> Written {
+    let Change {
+        head,
+        old,
+        new,
+        new_leaf,
+    } = change;
     let (writes, old_leaf, delta) = match head {
         Some(h) => (h.writes, h.leaf, &h.delta[..]),
         None => (0, empty_hashes()[0], &[][..]),
