@@ -248,7 +248,6 @@ fn find_moved(new: &Page, needle: &[u8], pos: usize) -> Option<usize> {
 /// `new` within [`COPY_WINDOW`] bytes (an insert into a sorted page
 /// shifts its entries; the replaced bytes are still there, moved).
 fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
-    let marked = |w: usize| changed[w / 64] >> (w % 64) & 1 == 1;
     let mut out = Vec::new();
     let literal = |out: &mut Vec<u8>, from: usize, to: usize| {
         // Stretches are shorter than 4096 < 0x8000 bytes.
@@ -261,17 +260,7 @@ fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
             at = end;
         }
     };
-    let mut w = 0;
-    while w < WORDS {
-        if !marked(w) {
-            w += 1;
-            continue;
-        }
-        let start = w;
-        while w < WORDS && marked(w) {
-            w += 1;
-        }
-        let (a, b) = (start * 8, w * 8);
+    for (a, b) in stretches(changed) {
         let (mut pos, mut lit) = (a, a);
         let mut next_try = a;
         let mut retry = COPY_RETRY;
@@ -322,22 +311,31 @@ fn differing(a: &Page, b: &Page, mask: &mut WordMask) {
     }
 }
 
-/// The delta that copies `src`'s bytes at the words of `mask`: one run per
-/// stretch of marked words.
-fn encode(mask: &WordMask, src: &Page) -> Vec<u8> {
+/// The byte ranges of the stretches of marked words of `mask`, in order.
+fn stretches(mask: &WordMask) -> impl Iterator<Item = (usize, usize)> + '_ {
     let marked = |w: usize| mask[w / 64] >> (w % 64) & 1 == 1;
-    let mut out = Vec::new();
     let mut w = 0;
-    while w < WORDS {
-        if !marked(w) {
+    std::iter::from_fn(move || {
+        while w < WORDS && !marked(w) {
             w += 1;
-            continue;
+        }
+        if w == WORDS {
+            return None;
         }
         let start = w;
         while w < WORDS && marked(w) {
             w += 1;
         }
-        let (offset, len) = (start * 8, (w - start) * 8);
+        Some((start * 8, w * 8))
+    })
+}
+
+/// The delta that copies `src`'s bytes at the words of `mask`: one run per
+/// stretch of marked words.
+fn encode(mask: &WordMask, src: &Page) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (offset, end) in stretches(mask) {
+        let len = end - offset;
         // Both fit: offset < 4096 and len <= 4096 < 65536.
         out.extend_from_slice(&(offset as u16).to_be_bytes());
         out.extend_from_slice(&(len as u16).to_be_bytes());
