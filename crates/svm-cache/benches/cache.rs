@@ -7,10 +7,11 @@
 //!   through the cache (page hashes, Merkle nodes, state record, one
 //!   batch), beside `raw_writebatch/{n}`: the same pages written by a raw
 //!   RocksDB `WriteBatch` under sequential keys, and
-//!   `raw_writebatch_hash_keys/{n}`: under the keys the page store gives
-//!   them (`P` ‖ page hash). The contract holds 1024 pages, so one dirty
-//!   page makes 11 tree records, which ride in the state record's pack
-//!   (storage format 5): 2 keys. `page_cache_1_page_contract/1`: the same
+//!   `raw_writebatch_slot_keys/{n}`: the bytes the page store writes for
+//!   them under its keys (storage format 6: a page rewritten whole is a
+//!   new slot base, a slot head and an undo record holding the page it
+//!   replaced). The contract holds 1024 pages, so one dirty page makes 11
+//!   tree records, which ride in the state record's pack: 4 keys. `page_cache_1_page_contract/1`: the same
 //!   for a contract whose only page is the dirty one.
 //!   Each variant writes to its own database, opened with the page
 //!   store's RocksDB options. `page_cache_blob_files/{1,256}` and
@@ -175,8 +176,9 @@ fn raw_db(dir: &std::path::Path, blobs: bool) -> rocksdb::DB {
 }
 
 /// Writes `batch` to the raw database the way [`RocksKv`] writes one: a
-/// RocksDB `WriteBatch` built from the batch's operations.
-fn raw_write(db: &rocksdb::DB, batch: Vec<([u8; 33], Vec<u8>)>) {
+/// RocksDB `WriteBatch` built from the batch's operations in key order.
+fn raw_write(db: &rocksdb::DB, mut batch: Vec<(Vec<u8>, Vec<u8>)>) {
+    batch.sort_by(|a, b| a.0.cmp(&b.0));
     let mut wb = rocksdb::WriteBatch::default();
     for (key, p) in &batch {
         wb.put(key, p);
@@ -236,28 +238,40 @@ fn commits(c: &mut Criterion) {
                 },
             );
         }
-        // The same pages under the keys the page store gives them (`P` ‖
-        // page hash): random keys, as a content-addressed store writes.
+        // The bytes the page store writes for these pages, under its keys
+        // (storage format 6): each page rewritten whole is a new slot base
+        // (`L` ‖ address ‖ index, 4096 bytes), a slot head (`D`, 40 bytes)
+        // and an undo record holding the replaced page (`U` ‖ … ‖ `!n`,
+        // 32 + 4 + 4096 bytes).
         {
             let dir = tempfile::tempdir().unwrap();
             let raw = raw_db(dir.path(), false);
+            let mut writes = 0u64;
             group.bench_with_input(
-                BenchmarkId::new("raw_writebatch_hash_keys", n),
+                BenchmarkId::new("raw_writebatch_slot_keys", n),
                 &n,
                 |b, &n| {
                     b.iter_batched(
                         || {
                             seed += 1;
+                            writes += 1;
                             (0..n)
-                                .map(|i| {
-                                    let p = page(seed * 1000 + i as u64);
-                                    let content: &[u8; PAGE_SIZE] = p[..].try_into().unwrap();
-                                    let hash =
-                                        svm_pages::page_hash(&ADDR, PageIndex(i * 3), content);
-                                    let mut key = [0u8; 33];
-                                    key[0] = b'P';
-                                    key[1..].copy_from_slice(hash.as_bytes());
-                                    (key, p)
+                                .flat_map(|i| {
+                                    let slot = |ns: u8| {
+                                        let mut k = vec![ns];
+                                        k.extend_from_slice(ADDR.as_bytes());
+                                        k.extend_from_slice(&(i * 3).to_be_bytes());
+                                        k
+                                    };
+                                    let mut undo_key = slot(b'U');
+                                    undo_key.extend_from_slice(&(!writes).to_be_bytes());
+                                    let mut undo = vec![1u8; 36];
+                                    undo.extend_from_slice(&page(seed * 1000 + i as u64 + 7));
+                                    [
+                                        (slot(b'L'), page(seed * 1000 + i as u64)),
+                                        (slot(b'D'), vec![2u8; 40]),
+                                        (undo_key, undo),
+                                    ]
                                 })
                                 .collect::<Vec<_>>()
                         },
@@ -282,7 +296,7 @@ fn commits(c: &mut Criterion) {
                         seed += 1;
                         (0..n)
                             .map(|i| {
-                                let mut key = [0u8; 33];
+                                let mut key = vec![0u8; 33];
                                 key[0] = b'P';
                                 key[1..9].copy_from_slice(&(seed * 1000 + i as u64).to_be_bytes());
                                 (key, page(seed * 1000 + i as u64))
