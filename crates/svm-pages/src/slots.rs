@@ -218,6 +218,11 @@ const COPY_WINDOW: usize = 512;
 /// After a failed look, this many bytes go as a literal before the next;
 /// each further failure in the same stretch doubles it.
 const COPY_RETRY: usize = 64;
+/// Looks per page at most: a page whose content alternates changed and
+/// unchanged words (which a contract can write) costs at most this many
+/// looks of at most `2 × COPY_WINDOW` compares each (a map insert needs
+/// one or two per stretch).
+const MAX_COPY_LOOKS: usize = 32;
 
 /// Where in `new`, other than at `pos` and within [`COPY_WINDOW`] bytes of
 /// it, the [`MIN_COPY`] bytes of `needle` are. (A search this short needs
@@ -260,15 +265,17 @@ fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
             at = end;
         }
     };
+    let mut looks = MAX_COPY_LOOKS;
     for (a, b) in stretches(changed) {
         let (mut pos, mut lit) = (a, a);
         let mut next_try = a;
         let mut retry = COPY_RETRY;
-        while pos + MIN_COPY <= b {
+        while pos + MIN_COPY <= b && looks > 0 {
             if pos < next_try {
                 pos = next_try;
                 continue;
             }
+            looks -= 1;
             match find_moved(new, &old[pos..pos + MIN_COPY], pos) {
                 Some(src) => {
                     let mut len = MIN_COPY;
@@ -582,6 +589,25 @@ mod tests {
         let other = [0x5au8; PAGE_SIZE];
         assert!(undo_round_trip(&old, &other) > PAGE_SIZE - 200);
         assert!(undo_round_trip(&other, &old) > PAGE_SIZE);
+    }
+
+    /// Changed and unchanged words alternating (the most stretches a page
+    /// can have, each long enough to look for moved bytes): the looks stop
+    /// at `MAX_COPY_LOOKS` and the undo is still exact.
+    #[test]
+    fn many_stretches_round_trip() {
+        let old = [9u8; PAGE_SIZE];
+        let mut new = old;
+        for (w, word) in new.chunks_mut(8).enumerate() {
+            if w % 6 != 5 {
+                word.copy_from_slice(&(w as u64 * 0x9e37_79b9).to_le_bytes());
+            }
+        }
+        let mut changed = [0u64; WORDS / 64];
+        differing(&old, &new, &mut changed);
+        assert!(stretches(&changed).count() > MAX_COPY_LOOKS);
+        undo_round_trip(&old, &new);
+        undo_round_trip(&new, &old);
     }
 
     proptest::proptest! {
