@@ -560,8 +560,8 @@ impl<K: KvStore> PageStore<K> {
         Ok(keys)
     }
 
-    /// Reads every non-zero page of `state` from the KV (not the caches),
-    /// checking each against its page hash, and returns how many there
+    /// Reads every non-zero page of `state` from the KV (not the page
+    /// cache), checking each against its page hash, and returns how many there
     /// are. For `svm check` and tests: it reads the whole state, and for
     /// an older state rebuilds each page from its undo records.
     ///
@@ -635,21 +635,22 @@ impl<K: KvStore> PageStore<K> {
         Ok(page)
     }
 
-    /// The newest content of the slot whose head is `head`, from the page
-    /// cache when it holds it.
+    /// The newest content of the slot whose head is `head` (4096 bytes),
+    /// shared from the page cache when it holds it.
     pub(crate) fn slot_newest(
         &self,
         address: &Address,
         index: PageIndex,
         head: &slots::Head,
-    ) -> Result<Box<Page>, PagesError> {
+    ) -> Result<Bytes, PagesError> {
         if let Some(cache) = &self.inner.pages
             && let Some(page) = cache.lock().get(&head.leaf)
-            && let Ok(page) = <&Page>::try_from(&page[..])
+            && page.len() == PAGE_SIZE
         {
-            return Ok(Box::new(*page));
+            return Ok(page.clone());
         }
-        slots::newest(&self.inner.kv, address, index, head)
+        let page: Box<[u8]> = slots::newest(&self.inner.kv, address, index, head)?;
+        Ok(Bytes::from(page))
     }
 
     /// Adds to `batch` the slot writes that make `new` (leaf `new_leaf`) the
@@ -673,11 +674,13 @@ impl<K: KvStore> PageStore<K> {
             Some(h) if h.leaf == *new_leaf => return Ok(None),
             Some(h) => self.slot_newest(address, index, h)?,
             None if *new_leaf == empty_hashes()[0] => return Ok(None),
-            None => Box::new([0; PAGE_SIZE]),
+            None => Bytes::from_static(&[0; PAGE_SIZE]),
         };
+        let old = <&Page>::try_from(&old[..])
+            .map_err(|_| PagesError::Corrupt(format!("{index} of {address} is not 4096 bytes")))?;
         let change = slots::Change {
             head: head.as_ref(),
-            old: &old,
+            old,
             new,
             new_leaf,
         };
