@@ -54,6 +54,34 @@ pub enum DeployError {
     },
 }
 
+impl DeployError {
+    /// The error's stable one-byte code, the part of a failed deploy that
+    /// enters the block's receipts hash (`crate::block::record`): the
+    /// message text quotes wasmer and wasmparser, whose words change
+    /// between their versions, so it must not reach a hash.
+    ///
+    /// | code | error |
+    /// |---|---|
+    /// | 1 | [`DeployError::CodeTooLarge`] |
+    /// | 2 | [`DeployError::Gate`] |
+    /// | 3 | [`DeployError::Compile`] |
+    /// | 4 | [`DeployError::AlreadyDeployed`] |
+    /// | 5 | [`DeployError::Storage`] |
+    /// | 6 | [`DeployError::OutOfGas`] |
+    /// | 7 | [`DeployError::GasLimitTooHigh`] |
+    pub fn code(&self) -> u8 {
+        match self {
+            Self::CodeTooLarge { .. } => 1,
+            Self::Gate(_) => 2,
+            Self::Compile(_) => 3,
+            Self::AlreadyDeployed(_) => 4,
+            Self::Storage(_) => 5,
+            Self::OutOfGas { .. } => 6,
+            Self::GasLimitTooHigh { .. } => 7,
+        }
+    }
+}
+
 /// The outcome of a successful deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployed {

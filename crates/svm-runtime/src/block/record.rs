@@ -25,7 +25,10 @@
 //! [`crate::Receipt::consensus_hash`]; a deploy's `blake3` of
 //! `svm/deploy/v1` ‖ `01` ‖ address (20) ‖ code hash (32) ‖ gas used
 //! (`u64` BE) when it succeeded, or `svm/deploy/v1` ‖ `00` ‖ the error's
-//! text (the runtime's own words) when it failed.
+//! one-byte code ([`DeployError::code`]) when it failed. No message text
+//! enters the hash: it quotes wasmer's and wasmparser's words, which
+//! change between their versions, and two nodes on different versions
+//! must still agree.
 
 use svm_types::{Address, State};
 
@@ -134,8 +137,7 @@ pub(crate) fn deploy_hash(d: &Result<Deployed, DeployError>) -> [u8; 32] {
             h.update(&d.gas_used.to_be_bytes());
         }
         Err(e) => {
-            h.update(&[0]);
-            h.update(e.to_string().as_bytes());
+            h.update(&[0, e.code()]);
         }
     }
     *h.finalize().as_bytes()
@@ -144,6 +146,33 @@ pub(crate) fn deploy_hash(d: &Result<Deployed, DeployError>) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_deploy_hashes_its_code_not_its_words() {
+        // Two compile errors in different words (as two wasmer versions
+        // would word one failure) hash alike; another kind of error not.
+        let a: Result<Deployed, DeployError> = Err(DeployError::Compile("wasmer 7.4 words".into()));
+        let b = Err(DeployError::Compile("other words".into()));
+        let c = Err(DeployError::Storage("wasmer 7.4 words".into()));
+        assert_eq!(deploy_hash(&a), deploy_hash(&b));
+        assert_ne!(deploy_hash(&a), deploy_hash(&c));
+        // Golden: blake3("svm/deploy/v1" ‖ 00 ‖ 03).
+        let mut h = blake3::Hasher::new();
+        h.update(b"svm/deploy/v1\x00\x03");
+        assert_eq!(deploy_hash(&a), *h.finalize().as_bytes());
+        let ok = Ok(Deployed {
+            address: Address([1; 20]),
+            code_hash: svm_types::CodeHash([2; 32]),
+            state: State([0; 32]),
+            gas_used: 5,
+        });
+        let mut h = blake3::Hasher::new();
+        h.update(b"svm/deploy/v1\x01");
+        h.update(&[1; 20]);
+        h.update(&[2; 32]);
+        h.update(&5u64.to_be_bytes());
+        assert_eq!(deploy_hash(&ok), *h.finalize().as_bytes());
+    }
 
     #[test]
     fn record_round_trips_and_rejects_garbage() {
