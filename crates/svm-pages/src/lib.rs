@@ -123,6 +123,7 @@ mod proof;
 mod prune;
 mod shared_page;
 mod slots;
+mod stale_filter;
 mod tree;
 
 pub use hash::{STORAGE_FORMAT, empty_root, page_hash};
@@ -355,6 +356,9 @@ struct Inner<K> {
     /// Page hash → content; `None` when the cache is off.
     pages: Option<Mutex<LruCache<Hash, Bytes>>>,
     leaves: leaf_index::LeafIndex,
+    /// The filter of the stale index by key, built on a flush's first
+    /// look (`crate::stale_filter`).
+    stale_filter: Mutex<Option<stale_filter::StaleFilter>>,
 }
 
 /// The page storage of every contract, over one KV backend `K`.
@@ -422,6 +426,7 @@ impl<K: KvStore> PageStore<K> {
                 nodes: Mutex::new(LruCache::new(cap)),
                 pages,
                 leaves: leaf_index::LeafIndex::new(config.leaf_index_entries),
+                stale_filter: Mutex::new(None),
             }),
         }
     }
@@ -743,6 +748,23 @@ impl<K: KvStore> PageStore<K> {
         for (h, r) in records {
             cache.put(h, r);
         }
+    }
+
+    /// Runs `f` on the filter of the stale index by key, built (or
+    /// rebuilt, once full) from the KV first.
+    ///
+    /// # Errors
+    /// [`PagesError::Kv`] from the build's scan.
+    pub(crate) fn with_stale_filter<R>(
+        &self,
+        f: impl FnOnce(&mut stale_filter::StaleFilter) -> R,
+    ) -> Result<R, PagesError> {
+        let mut slot = self.inner.stale_filter.lock();
+        let filter = match slot.take() {
+            Some(filter) if !filter.full() => filter,
+            _ => stale_filter::StaleFilter::build(&self.inner.kv, stale_filter::MIN_CAPACITY)?,
+        };
+        Ok(f(slot.insert(filter)))
     }
 
     /// The record under `hash` if the node cache holds it.

@@ -28,7 +28,9 @@
 //! | `Y` (0x59) ‖ stale key (an `N` or `S` key) | 1 + 33 or 1 + 53 | version (`u64` BE, 8 bytes) |
 //!
 //! A record or state record written again while it is indexed leaves the
-//! index in the same batch. An undo key is written once (it carries the
+//! index in the same batch. The flush finds those through an in-memory
+//! filter of the index (`crate::stale_filter`): only the written keys it
+//! may hold cost a `Y` read. An undo key is written once (it carries the
 //! slot's write count), so the block's undo keys share one entry and need
 //! no `Y` entry.
 
@@ -356,35 +358,31 @@ impl<K: KvStore> PageOverlay<K> {
                 stale_keys.insert(state_key(address, &chain.start).to_vec());
             }
         }
-        for key in stale_keys.difference(&written) {
-            stale += 1;
-            match mode {
-                StaleKeys::Index => {
-                    batch.put(stale_key(version, key), Vec::new());
-                    batch.put(stale_version_key(key), version.to_be_bytes().to_vec());
-                }
-                StaleKeys::Delete => {
-                    batch.delete(key.clone());
-                }
-            }
-        }
-        // Keys written again leave the stale index. A node keeping one
-        // state indexes nothing, so when the index is empty (one seek) the
-        // per-key lookups are skipped; otherwise they are point reads that
-        // the backend's bloom filters answer mostly from memory.
+        // Keys written again leave the stale index. The filter of the
+        // index (`crate::stale_filter`) answers for nearly every written
+        // key, which is new; the others cost a point read. A key indexed
+        // here joins the filter before the batch is written.
         let kv = self.store.kv();
-        let indexed = match mode {
-            StaleKeys::Index => true,
-            StaleKeys::Delete => {
-                let mut any = false;
-                kv.visit_prefix(&[STALE_NS], &mut |_, _| {
-                    any = true;
-                    false
-                })?;
-                any
+        let revived = self.store.with_stale_filter(|filter| {
+            for key in stale_keys.difference(&written) {
+                stale += 1;
+                match mode {
+                    StaleKeys::Index => {
+                        filter.insert(key);
+                        batch.put(stale_key(version, key), Vec::new());
+                        batch.put(stale_version_key(key), version.to_be_bytes().to_vec());
+                    }
+                    StaleKeys::Delete => {
+                        batch.delete(key.clone());
+                    }
+                }
             }
-        };
-        for key in written.iter().filter(|_| indexed) {
+            written
+                .iter()
+                .filter(|key| filter.may_hold(key))
+                .collect::<Vec<_>>()
+        })?;
+        for key in revived {
             let yk = stale_version_key(key);
             if let Some(v) = kv.get(&yk)?
                 && let Ok(v) = <[u8; 8]>::try_from(&v[..])

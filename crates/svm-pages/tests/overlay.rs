@@ -252,18 +252,24 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     /// Random blocks with pages set back to older contents (keys written
-    /// again while indexed stale) keep every kept state whole.
+    /// again while indexed stale) keep every kept state whole, also when
+    /// the store is opened anew between blocks (its filter of the stale
+    /// index then comes from the KV).
     #[test]
     fn random_blocks_keep_every_kept_state_whole(
         blocks in prop::collection::vec(
             prop::collection::vec((0u8..2, 0u32..6, 0u8..3), 1..6), 1..30),
         keep in 1u64..5,
+        reopen_every in 1usize..8,
     ) {
         let kv = Arc::new(MemKv::new());
-        let store = PageStore::new(kv.clone());
+        let mut store = PageStore::new(kv.clone());
         let mut latest = BTreeMap::new();
         let mut history = Vec::new();
         for (v, writes) in blocks.iter().enumerate() {
+            if v % reopen_every == reopen_every - 1 {
+                store = PageStore::new(kv.clone());
+            }
             let writes: Vec<_> = writes
                 .iter()
                 .map(|(c, i, b)| (Address([*c + 1; 20]), *i, *b))
