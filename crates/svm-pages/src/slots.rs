@@ -225,26 +225,41 @@ const COPY_RETRY: usize = 64;
 const MAX_COPY_LOOKS: usize = 32;
 
 /// Where in `new`, other than at `pos` and within [`COPY_WINDOW`] bytes of
-/// it, the [`MIN_COPY`] bytes of `needle` are. (A search this short needs
-/// no search library: a first 8-byte compare at each offset, then the
-/// rest.)
-///
-/// Nearest first: a shift by a few entries is found after a few compares.
+/// it, the [`MIN_COPY`] bytes of `needle` are: the nearest such place, the
+/// later one of two as near. The window's places that start with the
+/// needle's first byte are found with `memchr` (SIMD), then compared whole.
 fn find_moved(new: &Page, needle: &[u8], pos: usize) -> Option<usize> {
-    let last = PAGE_SIZE - needle.len();
-    let first = u64::from_ne_bytes(needle[..8].try_into().ok()?);
-    let at = |src: usize| {
-        src <= last
-            && u64::from_ne_bytes(new[src..src + 8].try_into().unwrap_or_default()) == first
-            && new[src..src + needle.len()] == *needle
-    };
-    (1..=COPY_WINDOW).find_map(|d| {
-        if at(pos + d) {
-            Some(pos + d)
-        } else {
-            pos.checked_sub(d).filter(|&src| at(src))
+    let last = PAGE_SIZE.checked_sub(needle.len())?;
+    let lo = pos.saturating_sub(COPY_WINDOW);
+    let hi = (pos + COPY_WINDOW).min(last);
+    if lo > hi {
+        return None;
+    }
+    let mut best: Option<usize> = None;
+    for off in memchr::memchr_iter(*needle.first()?, &new[lo..=hi]) {
+        let src = lo + off;
+        let d = src.abs_diff(pos);
+        if src == pos {
+            continue;
         }
-    })
+        if let Some(b) = best {
+            let bd = b.abs_diff(pos);
+            if d > bd {
+                // Places only get farther from here on.
+                if src > pos {
+                    break;
+                }
+                continue;
+            }
+            if d == bd && b > pos {
+                continue;
+            }
+        }
+        if new[src..src + needle.len()] == *needle {
+            best = Some(src);
+        }
+    }
+    best
 }
 
 /// The undo delta that turns `new` back into `old`, where `changed` marks
@@ -252,8 +267,7 @@ fn find_moved(new: &Page, needle: &[u8], pos: usize) -> Option<usize> {
 /// where a stretch of at least [`MIN_COPY`] bytes of `old` is found in
 /// `new` within [`COPY_WINDOW`] bytes (an insert into a sorted page
 /// shifts its entries; the replaced bytes are still there, moved).
-fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
-    let mut out = Vec::new();
+fn encode_undo(changed: &WordMask, old: &Page, new: &Page, out: &mut Vec<u8>) {
     let literal = |out: &mut Vec<u8>, from: usize, to: usize| {
         // Stretches are shorter than 4096 < 0x8000 bytes.
         let mut at = from;
@@ -288,7 +302,7 @@ fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
                     while len < most && old[pos + len] == new[src + len] {
                         len += 1;
                     }
-                    literal(&mut out, lit, pos);
+                    literal(out, lit, pos);
                     out.extend_from_slice(&(pos as u16).to_be_bytes());
                     out.extend_from_slice(&(COPY | len as u16).to_be_bytes());
                     out.extend_from_slice(&(src as u16).to_be_bytes());
@@ -304,9 +318,8 @@ fn encode_undo(changed: &WordMask, old: &Page, new: &Page) -> Vec<u8> {
                 }
             }
         }
-        literal(&mut out, lit, b);
+        literal(out, lit, b);
     }
-    out
 }
 
 /// The words where `a` and `b` differ, added to `mask`.
@@ -500,9 +513,15 @@ pub(crate) fn write(
     // A slot never written has no older content to give back.
     if undo && head.is_some() {
         let key = undo_key(address, index, writes);
-        let mut v = Vec::with_capacity(32 + 64);
+        // About the changed bytes and a few run headers: one allocation.
+        let changed_bytes = changed
+            .iter()
+            .map(|m| m.count_ones() as usize)
+            .sum::<usize>()
+            * 8;
+        let mut v = Vec::with_capacity(32 + changed_bytes + 64);
         v.extend_from_slice(&old_leaf);
-        v.extend_from_slice(&encode_undo(&changed, old, new));
+        encode_undo(&changed, old, new, &mut v);
         batch.put(Bytes::copy_from_slice(&key), v);
         out.undo = Some(key);
     }
@@ -564,11 +583,55 @@ mod tests {
     fn undo_round_trip(old: &Page, new: &Page) -> usize {
         let mut changed = [0u64; WORDS / 64];
         differing(old, new, &mut changed);
-        let undo = encode_undo(&changed, old, new);
+        let mut undo = Vec::new();
+        encode_undo(&changed, old, new, &mut undo);
         let mut page = *new;
         apply(&mut page, &undo).unwrap();
         assert_eq!(page[..], old[..]);
         undo.len()
+    }
+
+    /// The nearest-first search, one place at a time: the model of
+    /// `find_moved`.
+    fn find_moved_model(new: &Page, needle: &[u8], pos: usize) -> Option<usize> {
+        let last = PAGE_SIZE - needle.len();
+        let at = |src: usize| src <= last && new[src..src + needle.len()] == *needle;
+        (1..=COPY_WINDOW).find_map(|d| {
+            if at(pos + d) {
+                Some(pos + d)
+            } else {
+                pos.checked_sub(d).filter(|&src| at(src))
+            }
+        })
+    }
+
+    proptest::proptest! {
+        /// `find_moved` finds what the one-place-at-a-time search finds, on
+        /// periodic pages (the needle at many places, as near on both
+        /// sides), with a few bytes changed, and shifted copies.
+        #[test]
+        fn find_moved_is_the_nearest_first_search(
+            pattern in proptest::collection::vec(0u8..4, 80),
+            period in 1usize..80,
+            noise in proptest::collection::vec((0usize..PAGE_SIZE, 0u8..4), 0..40),
+            pos in 0usize..PAGE_SIZE - MIN_COPY,
+            shift in -600i64..600,
+        ) {
+            let mut new = [0u8; PAGE_SIZE];
+            for (i, b) in new.iter_mut().enumerate() {
+                *b = pattern[i % period];
+            }
+            for (at, b) in noise {
+                new[at] = b;
+            }
+            let from = (pos as i64 + shift).clamp(0, (PAGE_SIZE - MIN_COPY) as i64) as usize;
+            for needle in [&new[from..from + MIN_COPY], &new[pos..pos + MIN_COPY], &[9u8; MIN_COPY][..]] {
+                proptest::prop_assert_eq!(
+                    find_moved(&new, needle, pos),
+                    find_moved_model(&new, needle, pos)
+                );
+            }
+        }
     }
 
     /// An insert into a sorted page of 28-byte entries (a token's map leaf)
