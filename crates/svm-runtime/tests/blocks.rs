@@ -685,3 +685,33 @@ fn a_prune_at_the_largest_height_does_not_overflow() {
     }
     assert!(rt.pages().open(&c, &root).is_ok());
 }
+
+/// Nodes whose libraries word one failure differently agree on the block:
+/// two deploys of malformed code of the same size, rejected by the deploy
+/// gate with different wasmparser messages, give the same receipts hash
+/// and block hash (a failed deploy enters them by its error code only).
+#[test]
+fn failed_deploys_in_other_words_give_the_same_block() {
+    let deploy = |code: Vec<u8>| {
+        let (rt, _) = runtime(Arc::new(MemKv::new()));
+        let out = rt
+            .execute_block(&[Tx::Deploy(svm_runtime::DeployTx {
+                author: AUTHOR,
+                nonce: 0,
+                name: "bad".into(),
+                gas_limit: GAS,
+                code,
+            })])
+            .unwrap();
+        let TxOutcome::Deploy(Err(e)) = &out.outcomes[0] else {
+            panic!("the deploy succeeded: {:?}", out.outcomes[0]);
+        };
+        (e.to_string(), e.code(), out.receipts_hash, out.block_hash)
+    };
+    // Not wasm at all, and wasm whose version field is wrong: 8 bytes each.
+    let (m1, c1, r1, b1) = deploy(b"not wasm".to_vec());
+    let (m2, c2, r2, b2) = deploy(b"\0asm\x09\0\0\0".to_vec());
+    assert_ne!(m1, m2, "the two failures should be worded differently");
+    assert_eq!((c1, c2), (2, 2), "both are gate rejections: {m1} / {m2}");
+    assert_eq!((r1, b1), (r2, b2));
+}
