@@ -7,7 +7,10 @@
 # For each run it prints transfers per second, minting time, the database
 # directory's size, the bytes the process wrote to disk (from
 # /usr/bin/time -v) and, of those, the bytes written during the transfers
-# (from /proc/self/io), and its peak RSS. Runs alternate svm, NOMT, flat
+# (from /proc/self/io), its peak RSS, and for svm the main thread's CPU
+# seconds during the transfers (from /proc/thread-self/schedstat: steadier
+# than tx/s for comparing two builds, as compactions on the other core
+# move the wall clock more than the main thread's work). Runs alternate svm, NOMT, flat
 # RocksDB for each count and repetition, so all share one sitting.
 #
 # Usage: scripts/bench-scale.sh [ACCOUNTS...] [-- extra `svm` options]
@@ -53,13 +56,14 @@ rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(
 outputs = int(re.search(r"File system outputs: (\d+)", t).group(1))  # 512-byte blocks
 tw = out.get('transfers_disk_written_bytes')
 tw = f"{tw / 1e6:,.0f}" if tw is not None else ''
+cpu = out.get('transfers_main_thread_cpu_s', '')
 print(f"| {int(n):,} | {engine} | {opts} | {out['tx_per_s']:,.0f} | {out.get('mint_s', '')} | "
-      f"{out['db_dir_bytes'] / 1e6:,.1f} | {outputs * 512 / 1e6:,.0f} | {tw} | {rss_kb / 1024:,.0f} |")
+      f"{out['db_dir_bytes'] / 1e6:,.1f} | {outputs * 512 / 1e6:,.0f} | {tw} | {rss_kb / 1024:,.0f} | {cpu} |")
 PY
 }
 
-printf '| accounts | engine | options | tx/s | mint s | db dir MB | written MB | of it, transfers MB | peak RSS MB |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '| accounts | engine | options | tx/s | mint s | db dir MB | written MB | of it, transfers MB | peak RSS MB | main thread CPU s |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for n in "${counts[@]}"; do
   for _ in $(seq "$runs"); do
     dir=$(mktemp -d)

@@ -107,6 +107,7 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
     }
     let mint_secs = started.elapsed().as_secs_f64();
     let written_before = disk_bytes_written();
+    let sched_before = thread_schedstat();
     if !env.json {
         println!("deployed token {token} and counter {counter}");
         println!(
@@ -194,6 +195,13 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
     let written_during = disk_bytes_written()
         .zip(written_before)
         .map(|(after, before)| after.saturating_sub(before));
+    // The main thread's own CPU time and its wait for a core during the
+    // transfers: a steadier figure than tx/s to compare two builds by,
+    // since RocksDB's compactions, on the other core, move the wall
+    // clock more than this thread's work.
+    let sched_during = thread_schedstat()
+        .zip(sched_before)
+        .map(|(a, b)| (a.0.saturating_sub(b.0), a.1.saturating_sub(b.1)));
     let summary = json!({
         "contract": "token",
         "token": token.to_string(),
@@ -220,6 +228,10 @@ pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
         out["tx_per_s"] = json!(tps.round());
         out["mint_s"] = json!((mint_secs * 100.0).round() / 100.0);
         out["transfers_disk_written_bytes"] = json!(written_during);
+        if let Some((cpu, wait)) = sched_during {
+            out["transfers_main_thread_cpu_s"] = json!((cpu as f64 / 1e7).round() / 100.0);
+            out["transfers_main_thread_wait_s"] = json!((wait as f64 / 1e7).round() / 100.0);
+        }
         out["pages_read_per_block"] = json!(pages_read / nblocks);
         out["pages_written_per_block"] = json!(pages_written / nblocks);
         storage.add_to(&mut out);
@@ -307,6 +319,15 @@ pub(crate) fn verify(env: &Env, s: &Value) -> Result<(), String> {
     } else {
         Err(format!("verification failed: {}", problems.join("; ")))
     }
+}
+
+/// This thread's time on a CPU and its time waiting for one, in
+/// nanoseconds: the first two fields of `/proc/thread-self/schedstat`
+/// (Linux; `None` elsewhere).
+fn thread_schedstat() -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut f = s.split_whitespace().map(|v| v.parse::<u64>().ok());
+    Some((f.next()??, f.next()??))
 }
 
 /// The bytes this process (database threads included) caused to be
