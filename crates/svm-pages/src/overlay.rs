@@ -73,6 +73,31 @@ pub(crate) fn stale_version_key(key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// An `N` or `S` key of the flush's bookkeeping, without an allocation.
+/// Ordered as its bytes are (`N` keys before `S` keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum RecordKey {
+    /// `N` ‖ node hash.
+    Node(Hash),
+    /// `S` ‖ address ‖ root.
+    State(Address, State),
+}
+
+impl RecordKey {
+    /// The key's bytes (33 or 53).
+    fn to_vec(self) -> Vec<u8> {
+        self.with_bytes(<[u8]>::to_vec)
+    }
+
+    /// `f` of the key's bytes, built on the stack.
+    fn with_bytes<R>(self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Self::Node(h) => f(&node_key(&h)),
+            Self::State(a, s) => f(&state_key(&a, &s)),
+        }
+    }
+}
+
 /// The first and the last state of a contract in the block.
 #[derive(Debug, Clone, Copy)]
 struct Chain {
@@ -89,7 +114,7 @@ struct Pending {
     contracts: BTreeMap<Address, Chain>,
     /// `N` keys of the KV that commits replaced, per contract (candidates
     /// for the stale index).
-    replaced: BTreeMap<Address, BTreeSet<Vec<u8>>>,
+    replaced: BTreeMap<Address, BTreeSet<Hash>>,
     /// The page indices commits wrote, per contract.
     dirty: BTreeMap<Address, BTreeSet<u32>>,
     /// `extra` operations of the commits, in order.
@@ -237,8 +262,11 @@ impl<K: KvStore> PageOverlay<K> {
         let p = self.pending.lock();
         let empty = empty_hashes();
         let mut batch = WriteBatch::new();
-        let mut written: BTreeSet<Vec<u8>> = BTreeSet::new();
-        let mut stale_keys: BTreeSet<Vec<u8>> = BTreeSet::new();
+        // The `N` and `S` keys the batch puts, in the order it puts them
+        // (deterministic), and as a set.
+        let mut written: Vec<RecordKey> = Vec::new();
+        let mut written_set: HashSet<RecordKey> = HashSet::default();
+        let mut stale_keys: BTreeSet<RecordKey> = BTreeSet::new();
         let mut roots = Vec::new();
         let mut records = Vec::new();
         let mut pages = Vec::new();
@@ -255,7 +283,7 @@ impl<K: KvStore> PageOverlay<K> {
                 continue;
             }
             roots.push((*address, chain.latest));
-            let mut reached: BTreeSet<Vec<u8>> = BTreeSet::new();
+            let mut reached: HashSet<Hash> = HashSet::default();
             let mut live = Vec::new();
             let mut visited = tree::Visited::default();
             let mut stack = vec![(chain.latest.0, TREE_DEPTH)];
@@ -282,10 +310,10 @@ impl<K: KvStore> PageOverlay<K> {
                 &live
             } else {
                 for (hash, record) in &live {
-                    let key = node_key(hash);
-                    reached.insert(key.to_vec());
-                    if written.insert(key.to_vec()) {
-                        batch.put(Bytes::copy_from_slice(&key), record.encode());
+                    reached.insert(*hash);
+                    if written_set.insert(RecordKey::Node(*hash)) {
+                        written.push(RecordKey::Node(*hash));
+                        batch.put(Bytes::copy_from_slice(&node_key(hash)), record.encode());
                         records_written += 1;
                     }
                 }
@@ -305,7 +333,10 @@ impl<K: KvStore> PageOverlay<K> {
                     Bytes::copy_from_slice(&key),
                     StateRecord::encode(&chain.start, info.page_count, packed),
                 );
-                written.insert(key.to_vec());
+                let key = RecordKey::State(*address, chain.latest);
+                if written_set.insert(key) {
+                    written.push(key);
+                }
             }
             // The pages: each slot the block wrote gets the content of the
             // last state, with an undo record when older states are kept.
@@ -352,10 +383,15 @@ impl<K: KvStore> PageOverlay<K> {
                 }
             }
             if let Some(replaced) = p.replaced.get(address) {
-                stale_keys.extend(replaced.difference(&reached).cloned());
+                stale_keys.extend(
+                    replaced
+                        .iter()
+                        .filter(|h| !reached.contains(*h))
+                        .map(|h| RecordKey::Node(*h)),
+                );
             }
             if chain.start != empty_root() {
-                stale_keys.insert(state_key(address, &chain.start).to_vec());
+                stale_keys.insert(RecordKey::State(*address, chain.start));
             }
         }
         // Keys written again leave the stale index. The filter of the
@@ -364,30 +400,32 @@ impl<K: KvStore> PageOverlay<K> {
         // here joins the filter before the batch is written.
         let kv = self.store.kv();
         let revived = self.store.with_stale_filter(|filter| {
-            for key in stale_keys.difference(&written) {
+            for key in stale_keys.iter().filter(|k| !written_set.contains(*k)) {
                 stale += 1;
+                let key = key.to_vec();
                 match mode {
                     StaleKeys::Index => {
-                        filter.insert(key);
-                        batch.put(stale_key(version, key), Vec::new());
-                        batch.put(stale_version_key(key), version.to_be_bytes().to_vec());
+                        filter.insert(&key);
+                        batch.put(stale_key(version, &key), Vec::new());
+                        batch.put(stale_version_key(&key), version.to_be_bytes().to_vec());
                     }
                     StaleKeys::Delete => {
-                        batch.delete(key.clone());
+                        batch.delete(key);
                     }
                 }
             }
             written
                 .iter()
-                .filter(|key| filter.may_hold(key))
+                .filter(|k| k.with_bytes(|b| filter.may_hold(b)))
+                .map(|k| k.to_vec())
                 .collect::<Vec<_>>()
         })?;
         for key in revived {
-            let yk = stale_version_key(key);
+            let yk = stale_version_key(&key);
             if let Some(v) = kv.get(&yk)?
                 && let Ok(v) = <[u8; 8]>::try_from(&v[..])
             {
-                batch.delete(stale_key(u64::from_be_bytes(v), key));
+                batch.delete(stale_key(u64::from_be_bytes(v), &key));
                 batch.delete(yk);
             }
         }
@@ -497,8 +535,7 @@ impl<K: KvStore> PageStorage for PageOverlay<K> {
         if state != *base {
             for hash in &rebuilt.replaced_records {
                 if !p.records.contains_key(hash) {
-                    let key = node_key(hash).to_vec();
-                    p.replaced.entry(*address).or_default().insert(key);
+                    p.replaced.entry(*address).or_default().insert(*hash);
                 }
             }
             p.dirty
