@@ -267,10 +267,8 @@ pub(crate) fn check_counter(
     Ok(())
 }
 
+/// The coin demo (`--contract coin`); the token demo is `token_demo`.
 pub(crate) fn run(env: &Env, o: &Options) -> Result<(), String> {
-    if o.contract == DemoContract::Token {
-        return crate::token_demo::run(env, o);
-    }
     let (coin, counter) = setup(env, o, COIN, "coin")?;
     for i in 0..o.accounts {
         env.node
@@ -440,17 +438,23 @@ pub(crate) fn dir_size(dir: &std::path::Path) -> u64 {
         .sum()
 }
 
-pub(crate) fn verify(env: &Env, o: &Options) -> Result<(), String> {
+/// The summary the last demo recorded in this data directory.
+///
+/// # Errors
+/// When there is none or it is not JSON.
+pub(crate) fn summary(env: &Env) -> Result<Value, String> {
     let raw = env
         .rt
         .kv()
         .get(SUMMARY_KEY)
         .map_err(|e| e.to_string())?
         .ok_or("no demo in this data directory: run `svm demo` first")?;
-    let s: Value = serde_json::from_slice(&raw).map_err(|e| format!("demo summary: {e}"))?;
-    if s["contract"] == "token" {
-        return crate::token_demo::verify(env, &s);
-    }
+    serde_json::from_slice(&raw).map_err(|e| format!("demo summary: {e}"))
+}
+
+/// Checks a coin demo's summary `s` (`"contract"` not `"token"`) after a
+/// restart.
+pub(crate) fn verify(env: &Env, o: &Options, s: &Value) -> Result<(), String> {
     let field = |k: &str| summary_field(&s, k);
     let mut problems = Vec::new();
     check_roots(

@@ -544,7 +544,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 contract,
             };
             if verify {
-                demo::verify(&env, &opts)?;
+                let s = demo::summary(&env)?;
+                if s["contract"] == "token" {
+                    token_demo::verify(&env, &s)?;
+                } else {
+                    demo::verify(&env, &opts, &s)?;
+                }
+            } else if opts.contract == demo::DemoContract::Token {
+                token_demo::run(&env, &opts)?;
             } else {
                 demo::run(&env, &opts)?;
             }

@@ -173,6 +173,11 @@ pub(crate) fn low_bits(t: usize) -> u32 {
     if t >= 32 { u32::MAX } else { (1u32 << t) - 1 }
 }
 
+/// The mask of bits `t..h` of a page index.
+pub(crate) fn bits(t: usize, h: usize) -> u32 {
+    !low_bits(t) & low_bits(h)
+}
+
 /// `EMPTY[h]`, the hash of an empty subtree of height `h`, for `h` in
 /// `0..=32` (module docs).
 pub fn empty_hashes() -> &'static [Hash; TREE_DEPTH + 1] {

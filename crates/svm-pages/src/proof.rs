@@ -42,9 +42,8 @@
 use svm_types::{Address, State};
 
 use crate::hash::{
-    Hash, TREE_DEPTH, empty_hashes, empty_root, ext_hash, leaf_hash, low_bits, node_hash,
+    Hash, TREE_DEPTH, bits, empty_hashes, empty_root, ext_hash, leaf_hash, low_bits, node_hash,
 };
-use crate::tree::bits;
 use crate::{PAGE_SIZE, PageIndex, PagesError};
 
 /// Where the path of an empty page leaves the tree: an extension whose

@@ -32,7 +32,7 @@
 
 use foldhash::{HashSet, HashSetExt};
 
-use crate::hash::{Hash, TREE_DEPTH, empty_hashes, ext_hash, low_bits, node_hash};
+use crate::hash::{Hash, TREE_DEPTH, bits, empty_hashes, ext_hash, low_bits, node_hash};
 use crate::proof::{PageProof, ProofEnd};
 use crate::{PageIndex, PagesError};
 
@@ -191,11 +191,6 @@ pub(crate) fn narrow_hash(h: usize, t: usize, index: u32, target: &Hash) -> Hash
     } else {
         ext_hash(t, index, target)
     }
-}
-
-/// The mask of bits `t..h` of a page index.
-pub(crate) fn bits(t: usize, h: usize) -> u32 {
-    !low_bits(t) & low_bits(h)
 }
 
 /// The leaf of page `index` under `root`: `None` for an empty page.
