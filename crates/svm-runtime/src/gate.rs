@@ -26,67 +26,18 @@
 //! The gate never panics and never executes code.
 
 use wasmer::wasmparser::{
-    CompositeInnerType, FuncType, Operator, Parser, Payload, TypeRef, ValType, WasmFeatures,
+    CompositeInnerType, FuncType, Operator, Parser, Payload, TypeRef, ValType,
 };
 
-use crate::imports::{VMCALLS, ValKind};
+use crate::gate_error::malformed;
+pub use crate::gate_error::{GateError, accepted_features};
+use crate::vmcall_table::{VMCALLS, ValKind};
 
 /// The export name under which the compiler exposes a module's memory when
 /// the module does not export it as `memory` (SVM milestone-1 contracts
 /// declare `(memory 1)` without an export). The gate rejects modules that
 /// export this name themselves ([`GateError::ReservedExport`]).
 pub const RESERVED_MEMORY_EXPORT: &str = "svm:memory";
-
-/// Why code was rejected at deploy.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GateError {
-    /// Not a valid wasm module under the accepted features.
-    #[error("malformed wasm at offset {offset}: {message}")]
-    Malformed {
-        /// The byte offset of the problem.
-        offset: u64,
-        /// wasmparser's message.
-        message: String,
-    },
-    /// A non-deterministic instruction or type.
-    #[error("{rule}: `{instruction}` at offset {offset}")]
-    NonDeterministic {
-        /// The rule broken (`floats`).
-        rule: &'static str,
-        /// The instruction or type.
-        instruction: String,
-        /// Its byte offset in the code.
-        offset: u64,
-    },
-    /// Imports the import object does not provide, as
-    /// `module.name: (params) -> (results)`.
-    #[error("unknown imports: {}", .0.join(", "))]
-    UnknownImports(Vec<String>),
-    /// The module does not define exactly one memory of its own.
-    #[error("the module must define exactly one memory (exported as \"memory\" or not exported)")]
-    MissingMemory,
-    /// The module exports a name reserved for the runtime
-    /// ([`RESERVED_MEMORY_EXPORT`]).
-    #[error("the export name \"{0}\" is reserved for the runtime")]
-    ReservedExport(String),
-    /// The module has a start function (instantiation would run it before
-    /// the call's gas is set).
-    #[error("start functions are not supported (function {0})")]
-    StartFunction(u32),
-    /// The module imports a vmcall the runtime's policy disables.
-    #[error("{0} is disabled in this runtime")]
-    DisabledVmCall(&'static str),
-    /// A count or size over its configured limit ([`Limits`]).
-    #[error("{what} is {value}, over the limit of {limit}")]
-    LimitExceeded {
-        /// What was counted.
-        what: &'static str,
-        /// The module's value.
-        value: u64,
-        /// The limit.
-        limit: u64,
-    },
-}
 
 /// Static limits the gate enforces on a module. Code size is limited by the
 /// runtime's `max_code_bytes`; the native call stack by its
@@ -134,8 +85,7 @@ pub struct Policy {
     pub allow_set_balance: bool,
 }
 
-/// The vmcall [`Policy::allow_set_balance`] governs.
-pub const SET_BALANCE: &str = "node.vmcall_set_balance";
+pub use crate::vmcall_table::SET_BALANCE;
 
 fn over(findings: &mut Vec<GateError>, what: &'static str, value: u64, limit: u64) {
     if value > limit
@@ -145,18 +95,6 @@ fn over(findings: &mut Vec<GateError>, what: &'static str, value: u64, limit: u6
     {
         findings.push(GateError::LimitExceeded { what, value, limit });
     }
-}
-
-/// The features the gate accepts.
-pub fn accepted_features() -> WasmFeatures {
-    WasmFeatures::MUTABLE_GLOBAL
-        | WasmFeatures::SIGN_EXTENSION
-        | WasmFeatures::MULTI_VALUE
-        | WasmFeatures::BULK_MEMORY
-        | WasmFeatures::REFERENCE_TYPES
-        | WasmFeatures::FLOATS
-        | WasmFeatures::GC_TYPES
-        | WasmFeatures::SATURATING_FLOAT_TO_INT
 }
 
 fn kind(v: &ValType) -> Option<ValKind> {
@@ -216,25 +154,6 @@ fn float_block(op: &Operator) -> Option<String> {
         _ => return None,
     };
     is_float(&ty).then(|| format!("{op:?}"))
-}
-
-pub(crate) fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
-    GateError::Malformed {
-        offset: e.offset(),
-        message: one_line(e.message()),
-    }
-}
-
-/// `message` on one line: wasmparser formats some messages with `{:#?}`
-/// (the bad magic number as a multi-line byte array). Runs of whitespace
-/// become one space, and `[ a, b, ]` becomes `[a, b]`.
-fn one_line(message: &str) -> String {
-    message
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace("[ ", "[")
-        .replace(", ]", "]")
 }
 
 /// Every reason a deploy was rejected: one or more [`GateError`]s, in the

@@ -65,6 +65,7 @@ mod deploy;
 pub mod format;
 pub mod gas;
 pub mod gate;
+mod gate_error;
 pub mod imports;
 pub mod inner_call;
 #[cfg(target_os = "linux")]
@@ -78,6 +79,7 @@ pub mod testing;
 mod tunables;
 mod tx;
 pub mod tx_pages;
+pub mod vmcall_table;
 pub mod vmcalls;
 pub mod wire;
 

@@ -43,7 +43,7 @@ use wasmer::wasmparser::{BlockType, Operator, Parser, ValidPayload, Validator};
 use wasmer::{ExportIndex, GlobalInit, GlobalType, LocalFunctionIndex, Mutability, Type};
 use wasmer_types::ModuleInfo;
 
-use crate::gate::{self, GateError};
+use crate::gate_error::{self, GateError};
 
 /// The export name of the global holding the stack slots in use.
 pub const STACK_SLOTS_EXPORT: &str = "svm_stack_slots";
@@ -74,8 +74,8 @@ pub fn native_stack_bytes(max_stack_slots: u32, max_frame_slots: u32) -> usize {
 /// # Errors
 /// [`GateError::Malformed`] when the code does not validate.
 pub fn frame_slots(code: &[u8]) -> Result<Vec<u32>, GateError> {
-    let malformed = gate::malformed;
-    let mut validator = Validator::new_with_features(gate::accepted_features());
+    let malformed = gate_error::malformed;
+    let mut validator = Validator::new_with_features(gate_error::accepted_features());
     let mut frames = Vec::new();
     for payload in Parser::new(0).parse_all(code) {
         let payload = payload.map_err(malformed)?;

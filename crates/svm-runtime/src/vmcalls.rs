@@ -781,7 +781,7 @@ pub fn vmcall_set_balance<S: PageStorage>(
     reg_idx: u32,
 ) -> Result<(), VmCallError> {
     if !ctx.allow_set_balance {
-        return Err(VmCallError::Disabled(crate::gate::SET_BALANCE));
+        return Err(VmCallError::Disabled(crate::vmcall_table::SET_BALANCE));
     }
     let value = u64::try_from(value).map_err(|_| VmCallError::NegativeAmount(value))?;
     let account = ctx.address_in(reg_bits, reg_idx)?;
