@@ -455,11 +455,11 @@ pub(crate) fn summary(env: &Env) -> Result<Value, String> {
 /// Checks a coin demo's summary `s` (`"contract"` not `"token"`) after a
 /// restart.
 pub(crate) fn verify(env: &Env, o: &Options, s: &Value) -> Result<(), String> {
-    let field = |k: &str| summary_field(&s, k);
+    let field = |k: &str| summary_field(s, k);
     let mut problems = Vec::new();
     check_roots(
         env,
-        &s,
+        s,
         [("coin", "coin_state"), ("counter", "counter_state")],
         &mut problems,
     )?;
@@ -467,7 +467,7 @@ pub(crate) fn verify(env: &Env, o: &Options, s: &Value) -> Result<(), String> {
     if balances_hash(env, accounts)? != field("balances_hash")? {
         problems.push("balances differ".into());
     }
-    check_counter(env, &s, &mut problems)?;
+    check_counter(env, s, &mut problems)?;
     if problems.is_empty() {
         env.print(
             format!(
