@@ -12,6 +12,10 @@
 //!   from the disk tier (a fresh runtime, artifact on disk), or found in
 //!   the memory tier. Goals: disk ≥ 50× faster than compiling, memory
 //!   ≥ 500× faster.
+//! - `deploy/cached_2000_functions`: a deploy (a block of one) of that
+//!   module when its compiled form is in the memory tier: the gas checks,
+//!   the deploy gate over the 2 000 functions, and the block's commit of
+//!   the code and contract record over MemKv.
 //! - `metering/{int_loop,memory_loop,call_loop}/{metered,unmetered}`: three
 //!   kernels (a tight integer loop, loads and stores over 1 MiB, a small
 //!   function called 1 000 000 times) compiled by Singlepass as the runtime
@@ -150,6 +154,25 @@ fn module_cache(c: &mut Criterion) {
     group.sample_size(50);
     group.bench_function("memory_tier", |b| {
         b.iter(|| warm.warm(black_box(&hash)).unwrap())
+    });
+    group.finish();
+
+    // Each deploy at a new nonce, so at a new address.
+    let mut group = c.benchmark_group("deploy");
+    group.sample_size(20);
+    let mut nonce = 1;
+    group.bench_function("cached_2000_functions", |b| {
+        b.iter(|| {
+            nonce += 1;
+            warm.deploy(&DeployTx {
+                author: Address([1; 20]),
+                nonce,
+                name: "big".into(),
+                gas_limit: RuntimeConfig::default().max_tx_gas,
+                code: code.clone(),
+            })
+            .unwrap()
+        })
     });
     group.finish();
 }

@@ -151,23 +151,35 @@ impl<K: KvStore + 'static> Runtime<K> {
         Ok(gas_used)
     }
 
-    /// Compiles the code of a deploy that will pass its gas checks and the
-    /// gate, so that the block does not compile under the writers' lock.
-    pub(crate) fn precompile(&self, tx: &DeployTx) {
-        if self.admit(tx).is_ok() && self.validate(&tx.code).is_ok() {
+    /// Runs the gate over the code of a deploy that passes its gas checks
+    /// and compiles it if the gate accepts it, so that the block does
+    /// neither under the writers' lock. Gives the gate's verdict, which
+    /// [`Runtime::deploy_in`] takes instead of running the gate again
+    /// (`None` when the gas checks fail: the deploy fails on them first).
+    pub(crate) fn precompile(&self, tx: &DeployTx) -> Option<Result<(), DeployError>> {
+        self.admit(tx).ok()?;
+        let verdict = self.validate(&tx.code);
+        if verdict.is_ok() {
             let _ = self.compiled(&code_hash(&tx.code), || Ok(tx.code.clone()));
         }
+        Some(verdict)
     }
 
     /// Deploys inside `block`: on success the record and code join the
-    /// block.
+    /// block. `gated` is the gate's verdict on the code from
+    /// [`Runtime::precompile`] under this runtime's configuration, if it
+    /// ran; the gate runs here only when it did not.
     pub(crate) fn deploy_in(
         &self,
         block: &mut BlockState<K>,
         tx: &DeployTx,
+        gated: Option<Result<(), DeployError>>,
     ) -> Result<Deployed, DeployError> {
         let gas_used = self.admit(tx)?;
-        self.validate(&tx.code)?;
+        match gated {
+            Some(verdict) => verdict?,
+            None => self.validate(&tx.code)?,
+        }
         let hash = code_hash(&tx.code);
         let address = contract_address(&tx.author, tx.nonce, &hash);
         // The module is cached (and compile errors with it); usually the

@@ -149,17 +149,20 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// [`BlockError::Storage`] when the batch cannot be built or written;
     /// then nothing of the block is stored and its outcomes are void.
     pub fn execute_block(&self, txs: &[Tx]) -> Result<BlockOutcome, BlockError> {
-        // Compile what is missing before taking the writers' lock.
+        // Gate and compile deploys, and load what calls need, before taking
+        // the writers' lock; the gate's verdicts go to the deploys.
         let mut warmed = std::collections::BTreeSet::new();
+        let mut gated = Vec::with_capacity(txs.len());
         for tx in txs {
-            match tx {
+            gated.push(match tx {
                 Tx::Deploy(d) => self.precompile(d),
                 Tx::Call(c) => {
                     if warmed.insert(c.contract) {
                         self.prewarm(&c.contract);
                     }
+                    None
                 }
-            }
+            });
         }
         let _writer = self.writers.lock();
         let height = self
@@ -171,10 +174,10 @@ impl<K: KvStore + 'static> Runtime<K> {
         let mut pool = InstancePool::new(repeated_contracts(txs));
         let mut outcomes = Vec::with_capacity(txs.len());
         let mut receipts = blake3::Hasher::new();
-        for tx in txs {
+        for (tx, gated) in txs.iter().zip(gated) {
             let outcome = match tx {
                 Tx::Deploy(d) => {
-                    let r = self.deploy_in(&mut block, d);
+                    let r = self.deploy_in(&mut block, d, gated);
                     receipts.update(&deploy_hash(&r));
                     TxOutcome::Deploy(r)
                 }
