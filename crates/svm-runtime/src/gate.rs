@@ -130,9 +130,49 @@ fn is_float(v: &ValType) -> bool {
 /// that produces, consumes or converts a float has `F32` or `F64` in its
 /// wasmparser name (`F32Add`, `I32TruncSatF64U`, `F64Load`, ...).
 fn float_op(op: &Operator) -> Option<String> {
-    let name = format!("{op:?}");
-    let name = name.split([' ', '{', '(']).next().unwrap_or_default();
+    let mut name = OpName::default();
+    // The name is all that is written: the writer stops the formatting at
+    // the first space, brace or parenthesis (the `Err` it returns then is
+    // that stop, not a failure).
+    let _ = std::fmt::Write::write_fmt(&mut name, format_args!("{op:?}"));
+    let name = name.as_str();
     (name.contains("F32") || name.contains("F64")).then(|| name.to_string())
+}
+
+/// The variant name at the start of an operator's `Debug` text, kept
+/// without an allocation: writing stops at the first ` `, `{` or `(`, or
+/// after 64 bytes (no operator name is that long).
+struct OpName {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for OpName {
+    fn default() -> Self {
+        Self {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl OpName {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for OpName {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
+            if matches!(b, b' ' | b'{' | b'(') || self.len == self.buf.len() {
+                return Err(std::fmt::Error);
+            }
+            self.buf[self.len] = b;
+            self.len += 1;
+        }
+        Ok(())
+    }
 }
 
 /// A block, loop, if or typed select whose type is a float: no float
@@ -500,6 +540,43 @@ pub fn summary(code: &[u8]) -> Result<ModuleSummary, GateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `float_op` names what the whole `Debug` text names: every operator
+    /// of a module with float and integer instructions of each shape
+    /// (unit, struct and tuple variants).
+    #[test]
+    fn float_op_reads_the_name_only() {
+        let code = wat::parse_str(
+            r#"(module (memory 1)
+                 (func (param f64 i32) (result f64) (local f32)
+                   (local.set 2 (f32.const 1.5))
+                   (drop (i32.trunc_sat_f64_u (local.get 0)))
+                   (f64.store offset=8 (i32.const 0) (f64.add (local.get 0) (f64.load (i32.const 8))))
+                   (drop (i64.add (i64.const 1) (i64.extend_i32_u (local.get 1))))
+                   (block (result f64) (f64.const 2))
+                   (drop)
+                   (select (result f64) (local.get 0) (f64.neg (local.get 0)) (local.get 1))))"#,
+        )
+        .unwrap();
+        let old = |op: &Operator| {
+            let name = format!("{op:?}");
+            let name = name.split([' ', '{', '(']).next().unwrap_or_default();
+            (name.contains("F32") || name.contains("F64")).then(|| name.to_string())
+        };
+        let (mut ops, mut floats) = (0, 0);
+        for payload in Parser::new(0).parse_all(&code) {
+            if let Ok(Payload::CodeSectionEntry(body)) = payload {
+                let mut reader = body.get_operators_reader().unwrap();
+                while !reader.eof() {
+                    let op = reader.read().unwrap();
+                    assert_eq!(float_op(&op), old(&op), "{op:?}");
+                    ops += 1;
+                    floats += usize::from(float_op(&op).is_some());
+                }
+            }
+        }
+        assert!(ops > 20 && floats >= 7, "{ops} operators, {floats} floats");
+    }
 
     #[test]
     fn malformed_messages_are_one_line() {
