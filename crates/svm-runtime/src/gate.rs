@@ -130,49 +130,23 @@ fn is_float(v: &ValType) -> bool {
 /// that produces, consumes or converts a float has `F32` or `F64` in its
 /// wasmparser name (`F32Add`, `I32TruncSatF64U`, `F64Load`, ...).
 fn float_op(op: &Operator) -> Option<String> {
-    let mut name = OpName::default();
-    // The name is all that is written: the writer stops the formatting at
-    // the first space, brace or parenthesis (the `Err` it returns then is
-    // that stop, not a failure).
-    let _ = std::fmt::Write::write_fmt(&mut name, format_args!("{op:?}"));
-    let name = name.as_str();
+    let name = op_name(op);
     (name.contains("F32") || name.contains("F64")).then(|| name.to_string())
 }
 
-/// The variant name at the start of an operator's `Debug` text, kept
-/// without an allocation: writing stops at the first ` `, `{` or `(`, or
-/// after 64 bytes (no operator name is that long).
-struct OpName {
-    buf: [u8; 64],
-    len: usize,
-}
-
-impl Default for OpName {
-    fn default() -> Self {
-        Self {
-            buf: [0; 64],
-            len: 0,
-        }
-    }
-}
-
-impl OpName {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Write for OpName {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for b in s.bytes() {
-            if matches!(b, b' ' | b'{' | b'(') || self.len == self.buf.len() {
-                return Err(std::fmt::Error);
+/// The name of `op`'s `Operator` variant, from wasmparser's own list of
+/// its operators (`for_each_operator!`): no formatting.
+fn op_name(op: &Operator) -> &'static str {
+    macro_rules! name_of {
+        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+            match op {
+                $( Operator::$op { .. } => stringify!($op), )*
+                // `Operator` is non-exhaustive; the list names every variant.
+                _ => "",
             }
-            self.buf[self.len] = b;
-            self.len += 1;
-        }
-        Ok(())
+        };
     }
+    wasmer::wasmparser::for_each_operator!(name_of)
 }
 
 /// A block, loop, if or typed select whose type is a float: no float
