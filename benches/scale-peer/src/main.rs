@@ -137,8 +137,11 @@ impl Engine for NomtEngine {
                 (*k, rw)
             })
             .collect();
+        // Writes of keys the block did not read (the minting): a set, not
+        // a scan of the reads per write.
+        let read: std::collections::HashSet<&Key> = reads.iter().map(|(k, _)| k).collect();
         for (k, v) in writes {
-            if !reads.iter().any(|(r, _)| r == k) {
+            if !read.contains(k) {
                 access.push((*k, KeyReadWrite::Write(Some(v.to_be_bytes().to_vec()))));
             }
         }

@@ -762,7 +762,11 @@ impl<K: KvStore> PageStore<K> {
         let mut slot = self.inner.stale_filter.lock();
         let filter = match slot.take() {
             Some(filter) if !filter.full() => filter,
-            _ => stale_filter::StaleFilter::build(&self.inner.kv, stale_filter::MIN_CAPACITY)?,
+            _ => stale_filter::StaleFilter::build(
+                &self.inner.kv,
+                stale_filter::MIN_CAPACITY,
+                stale_filter::MAX_CAPACITY,
+            )?,
         };
         Ok(f(slot.insert(filter)))
     }

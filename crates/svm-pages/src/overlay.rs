@@ -112,8 +112,8 @@ struct Pending {
     pages: HashMap<Hash, Bytes>,
     states: HashMap<(Address, State), StateInfo>,
     contracts: BTreeMap<Address, Chain>,
-    /// `N` keys of the KV that commits replaced, per contract (candidates
-    /// for the stale index).
+    /// The node hashes of `N` keys of the KV that commits replaced, per
+    /// contract (candidates for the stale index).
     replaced: BTreeMap<Address, BTreeSet<Hash>>,
     /// The page indices commits wrote, per contract.
     dirty: BTreeMap<Address, BTreeSet<u32>>,
@@ -163,9 +163,9 @@ impl<K: KvStore> NodeSource for Source<'_, K> {
 ///   overlay is in the overlay or in the store.
 /// - For each contract, `start` is the base of its first commit in the
 ///   block and `latest` the result of its last one.
-/// - `replaced` holds only `N` keys read from the store (not the overlay,
-///   nor a stored state's pack) that a commit's new tree no longer
-///   reaches.
+/// - `replaced` holds only hashes of `N` keys read from the store (not
+///   the overlay, nor a stored state's pack) that a commit's new tree no
+///   longer reaches.
 /// - `dirty` holds, per contract, every page index a commit of the block
 ///   wrote: the slots the flush may have to write.
 /// - The pack of every stored state a commit started from is among the
@@ -402,17 +402,16 @@ impl<K: KvStore> PageOverlay<K> {
         let revived = self.store.with_stale_filter(|filter| {
             for key in stale_keys.iter().filter(|k| !written_set.contains(*k)) {
                 stale += 1;
-                let key = key.to_vec();
-                match mode {
+                key.with_bytes(|key| match mode {
                     StaleKeys::Index => {
-                        filter.insert(&key);
-                        batch.put(stale_key(version, &key), Vec::new());
-                        batch.put(stale_version_key(&key), version.to_be_bytes().to_vec());
+                        filter.insert(key);
+                        batch.put(stale_key(version, key), Vec::new());
+                        batch.put(stale_version_key(key), version.to_be_bytes().to_vec());
                     }
                     StaleKeys::Delete => {
-                        batch.delete(key);
+                        batch.delete(key.to_vec());
                     }
-                }
+                });
             }
             written
                 .iter()

@@ -12,7 +12,11 @@
 //! each key it indexes before its batch is written (a batch that never
 //! lands only leaves a false "maybe"). Pruning deletes index entries but
 //! not their bits; once more keys were inserted than the filter was sized
-//! for, the next flush rebuilds it from the KV.
+//! for, the next flush rebuilds it from the KV. Its memory is bounded by
+//! [`MAX_CAPACITY`]: an index larger than that (an archive node that never
+//! prunes) saturates the filter, which then answers "maybe" more often —
+//! back toward one `Y` read per written key — instead of growing or being
+//! rebuilt at every flush.
 
 use fastbloom::BloomFilter;
 use svm_kv::KvStore;
@@ -23,6 +27,11 @@ use crate::overlay::STALE_KEY_NS;
 /// The smallest capacity a filter is built with, in keys (about 1.2 MB
 /// of bits at a 1 % false-positive rate).
 pub(crate) const MIN_CAPACITY: usize = 1 << 20;
+
+/// The largest capacity a filter is built with, in keys (about 20 MB of
+/// bits at a 1 % false-positive rate); past it the filter is never
+/// rebuilt.
+pub(crate) const MAX_CAPACITY: usize = 1 << 24;
 
 /// The filter's false-positive rate at its capacity.
 const FALSE_POSITIVES: f64 = 0.01;
@@ -43,26 +52,40 @@ fn value(key: &[u8]) -> u64 {
 ///   provided one store writes the KV's index (its flushes insert what
 ///   they index before writing it).
 /// - `items` counts the keys inserted since the build (the scanned ones
-///   included); past `capacity` the filter is `full` and is rebuilt.
+///   included); past `capacity` the filter is `full` and is rebuilt,
+///   unless `capacity` is the maximum (`rebuilds` false).
+/// - `capacity` is at most the `max_capacity` it was built with.
 pub(crate) struct StaleFilter {
     bloom: BloomFilter,
     items: usize,
     capacity: usize,
+    /// Whether a full filter is rebuilt (its capacity is below the
+    /// maximum).
+    rebuilds: bool,
 }
 
 impl StaleFilter {
     /// A filter of the `Y` keys of `kv`, sized for four times their
-    /// number and at least `min_capacity` keys.
+    /// number, at least `min_capacity` and at most `max_capacity` keys.
     ///
     /// # Errors
     /// [`PagesError::Kv`] from the scan.
-    pub(crate) fn build<K: KvStore>(kv: &K, min_capacity: usize) -> Result<Self, PagesError> {
+    pub(crate) fn build<K: KvStore>(
+        kv: &K,
+        min_capacity: usize,
+        max_capacity: usize,
+    ) -> Result<Self, PagesError> {
         let mut values = Vec::new();
         kv.visit_prefix(&[STALE_KEY_NS], &mut |k, _| {
             values.push(value(&k[1..]));
             true
         })?;
-        let capacity = values.len().saturating_mul(4).max(min_capacity).max(1);
+        let capacity = values
+            .len()
+            .saturating_mul(4)
+            .max(min_capacity)
+            .min(max_capacity)
+            .max(1);
         let mut bloom = BloomFilter::with_false_pos(FALSE_POSITIVES)
             .seed(&0)
             .expected_items(capacity);
@@ -73,6 +96,7 @@ impl StaleFilter {
             bloom,
             items: values.len(),
             capacity,
+            rebuilds: capacity < max_capacity,
         })
     }
 
@@ -87,9 +111,11 @@ impl StaleFilter {
         self.items += 1;
     }
 
-    /// Whether more keys were inserted than the filter was sized for.
+    /// Whether more keys were inserted than the filter was sized for,
+    /// and it is below the maximum size (a filter at the maximum is kept,
+    /// saturating).
     pub(crate) fn full(&self) -> bool {
-        self.items > self.capacity
+        self.rebuilds && self.items > self.capacity
     }
 }
 
@@ -118,7 +144,7 @@ mod tests {
             batch.put(y(&node_key(i)), 7u64.to_be_bytes().to_vec());
         }
         kv.write(batch).unwrap();
-        let mut f = StaleFilter::build(&kv, 1_000).unwrap();
+        let mut f = StaleFilter::build(&kv, 1_000, MAX_CAPACITY).unwrap();
         assert_eq!((f.items, f.capacity), (2_000, 8_000));
         for i in 0..2_000 {
             assert!(f.may_hold(&node_key(i)), "indexed key {i} missed");
@@ -139,9 +165,28 @@ mod tests {
         assert!(f.full());
     }
 
+    /// An index past the maximum: the filter stays at the maximum size,
+    /// still holds every key, and is never rebuilt.
+    #[test]
+    fn memory_stops_at_the_maximum() {
+        let kv = MemKv::new();
+        let mut batch = WriteBatch::new();
+        for i in 0..3_000 {
+            batch.put(y(&node_key(i)), 7u64.to_be_bytes().to_vec());
+        }
+        kv.write(batch).unwrap();
+        let mut f = StaleFilter::build(&kv, 100, 1_000).unwrap();
+        assert_eq!(f.capacity, 1_000);
+        for i in 3_000..6_000 {
+            f.insert(&node_key(i));
+        }
+        assert!(!f.full());
+        assert!((0..6_000).all(|i| f.may_hold(&node_key(i))));
+    }
+
     #[test]
     fn an_empty_index_answers_no() {
-        let f = StaleFilter::build(&MemKv::new(), MIN_CAPACITY).unwrap();
+        let f = StaleFilter::build(&MemKv::new(), MIN_CAPACITY, MAX_CAPACITY).unwrap();
         assert_eq!(f.capacity, MIN_CAPACITY);
         assert!((0..10_000).all(|i| !f.may_hold(&node_key(i))));
     }
