@@ -41,8 +41,8 @@ use wasmer::FunctionEnvMut;
 
 use crate::gas;
 use crate::imports::Env;
-use crate::receipt::{ErrorCode, MAX_FUNCTION_NAME};
 use crate::vmcalls::{CallContext, VmCallError};
+use crate::wire::{ErrorCode, MAX_FUNCTION_NAME};
 
 /// The most call data an inner call carries, in bytes (64 KiB).
 pub const MAX_INNER_CALLDATA: usize = 64 << 10;

@@ -72,16 +72,13 @@ pub mod inner_call;
 pub mod memory_pool;
 pub mod module_cache;
 pub mod node;
-mod receipt;
 mod runtime;
 pub mod stack_limit;
 pub mod testing;
 mod tunables;
-mod tx;
 pub mod tx_pages;
 pub mod vmcall_table;
 pub mod vmcalls;
-pub mod wire;
 
 pub use block::record::BlockRecord;
 pub use block::{BlockError, BlockOutcome, BlockStats, CheckReport, PruneOutcome, Tx, TxOutcome};
@@ -91,7 +88,15 @@ pub use deploy::{DeployError, Deployed};
 pub use format::{FormatError, STORAGE_FORMAT};
 pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
 pub use node::{HostError, KvNodeHost, NodeHost};
-pub use receipt::{ErrorCode, InnerCall, MAX_FUNCTION_NAME, Receipt, TxError};
 pub use runtime::{MODULE_SECRET_KEY, Runtime};
-pub use tx::{CallTx, DeployTx, StateRef, WasmValue};
-pub use wire::{DecodeError, EncodeError};
+pub use svm_wire::{
+    CallTx, DecodeError, DeployTx, EncodeError, ErrorCode, InnerCall, MAX_FUNCTION_NAME, Receipt,
+    StateRef, TxError, WasmValue,
+};
+
+/// svm's messages and their byte encodings: the engine-free [`svm_wire`]
+/// crate, and the block outcome's encoding ([`block::encode`]).
+pub mod wire {
+    pub use crate::block::encode::BLOCK_OUTCOME_VERSION;
+    pub use svm_wire::*;
+}

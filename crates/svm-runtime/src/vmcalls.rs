@@ -228,7 +228,7 @@ pub struct CallContext<S> {
     /// last (one entry for a transaction without inner calls).
     pub stack: Vec<Address>,
     /// The inner calls made so far by the transaction, in order.
-    pub calls: Vec<crate::receipt::InnerCall>,
+    pub calls: Vec<crate::wire::InnerCall>,
     /// The return data of the last inner call this frame made
     /// (`svm.returndata_len`, `svm.returndata_copy`).
     pub inner_return: Vec<u8>,

@@ -28,6 +28,7 @@
 //! a block (in receipts) and older states give `UnknownState`.
 
 mod check;
+pub mod encode;
 mod prune;
 pub mod record;
 pub(crate) mod state;
@@ -41,24 +42,14 @@ use svm_types::{Address, State};
 use crate::call::reuse::InstancePool;
 use crate::contracts::RecordError;
 use crate::deploy::{DeployError, Deployed};
-use crate::receipt::Receipt;
 use crate::runtime::Runtime;
-use crate::tx::{CallTx, DeployTx};
 use record::{BlockRecord, LATEST_BLOCK_KEY, block_key, call_hash, deploy_hash};
 use state::BlockState;
+use svm_wire::Receipt;
 
 pub use check::CheckReport;
 pub use prune::PruneOutcome;
-
-/// A transaction of a block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tx {
-    /// Deploy a contract.
-    Deploy(DeployTx),
-    /// Call a contract. A call at an explicit state is a read-only query
-    /// inside the block too.
-    Call(CallTx),
-}
+pub use svm_wire::Tx;
 
 /// What one transaction of a block did.
 #[derive(Debug, Clone, PartialEq, Eq)]

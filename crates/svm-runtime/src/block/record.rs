@@ -33,7 +33,7 @@
 use svm_types::{Address, State};
 
 use crate::deploy::{DeployError, Deployed};
-use crate::receipt::Receipt;
+use crate::wire::Receipt;
 
 /// The key of the newest block's height.
 pub const LATEST_BLOCK_KEY: &[u8; 13] = b"mlatest-block";

@@ -21,10 +21,10 @@ use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
 use crate::gas;
 use crate::inner_call::{CallOutcome, CallRequest, Invoke};
-use crate::receipt::InnerCall;
 use crate::runtime::Runtime;
 use crate::tx_pages::{TxCheckpoint, TxPages};
 use crate::vmcalls::{CallContext, VmCallError};
+use crate::wire::InnerCall;
 use crate::wire::{CallTx, ErrorCode, StateRef};
 
 type Ctx<K> = CallContext<PageOverlay<K>>;

@@ -3,11 +3,11 @@
 
 use super::receipt::error_code;
 use super::writer::Writer;
-use super::{CONSENSUS_RECEIPT_DOMAIN, CONSENSUS_RECEIPT_VERSION, EncodeError, Receipt};
+use crate::{CONSENSUS_RECEIPT_DOMAIN, CONSENSUS_RECEIPT_VERSION, EncodeError, Receipt};
 
 impl Receipt {
     /// The canonical encoding of what nodes must agree on for this receipt
-    /// ([`crate::wire`], "consensus encoding"): 64 bytes plus 5 or 9 per
+    /// ([the crate docs](crate), "consensus encoding"): 64 bytes plus 5 or 9 per
     /// returned value, the return data, 4 plus the length of each log and
     /// 35 plus the function name's length per inner call.
     /// The error message, `pages_read` and `pages_written` are not in it;

@@ -3,7 +3,7 @@
 
 use super::reader::Reader;
 use super::writer::Writer;
-use super::{DecodeError, EncodeError, ErrorCode, RECEIPT_VERSION, Receipt, TxError};
+use crate::{DecodeError, EncodeError, ErrorCode, RECEIPT_VERSION, Receipt, TxError};
 
 /// The `error code` byte of `r`: 0 on success, the error's code on
 /// failure.
@@ -21,7 +21,7 @@ pub(super) fn error_code(r: &Receipt) -> Result<u8, EncodeError> {
 }
 
 impl Receipt {
-    /// The transport encoding of the module docs ([`crate::wire`]): 74
+    /// The transport encoding of the module docs ([the crate docs](crate)): 74
     /// bytes plus the message, 5 or 9 per returned value, the return data,
     /// 4 plus the length of each log and 35 plus the function name's
     /// length per inner call. Not for consensus: see

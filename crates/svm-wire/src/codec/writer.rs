@@ -1,12 +1,12 @@
 //! Appends the field types of the module docs to a byte vector, refusing
 //! what does not fit.
 
-use super::{
+use crate::{
     EncodeError, MAX_BYTES_LEN, MAX_LOGS, MAX_STRING_BYTES, MAX_VALUES, TAG_I32, TAG_I64, WasmValue,
 };
 
 /// The `u16` length prefix of a `string` of `len` bytes.
-pub(super) fn string_len(field: &'static str, len: usize) -> Result<u16, EncodeError> {
+pub(crate) fn string_len(field: &'static str, len: usize) -> Result<u16, EncodeError> {
     if len > MAX_STRING_BYTES {
         return Err(EncodeError::StringTooLong { field, len });
     }
@@ -14,7 +14,7 @@ pub(super) fn string_len(field: &'static str, len: usize) -> Result<u16, EncodeE
 }
 
 /// The `u32` length prefix of a `bytes` of `len` bytes.
-pub(super) fn bytes_len(field: &'static str, len: usize) -> Result<u32, EncodeError> {
+pub(crate) fn bytes_len(field: &'static str, len: usize) -> Result<u32, EncodeError> {
     if len > MAX_BYTES_LEN {
         return Err(EncodeError::BytesTooLong { field, len });
     }
@@ -22,7 +22,7 @@ pub(super) fn bytes_len(field: &'static str, len: usize) -> Result<u32, EncodeEr
 }
 
 /// The `u8` count of `values` of `count` values.
-pub(super) fn value_count(field: &'static str, count: usize) -> Result<u8, EncodeError> {
+pub(crate) fn value_count(field: &'static str, count: usize) -> Result<u8, EncodeError> {
     if count > MAX_VALUES {
         return Err(EncodeError::TooManyValues { field, count });
     }
@@ -30,68 +30,91 @@ pub(super) fn value_count(field: &'static str, count: usize) -> Result<u8, Encod
 }
 
 /// The `u32` count of `logs` of `count` logs.
-pub(super) fn log_count(count: usize) -> Result<u32, EncodeError> {
+pub(crate) fn log_count(count: usize) -> Result<u32, EncodeError> {
     if count > MAX_LOGS {
         return Err(EncodeError::TooManyLogs(count));
     }
     u32::try_from(count).map_err(|_| EncodeError::TooManyLogs(count))
 }
 
-/// A growing encoding.
-pub(super) struct Writer(Vec<u8>);
+/// A growing encoding in the field types of the crate docs (integers
+/// big-endian), refusing what does not fit a field. Public so that a
+/// message built on these field types elsewhere (the runtime's block
+/// outcome) encodes them the same way.
+#[derive(Debug, Default)]
+pub struct Writer(Vec<u8>);
 
 impl Writer {
     /// An empty encoding with room for `capacity` bytes.
-    pub(super) fn with_capacity(capacity: usize) -> Self {
+    pub fn with_capacity(capacity: usize) -> Self {
         Self(Vec::with_capacity(capacity))
     }
 
+    /// A `u32` count of `count` items of a list (as the count of `logs`).
+    ///
+    /// # Errors
+    /// [`EncodeError::TooManyLogs`] over 4 294 967 295 items.
+    pub fn count(&mut self, count: usize) -> Result<(), EncodeError> {
+        self.u32(log_count(count)?);
+        Ok(())
+    }
+
     /// The bytes written.
-    pub(super) fn into_bytes(self) -> Vec<u8> {
+    pub fn into_bytes(self) -> Vec<u8> {
         self.0
     }
 
-    pub(super) fn u8(&mut self, v: u8) {
+    /// A `u8`: 1 byte.
+    pub fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
 
-    pub(super) fn u16(&mut self, v: u16) {
+    /// A `u16`: 2 bytes, big-endian.
+    pub fn u16(&mut self, v: u16) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
 
-    pub(super) fn u32(&mut self, v: u32) {
+    /// A `u32`: 4 bytes, big-endian.
+    pub fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
 
-    pub(super) fn u64(&mut self, v: u64) {
+    /// A `u64`: 8 bytes, big-endian.
+    pub fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
 
     /// Fixed-size fields (`address`, `state`).
-    pub(super) fn raw(&mut self, v: &[u8]) {
+    pub fn raw(&mut self, v: &[u8]) {
         self.0.extend_from_slice(v);
     }
 
-    /// A `string`.
-    pub(super) fn string(&mut self, field: &'static str, s: &str) -> Result<(), EncodeError> {
+    /// A `string`: `u16` length ‖ the UTF-8 bytes.
+    ///
+    /// # Errors
+    /// [`EncodeError::StringTooLong`] (naming `field`) over 65 535 bytes.
+    pub fn string(&mut self, field: &'static str, s: &str) -> Result<(), EncodeError> {
         self.u16(string_len(field, s.len())?);
         self.raw(s.as_bytes());
         Ok(())
     }
 
-    /// A `bytes`.
-    pub(super) fn bytes(&mut self, field: &'static str, b: &[u8]) -> Result<(), EncodeError> {
+    /// A `bytes`: `u32` length ‖ the bytes.
+    ///
+    /// # Errors
+    /// [`EncodeError::BytesTooLong`] (naming `field`) over
+    /// 4 294 967 295 bytes.
+    pub fn bytes(&mut self, field: &'static str, b: &[u8]) -> Result<(), EncodeError> {
         self.u32(bytes_len(field, b.len())?);
         self.raw(b);
         Ok(())
     }
 
-    /// A `values`.
-    pub(super) fn values(
-        &mut self,
-        field: &'static str,
-        vs: &[WasmValue],
-    ) -> Result<(), EncodeError> {
+    /// A `values`: `u8` count ‖ per value its tag and 4 or 8 bytes.
+    ///
+    /// # Errors
+    /// [`EncodeError::TooManyValues`] (naming `field`) over 64 values.
+    pub fn values(&mut self, field: &'static str, vs: &[WasmValue]) -> Result<(), EncodeError> {
         self.u8(value_count(field, vs.len())?);
         for v in vs {
             match v {
@@ -116,7 +139,7 @@ impl Writer {
     /// [`EncodeError::TooManyCalls`] for more than `u32::MAX` calls;
     /// [`EncodeError::StringTooLong`] for a function name over 65 535
     /// bytes.
-    pub(super) fn calls(&mut self, calls: &[crate::receipt::InnerCall]) -> Result<(), EncodeError> {
+    pub fn calls(&mut self, calls: &[crate::InnerCall]) -> Result<(), EncodeError> {
         let n = u32::try_from(calls.len()).map_err(|_| EncodeError::TooManyCalls(calls.len()))?;
         self.u32(n);
         for c in calls {
@@ -129,8 +152,12 @@ impl Writer {
         Ok(())
     }
 
-    /// A `logs`.
-    pub(super) fn logs(&mut self, logs: &[Vec<u8>]) -> Result<(), EncodeError> {
+    /// A `logs`: `u32` count ‖ each log as a `bytes`.
+    ///
+    /// # Errors
+    /// [`EncodeError::TooManyLogs`] over 4 294 967 295 logs,
+    /// [`EncodeError::BytesTooLong`] for a log over 4 294 967 295 bytes.
+    pub fn logs(&mut self, logs: &[Vec<u8>]) -> Result<(), EncodeError> {
         self.u32(log_count(logs.len())?);
         for log in logs {
             self.bytes("log", log)?;

@@ -1,40 +1,40 @@
 //! Why a value did not encode, or bytes did not decode.
 
-use super::ErrorCode;
+use crate::ErrorCode;
 
 /// Why a value did not encode: a field does not fit its wire type, or a
 /// receipt is inconsistent. Nothing is ever cut to fit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
-    /// More than [`MAX_VALUES`](super::MAX_VALUES) (64) arguments or
+    /// More than [`MAX_VALUES`](crate::MAX_VALUES) (64) arguments or
     /// returned values.
-    #[error("{field}: {count} values, more than the limit of {max}", max = super::MAX_VALUES)]
+    #[error("{field}: {count} values, more than the limit of {max}", max = crate::MAX_VALUES)]
     TooManyValues {
         /// Which field (`"arguments"`, `"returned values"`).
         field: &'static str,
         /// How many values it has.
         count: usize,
     },
-    /// A string longer than [`MAX_STRING_BYTES`](super::MAX_STRING_BYTES)
+    /// A string longer than [`MAX_STRING_BYTES`](crate::MAX_STRING_BYTES)
     /// (65 535) bytes of UTF-8.
-    #[error("{field}: {len} bytes, more than the limit of {max}", max = super::MAX_STRING_BYTES)]
+    #[error("{field}: {len} bytes, more than the limit of {max}", max = crate::MAX_STRING_BYTES)]
     StringTooLong {
         /// Which field (`"name"`, `"function"`, `"error message"`).
         field: &'static str,
         /// Its length in bytes.
         len: usize,
     },
-    /// A byte string longer than [`MAX_BYTES_LEN`](super::MAX_BYTES_LEN)
+    /// A byte string longer than [`MAX_BYTES_LEN`](crate::MAX_BYTES_LEN)
     /// (4 294 967 295) bytes.
-    #[error("{field}: {len} bytes, more than the limit of {max}", max = super::MAX_BYTES_LEN)]
+    #[error("{field}: {len} bytes, more than the limit of {max}", max = crate::MAX_BYTES_LEN)]
     BytesTooLong {
         /// Which field (`"code"`, `"call data"`, `"return data"`, `"log"`).
         field: &'static str,
         /// Its length in bytes.
         len: usize,
     },
-    /// More than [`MAX_LOGS`](super::MAX_LOGS) (4 294 967 295) logs.
-    #[error("{0} logs, more than the limit of {max}", max = super::MAX_LOGS)]
+    /// More than [`MAX_LOGS`](crate::MAX_LOGS) (4 294 967 295) logs.
+    #[error("{0} logs, more than the limit of {max}", max = crate::MAX_LOGS)]
     TooManyLogs(usize),
     /// More than 4 294 967 295 inner calls.
     #[error("{0} inner calls do not fit a u32 count")]
@@ -84,8 +84,8 @@ pub enum DecodeError {
     /// A string field is not UTF-8; the offset is that of its first byte.
     #[error("invalid UTF-8 in the string at byte {0}")]
     BadUtf8(usize),
-    /// A value count above [`MAX_VALUES`](super::MAX_VALUES) (64).
-    #[error("{0} values, more than the limit of {max}", max = super::MAX_VALUES)]
+    /// A value count above [`MAX_VALUES`](crate::MAX_VALUES) (64).
+    #[error("{0} values, more than the limit of {max}", max = crate::MAX_VALUES)]
     TooManyValues(usize),
     /// A receipt says success (1) and has a non-zero error code.
     #[error("a successful receipt carries the error code {0:?}")]

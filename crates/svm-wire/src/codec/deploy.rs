@@ -3,10 +3,10 @@
 
 use super::reader::Reader;
 use super::writer::Writer;
-use super::{DEPLOY_TX_VERSION, DecodeError, DeployTx, EncodeError};
+use crate::{DEPLOY_TX_VERSION, DecodeError, DeployTx, EncodeError};
 
 impl DeployTx {
-    /// The encoding of the module docs ([`crate::wire`]): 43 bytes plus
+    /// The encoding of the module docs ([the crate docs](crate)): 43 bytes plus
     /// the name and the code.
     ///
     /// # Errors

@@ -3,10 +3,10 @@
 
 use super::reader::Reader;
 use super::writer::Writer;
-use super::{CALL_TX_VERSION, CallTx, DecodeError, EncodeError, StateRef};
+use crate::{CALL_TX_VERSION, CallTx, DecodeError, EncodeError, StateRef};
 
 impl CallTx {
-    /// The encoding of the module docs ([`crate::wire`]): 65 bytes plus the
+    /// The encoding of the module docs ([the crate docs](crate)): 65 bytes plus the
     /// function name, 5 or 9 per argument, the call data and 32 for a
     /// given state.
     ///

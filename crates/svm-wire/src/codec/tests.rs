@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use svm_types::{Address, State};
 
 use super::writer::{bytes_len, log_count, string_len, value_count};
-use super::*;
+use crate::*;
 
 fn value() -> impl Strategy<Value = WasmValue> {
     prop_oneof![

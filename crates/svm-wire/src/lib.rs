@@ -1,5 +1,11 @@
-//! Binary encodings of the deploy transaction, the call transaction and the
-//! receipt, and the canonical consensus encoding of a receipt.
+//! svm's messages: the deploy and call transactions, a block's
+//! transaction, the receipt, their binary encodings and the canonical
+//! consensus encoding of a receipt.
+//!
+//! Plain data and bytes, with no engine: this crate depends on
+//! `svm-types` only, so a client, a fuzzer or a node's mempool can read and
+//! write svm's messages without wasmer. `svm-runtime` executes them and
+//! re-exports this crate as `svm_runtime::wire`.
 //!
 //! Every message starts with its own version byte. Encoders refuse values
 //! that do not fit a field ([`EncodeError`]) instead of cutting them;
@@ -49,30 +55,12 @@
 //! Version 1 (the same without the value) is rejected with
 //! [`DecodeError::BadVersion`]: a call has exactly one encoding.
 //!
-//! # Block transaction ([`crate::Tx`])
+//! # Block transaction ([`Tx`])
 //!
 //! | field | type |
 //! |---|---|
 //! | kind | `u8`: 0 = deploy, 1 = call |
 //! | transaction | the deploy or call transaction's encoding (above) |
-//!
-//! # Block outcome ([`crate::BlockOutcome`]), version 1
-//!
-//! What [`crate::Runtime::execute_block`] returns, for clients (the C API's
-//! `svm_execute_block`):
-//!
-//! | field | type |
-//! |---|---|
-//! | version (= 1) | `u8` |
-//! | height | `u64` |
-//! | block hash | 32 bytes ([`crate::block::record`]) |
-//! | receipts hash | 32 bytes |
-//! | outcome count | `u32` |
-//! | outcomes | per transaction, in order: kind `u8` (0 deploy, 1 call) ‖ `bytes` |
-//!
-//! A call's `bytes` is its receipt's transport encoding (below). A deploy's
-//! is `01` ‖ address (20) ‖ code hash (32) ‖ gas used (`u64`) when it
-//! succeeded, or `00` ‖ error message (`string`) when it failed.
 //!
 //! # Receipt ([`Receipt`]), transport encoding, version 2
 //!
@@ -124,7 +112,7 @@
 //! | gas used | `u64` |
 //! | inner calls | `calls` |
 //!
-//! `calls` is a `u32` count, then per inner call ([`crate::receipt::InnerCall`]),
+//! `calls` is a `u32` count, then per inner call ([`InnerCall`]),
 //! in the order the calls were made:
 //!
 //! | field | type |
@@ -153,22 +141,14 @@
 //! before anything is allocated for it, so a huge prefix in a short input
 //! costs nothing.
 
-mod block;
-mod call;
-mod consensus;
-mod deploy;
-mod error;
-mod reader;
+mod codec;
 mod receipt;
-mod writer;
+mod tx;
 
-#[cfg(test)]
-mod tests;
-
-pub use crate::receipt::{ErrorCode, InnerCall, Receipt, TxError};
-pub use crate::tx::{CallTx, DeployTx, StateRef, WasmValue};
-pub use block::{BLOCK_OUTCOME_VERSION, TX_KIND_CALL, TX_KIND_DEPLOY};
-pub use error::{DecodeError, EncodeError};
+pub use codec::writer::Writer;
+pub use codec::{DecodeError, EncodeError, TX_KIND_CALL, TX_KIND_DEPLOY};
+pub use receipt::{ErrorCode, InnerCall, MAX_FUNCTION_NAME, Receipt, TxError};
+pub use tx::{CallTx, DeployTx, StateRef, Tx, WasmValue};
 
 /// The version byte of a [`DeployTx`] encoding.
 pub const DEPLOY_TX_VERSION: u8 = 1;

@@ -1,9 +1,10 @@
-//! Transactions: what a deploy or a call asks the runtime to do, and the
-//! wasm values passed to and returned by contract functions.
+//! Transactions: what a deploy or a call asks the runtime to do, a block's
+//! transaction, and the wasm values passed to and returned by contract
+//! functions.
 //!
 //! These are plain data types. Their binary encodings (byte tables, limits,
-//! errors) are in [`crate::wire`]: [`DeployTx::encode`], [`CallTx::encode`]
-//! and the matching `decode` functions.
+//! errors) are in [the crate docs](crate): [`DeployTx::encode`],
+//! [`CallTx::encode`], [`Tx::encode`] and the matching `decode` functions.
 
 use svm_types::{Address, State};
 
@@ -59,8 +60,8 @@ impl std::str::FromStr for WasmValue {
 
 /// A transaction that deploys a contract.
 ///
-/// Wire encoding: version [`DEPLOY_TX_VERSION`](crate::wire::DEPLOY_TX_VERSION),
-/// see [`crate::wire`].
+/// Wire encoding: version [`DEPLOY_TX_VERSION`](crate::DEPLOY_TX_VERSION),
+/// see [the crate docs](crate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeployTx {
     /// The deploying account.
@@ -68,7 +69,7 @@ pub struct DeployTx {
     /// The author's nonce: one contract address per (author, nonce, code).
     pub nonce: u64,
     /// A human-readable name, at most 65 535 bytes of UTF-8
-    /// ([`MAX_STRING_BYTES`](crate::wire::MAX_STRING_BYTES)); a longer one
+    /// ([`MAX_STRING_BYTES`](crate::MAX_STRING_BYTES)); a longer one
     /// does not encode.
     pub name: String,
     /// The most gas the deploy may use.
@@ -89,8 +90,8 @@ pub enum StateRef {
 
 /// A transaction that calls a contract function.
 ///
-/// Wire encoding: version [`CALL_TX_VERSION`](crate::wire::CALL_TX_VERSION),
-/// see [`crate::wire`].
+/// Wire encoding: version [`CALL_TX_VERSION`](crate::CALL_TX_VERSION),
+/// see [the crate docs](crate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallTx {
     /// The contract.
@@ -98,9 +99,9 @@ pub struct CallTx {
     /// The calling account.
     pub sender: Address,
     /// The exported function to call, at most 65 535 bytes of UTF-8
-    /// ([`MAX_STRING_BYTES`](crate::wire::MAX_STRING_BYTES)).
+    /// ([`MAX_STRING_BYTES`](crate::MAX_STRING_BYTES)).
     pub function: String,
-    /// The arguments, at most [`MAX_VALUES`](crate::wire::MAX_VALUES) (64).
+    /// The arguments, at most [`MAX_VALUES`](crate::MAX_VALUES) (64).
     pub args: Vec<WasmValue>,
     /// Bytes the contract can read with `svm.calldata_copy`, at most
     /// 4 GiB - 1 on the wire.
@@ -113,6 +114,16 @@ pub struct CallTx {
     pub gas_limit: u64,
     /// The state to run against.
     pub state: StateRef,
+}
+
+/// A transaction of a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tx {
+    /// Deploy a contract.
+    Deploy(DeployTx),
+    /// Call a contract. A call at an explicit state is a read-only query
+    /// inside the block too.
+    Call(CallTx),
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use svm_types::{Address, State};
 
-use super::{DecodeError, MAX_VALUES, TAG_I32, TAG_I64, WasmValue};
+use crate::{DecodeError, MAX_VALUES, TAG_I32, TAG_I64, WasmValue};
 
 /// A position in an input.
 pub(super) struct Reader<'a> {
@@ -150,7 +150,7 @@ impl<'a> Reader<'a> {
 
     /// A `calls` ([`super::writer::Writer::calls`]). Each call takes at
     /// least 35 bytes, which bounds the vector reserved.
-    pub(super) fn calls(&mut self) -> Result<Vec<crate::receipt::InnerCall>, DecodeError> {
+    pub(super) fn calls(&mut self) -> Result<Vec<crate::InnerCall>, DecodeError> {
         let n = usize::try_from(self.u32()?).unwrap_or(usize::MAX);
         let mut calls = Vec::with_capacity(n.min(self.remaining() / 35));
         for _ in 0..n {
@@ -160,16 +160,14 @@ impl<'a> Reader<'a> {
             let at = self.pos;
             let error = match self.u8()? {
                 0 => None,
-                value => Some(crate::receipt::ErrorCode::from_u8(value).ok_or(
-                    DecodeError::BadTag {
-                        what: "inner call error code",
-                        value,
-                        at,
-                    },
-                )?),
+                value => Some(crate::ErrorCode::from_u8(value).ok_or(DecodeError::BadTag {
+                    what: "inner call error code",
+                    value,
+                    at,
+                })?),
             };
             let gas_used = self.u64()?;
-            calls.push(crate::receipt::InnerCall {
+            calls.push(crate::InnerCall {
                 depth,
                 contract,
                 function,

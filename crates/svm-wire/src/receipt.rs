@@ -1,6 +1,6 @@
 //! Receipts: the outcome of a call, and the typed error of a failed one.
 //!
-//! These are plain data types. Their encodings are in [`crate::wire`]:
+//! These are plain data types. Their encodings are in [the crate docs](crate):
 //!
 //! - [`Receipt::encode`] / [`Receipt::decode`]: the transport encoding,
 //!   everything including the free-text error message and the page
@@ -11,8 +11,8 @@
 
 use svm_types::State;
 
-use crate::tx::WasmValue;
-use crate::wire::MAX_STRING_BYTES;
+use crate::MAX_STRING_BYTES;
+use crate::WasmValue;
 
 /// Why a transaction failed: the `error code` byte of the receipt, in the
 /// transport and in the consensus encoding.
@@ -42,13 +42,13 @@ pub enum ErrorCode {
     GasLimitTooHigh = 10,
     /// The sender's balance does not cover the call's value.
     InsufficientBalance = 11,
-    /// An inner contract call ([`svm.call`](crate::vmcalls)) was refused:
+    /// An inner contract call (`svm.call`) was refused:
     /// the call stack already holds
-    /// [`crate::RuntimeConfig::max_call_depth`] frames. Only in
+    /// the runtime's `max_call_depth` frames. Only in
     /// [`InnerCall::error`] and as `svm.call`'s status.
     CallDepth = 12,
     /// An inner contract call was refused: its contract is already on the
-    /// call stack and [`crate::RuntimeConfig::allow_reentrancy`] is off.
+    /// call stack and the runtime's `allow_reentrancy` is off.
     /// Only in [`InnerCall::error`] and as `svm.call`'s status.
     Reentrancy = 13,
 }
@@ -119,7 +119,7 @@ impl TxError {
     /// encodes. The message is outside consensus, so shortening it changes
     /// no consensus hash. Build the struct directly to keep a longer message
     /// (then [`Receipt::encode`] refuses it with
-    /// [`EncodeError::StringTooLong`](crate::wire::EncodeError::StringTooLong)).
+    /// [`EncodeError::StringTooLong`](crate::EncodeError::StringTooLong)).
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         let mut message = message.into();
         if message.len() > MAX_STRING_BYTES {
@@ -155,7 +155,7 @@ pub struct Receipt {
     /// state it ran against on failure.
     pub new_state: State,
     /// The values the function returned (empty on failure), at most
-    /// [`MAX_VALUES`](crate::wire::MAX_VALUES) (64) to encode.
+    /// [`MAX_VALUES`](crate::MAX_VALUES) (64) to encode.
     pub returns: Vec<WasmValue>,
     /// The bytes set with `svm.set_return_data` (empty on failure).
     pub return_data: Vec<u8>,
