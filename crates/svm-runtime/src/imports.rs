@@ -1,15 +1,16 @@
 //! The import object: every vmcall of the table
-//! ([`crate::vmcall_table`]) bound into wasmer.
+//! ([`crate::vmcall_table`]) bound into wasmer, by a binder generated from
+//! the table, over the engine-free entry points of [`svm_host`].
 
+use svm_host::meter::{GasMeter, Host};
 use svm_pages::PageStorage;
 use wasmer::{
-    Function, FunctionEnv, FunctionEnvMut, Imports, Instance, Memory, MemoryView, Module, Store,
+    Function, FunctionEnv, FunctionEnvMut, Imports, Instance, Memory, Module, Store, StoreMut,
 };
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
 
-use crate::gas;
 pub use crate::vmcall_table::{VMCALLS, ValKind, VmCallSig};
-use crate::vmcalls::{self, CallContext, GuestMemory, VmCallError};
+use crate::vmcalls::{CallContext, GuestMemory, VmCallError};
 
 /// The wasmer environment of one run: its [`CallContext`] and, once the
 /// instance exists, its exported memory.
@@ -147,11 +148,20 @@ pub fn charge(
     }
 }
 
-struct WasmMemory<'a>(MemoryView<'a>);
+/// The engine side of one vmcall ([`svm_host::meter::Host`]): the store,
+/// the contract's memory (a view is taken for each access, as the meter
+/// needs the store mutably between them) and its metering globals.
+struct WasmHost<'a> {
+    store: StoreMut<'a>,
+    memory: Option<&'a Memory>,
+    meter: &'a Meter,
+}
 
-impl GuestMemory for WasmMemory<'_> {
+impl GuestMemory for WasmHost<'_> {
     fn read(&self, ptr: u32, buf: &mut [u8]) -> Result<(), VmCallError> {
-        self.0
+        let memory = self.memory.ok_or(VmCallError::NoMemory)?;
+        memory
+            .view(&self.store)
             .read(ptr.into(), buf)
             .map_err(|_| VmCallError::MemoryOutOfBounds {
                 ptr,
@@ -160,7 +170,9 @@ impl GuestMemory for WasmMemory<'_> {
     }
 
     fn write(&self, ptr: u32, data: &[u8]) -> Result<(), VmCallError> {
-        self.0
+        let memory = self.memory.ok_or(VmCallError::NoMemory)?;
+        memory
+            .view(&self.store)
             .write(ptr.into(), data)
             .map_err(|_| VmCallError::MemoryOutOfBounds {
                 ptr,
@@ -169,56 +181,27 @@ impl GuestMemory for WasmMemory<'_> {
     }
 }
 
-type EnvMut<'a, S> = FunctionEnvMut<'a, Env<S>>;
-
-/// Runs vmcall `f` after charging `cost` gas; afterwards charges
-/// [`gas::PAGE_LOAD`] for every page it loaded from storage.
-fn with_mem<S: PageStorage + 'static, R>(
-    env: &mut EnvMut<'_, S>,
-    cost: u64,
-    f: impl FnOnce(&mut CallContext<S>, &WasmMemory<'_>) -> Result<R, VmCallError>,
-) -> Result<R, VmCallError> {
-    let (data, mut store) = env.data_and_store_mut();
-    let meter = data.meter.as_ref().ok_or(VmCallError::NoMemory)?;
-    meter.charge(&mut store, cost)?;
-    let loaded = data.ctx.storage.pages_loaded();
-    let memory = data.memory.as_ref().ok_or(VmCallError::NoMemory)?;
-    let out = f(&mut data.ctx, &WasmMemory(memory.view(&store)));
-    let new_pages = data.ctx.storage.pages_loaded() - loaded;
-    if new_pages > 0 {
-        meter.charge(&mut store, new_pages * gas::PAGE_LOAD)?;
+impl GasMeter for WasmHost<'_> {
+    fn charge(&mut self, amount: u64) -> Result<(), VmCallError> {
+        self.meter.charge(&mut self.store, amount)
     }
-    out
+
+    fn remaining(&mut self) -> u64 {
+        self.meter.remaining(&mut self.store)
+    }
+
+    fn refund(&mut self, amount: u64) -> Result<(), VmCallError> {
+        self.meter.refund(&mut self.store, amount)
+    }
 }
 
-/// [`with_mem`] for the map vmcalls: afterwards also charges
-/// [`gas::map_nodes`] for the nodes the operation touched, failed or not.
-fn with_map<S: PageStorage + 'static>(
-    env: &mut EnvMut<'_, S>,
-    cost: u64,
-    f: impl FnOnce(
-        &mut CallContext<S>,
-        &WasmMemory<'_>,
-    ) -> (Result<u32, VmCallError>, svm_cache::map::MapStats),
-) -> Result<u32, VmCallError> {
-    let (result, stats) = with_mem(env, cost, |c, m| Ok(f(c, m)))?;
-    let (data, mut store) = env.data_and_store_mut();
-    let meter = data.meter.as_ref().ok_or(VmCallError::NoMemory)?;
-    meter.charge(
-        &mut store,
-        gas::map_nodes(stats.nodes_read, stats.nodes_written),
-    )?;
-    result
+impl Host for WasmHost<'_> {
+    fn ready(&self) -> Result<(), VmCallError> {
+        self.memory.map(|_| ()).ok_or(VmCallError::NoMemory)
+    }
 }
 
-/// [`with_mem`] for vmcalls that do not touch memory.
-fn with_ctx<S: PageStorage + 'static, R>(
-    env: &mut EnvMut<'_, S>,
-    cost: u64,
-    f: impl FnOnce(&mut CallContext<S>) -> Result<R, VmCallError>,
-) -> Result<R, VmCallError> {
-    with_mem(env, cost, |c, _| f(c))
-}
+type EnvMut<'a, S> = FunctionEnvMut<'a, Env<S>>;
 
 /// Builds the import object of one run over `env`, with exactly the
 /// vmcalls `module` imports (creating a host function costs time on every
@@ -266,217 +249,38 @@ pub fn import_externs<S: PageStorage + 'static>(
     Ok(externs)
 }
 
-/// The host function of the vmcall named `name` (names are unique across
-/// the `svm` and `node` modules).
-fn vmcall_function<S: PageStorage + 'static>(
-    store: &mut Store,
-    env: &FunctionEnv<Env<S>>,
-    name: &str,
-) -> Option<Function> {
-    use vmcalls as v;
-    Some(match name {
-        "mem_to_reg_copy" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, b: u32, r: u32| {
-                with_mem(&mut e, gas::vmcall(l), |c, m| {
-                    v::mem_to_reg_copy(c, m, mi, p, l, b, r)
-                })
-            },
-        ),
-        "reg_to_mem_copy" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, b: u32, r: u32, l: u32, mi: u32, p: u32| {
-                with_mem(&mut e, gas::vmcall(l), |c, m| {
-                    v::reg_to_mem_copy(c, m, b, r, l, mi, p)
-                })
-            },
-        ),
-        "storage_read_to_reg" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, b: u32, r: u32| {
-                with_ctx(&mut e, gas::vmcall(l), |c| {
-                    v::storage_read_to_reg(c, pg, sl, o, l, b, r)
-                })
-            },
-        ),
-        "storage_read_to_mem" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, pg: u32, sl: u32, o: u32, l: u32, mi: u32, p: u32| {
-                with_mem(&mut e, gas::vmcall(l), |c, m| {
-                    v::storage_read_to_mem(c, m, pg, sl, o, l, mi, p)
-                })
-            },
-        ),
-        "storage_write_from_mem" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, mi: u32, p: u32, l: u32, pg: u32, sl: u32, o: u32| {
-                with_mem(&mut e, gas::vmcall(l), |c, m| {
-                    v::storage_write_from_mem(c, m, mi, p, l, pg, sl, o)
-                })
-            },
-        ),
-        "storage_write_from_reg" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, b: u32, r: u32, l: u32, pg: u32, sl: u32, o: u32| {
-                with_ctx(&mut e, gas::vmcall(l), |c| {
-                    v::storage_write_from_reg(c, b, r, l, pg, sl, o)
-                })
-            },
-        ),
-        "reg_replace_byte" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, b: u32, r: u32, byte: u32, o: u32| {
-                with_ctx(&mut e, gas::vmcall(1), |c| {
-                    v::reg_replace_byte(c, b, r, byte, o)
-                })
-            },
-        ),
-        "reg_read_be_i64" => {
-            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
-                with_ctx(&mut e, gas::vmcall(8), |c| v::reg_read_be_i64(c, b, r))
-            })
-        }
-        "reg_write_be_i64" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, val: i64, b: u32, r: u32| {
-                with_ctx(&mut e, gas::vmcall(8), |c| {
-                    v::reg_write_be_i64(c, val, b, r)
-                })
-            },
-        ),
-        "calldata_len" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>| {
-            with_ctx(&mut e, gas::vmcall(0), v::calldata_len)
-        }),
-        "calldata_copy" => {
-            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, o: u32, l: u32| {
-                with_mem(&mut e, gas::vmcall(l), |c, m| {
-                    v::calldata_copy(c, m, p, o, l)
-                })
-            })
-        }
-        "set_return_data" => {
-            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, l: u32| {
-                with_mem(&mut e, gas::vmcall(l), |c, m| {
-                    v::set_return_data(c, m, p, l)
-                })
-            })
-        }
-        "log" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, l: u32| {
-            with_mem(&mut e, gas::vmcall(l), |c, m| v::log(c, m, p, l))
-        }),
-        "abort" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, l: u32| {
-            let kept = l.min(vmcalls::MAX_ABORT_MESSAGE);
-            with_mem(&mut e, gas::vmcall(kept), |c, m| v::abort(c, m, p, l))
-        }),
-        "sender_to_reg" => {
-            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
-                with_ctx(&mut e, gas::vmcall(20), |c| v::sender_to_reg(c, b, r))
-            })
-        }
-        "self_to_reg" => {
-            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
-                with_ctx(&mut e, gas::vmcall(20), |c| v::self_to_reg(c, b, r))
-            })
-        }
-        "transfer" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, b: u32, r: u32, amount: i64| {
-                with_ctx(&mut e, gas::vmcall(40), |c| v::transfer(c, b, r, amount))
-            },
-        ),
-        "value" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>| {
-            with_ctx(&mut e, gas::vmcall(0), v::value)
-        }),
-        "call" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>,
-             addr_reg_bits: u32,
-             addr_reg_idx: u32,
-             func_ptr: u32,
-             func_len: u32,
-             data_ptr: u32,
-             data_len: u32,
-             gas: i64,
-             value: i64| {
-                crate::inner_call::call(
-                    &mut e,
-                    crate::inner_call::CallArgs {
-                        addr_reg_bits,
-                        addr_reg_idx,
-                        func_ptr,
-                        func_len,
-                        data_ptr,
-                        data_len,
-                        gas,
-                        value,
+/// Generates [`vmcall_function`] from the vmcall table
+/// ([`svm_host::for_each_vmcall!`]): one host function per row, which
+/// lends the row's metered entry point ([`svm_host::entry`]) the run's
+/// context and a [`WasmHost`].
+macro_rules! binder {
+    ($( $module:literal $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty, $kind:ident, $bytes:expr; )*) => {
+        /// The host function of the vmcall named `name` (names are unique
+        /// across the `svm` and `node` modules).
+        fn vmcall_function<S: PageStorage + 'static>(
+            store: &mut Store,
+            env: &FunctionEnv<Env<S>>,
+            name: &str,
+        ) -> Option<Function> {
+            Some(match name {
+                $(stringify!($name) => Function::new_typed_with_env(
+                    store,
+                    env,
+                    |mut e: EnvMut<S>, $($arg: $ty),*| -> Result<$ret, VmCallError> {
+                        let (data, store) = e.data_and_store_mut();
+                        let meter = data.meter.as_ref().ok_or(VmCallError::NoMemory)?;
+                        let mut host = WasmHost {
+                            store,
+                            memory: data.memory.as_ref(),
+                            meter,
+                        };
+                        svm_host::entry::$name(&mut data.ctx, &mut host, $($arg),*)
                     },
-                )
-            },
-        ),
-        "returndata_len" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>| {
-            with_ctx(&mut e, gas::vmcall(0), v::returndata_len)
-        }),
-        "returndata_copy" => {
-            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, p: u32, o: u32, l: u32| {
-                with_mem(&mut e, gas::vmcall(l), |c, m| {
-                    v::returndata_copy(c, m, p, o, l)
-                })
+                ),)*
+                _ => return None,
             })
         }
-        "map_get" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, pg: u32, kp: u32, kl: u32, vp: u32, vl: u32| {
-                with_map(&mut e, gas::vmcall(kl.saturating_add(vl)), |c, m| {
-                    v::map_get(c, m, pg, kp, kl, vp, vl)
-                })
-            },
-        ),
-        "map_set" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, pg: u32, kp: u32, kl: u32, vp: u32, vl: u32| {
-                with_map(&mut e, gas::vmcall(kl.saturating_add(vl)), |c, m| {
-                    v::map_set(c, m, pg, kp, kl, vp, vl)
-                })
-            },
-        ),
-        "map_remove" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, pg: u32, kp: u32, kl: u32, vl: u32| {
-                with_map(&mut e, gas::vmcall(kl), |c, m| {
-                    v::map_remove(c, m, pg, kp, kl, vl)
-                })
-            },
-        ),
-        "map_len" => Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, pg: u32| {
-            with_ctx(&mut e, gas::vmcall(8), |c| v::map_len(c, pg))
-        }),
-        "vmcall_get_balance" => {
-            Function::new_typed_with_env(store, env, |mut e: EnvMut<S>, b: u32, r: u32| {
-                with_ctx(&mut e, gas::vmcall(20), |c| v::vmcall_get_balance(c, b, r))
-            })
-        }
-        "vmcall_set_balance" => Function::new_typed_with_env(
-            store,
-            env,
-            |mut e: EnvMut<S>, val: i64, b: u32, r: u32| {
-                with_ctx(&mut e, gas::vmcall(20), |c| {
-                    v::vmcall_set_balance(c, val, b, r)
-                })
-            },
-        ),
-        _ => return None,
-    })
+    };
 }
+
+svm_host::for_each_vmcall!(binder);

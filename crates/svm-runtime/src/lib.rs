@@ -67,18 +67,13 @@ pub mod gas;
 pub mod gate;
 mod gate_error;
 pub mod imports;
-pub mod inner_call;
 #[cfg(target_os = "linux")]
 pub mod memory_pool;
 pub mod module_cache;
-pub mod node;
 mod runtime;
 pub mod stack_limit;
 pub mod testing;
 mod tunables;
-pub mod tx_pages;
-pub mod vmcall_table;
-pub mod vmcalls;
 
 pub use block::record::BlockRecord;
 pub use block::{BlockError, BlockOutcome, BlockStats, CheckReport, PruneOutcome, Tx, TxOutcome};
@@ -93,6 +88,17 @@ pub use svm_wire::{
     CallTx, DecodeError, DeployTx, EncodeError, ErrorCode, InnerCall, MAX_FUNCTION_NAME, Receipt,
     StateRef, TxError, WasmValue,
 };
+
+pub use svm_host::abi as vmcall_table;
+pub use svm_host::{inner_call, node, tx_pages};
+
+/// The vmcalls ([`svm_host::vmcalls`]) and what they work on: the call
+/// context, the contract's memory and the errors, re-exported from the
+/// engine-free [`svm_host`].
+pub mod vmcalls {
+    pub use svm_host::vmcalls::*;
+    pub use svm_host::{CallContext, GuestMemory, OutputLimits, VecMemory, VmCallError};
+}
 
 /// svm's messages and their byte encodings: the engine-free [`svm_wire`]
 /// crate, and the block outcome's encoding ([`block::encode`]).

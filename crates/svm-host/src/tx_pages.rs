@@ -41,8 +41,8 @@ impl<S: PageStorage> TxPages<S> {
     }
 
     /// An empty set, standing in for a context's caches while they are
-    /// lent to an inner call (`call/inner.rs`); its `cache` fails.
-    pub(crate) fn detached() -> Self {
+    /// lent to an inner call (the runtime's invoker); its `cache` fails.
+    pub fn detached() -> Self {
         Self {
             current: Address::default(),
             caches: BTreeMap::new(),

@@ -1,6 +1,7 @@
 //! The vmcalls: host functions a contract imports, as small free functions
 //! over a [`CallContext`] and a [`GuestMemory`], so each can be tested
-//! without wasmer. `crate::imports` binds them into wasmer's import object.
+//! without wasmer. The engine binds each row of the table ([`crate::abi`])
+//! to its metered entry point ([`crate::entry`]), which calls these.
 //!
 //! Rules for every vmcall:
 //! - `i32` pointers, lengths, pages, offsets and indices are read as
@@ -16,226 +17,12 @@
 //! are their 20 raw bytes at the start of a register (160 bits or wider);
 //! call data, return data and logs are raw bytes.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
+use svm_cache::PageSlice;
 use svm_cache::map::{MapStats, PageMap};
-use svm_cache::{CacheError, PageSlice};
 use svm_pages::{PageIndex, PageStorage};
-use svm_registers::{RegisterError, Registers};
-use svm_types::Address;
+use svm_registers::RegisterError;
 
-use crate::inner_call::Invoke;
-use crate::node::{HostError, NodeHost};
-use crate::tx_pages::TxPages;
-
-/// Why a vmcall failed. It ends the call with a failed receipt.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VmCallError {
-    /// A memory index other than 0.
-    #[error("memory index {0} is invalid: only memory 0 exists")]
-    MemoryIndex(u32),
-    /// A memory range outside the contract's linear memory.
-    #[error("memory range of {len} bytes at {ptr} is out of bounds")]
-    MemoryOutOfBounds {
-        /// The start address, in bytes.
-        ptr: u32,
-        /// The length, in bytes.
-        len: u32,
-    },
-    /// The contract exports no linear memory named `memory`.
-    #[error("the contract has no exported memory")]
-    NoMemory,
-    /// A bad register width, index or length.
-    #[error(transparent)]
-    Register(#[from] RegisterError),
-    /// A bad page slice, or the page storage failed.
-    #[error(transparent)]
-    Storage(#[from] CacheError),
-    /// A range of the call data that does not exist.
-    #[error("call data range of {len} bytes at {offset} is outside its {size} bytes")]
-    CallDataOutOfBounds {
-        /// The offset asked for, in bytes.
-        offset: u32,
-        /// The length asked for, in bytes.
-        len: u32,
-        /// The call data size, in bytes.
-        size: usize,
-    },
-    /// A range of the last inner call's return data that does not exist.
-    #[error("return data range of {len} bytes at {offset} is outside its {size} bytes")]
-    ReturnDataOutOfBounds {
-        /// The offset asked for, in bytes.
-        offset: u32,
-        /// The length asked for, in bytes.
-        len: u32,
-        /// The return data size, in bytes.
-        size: usize,
-    },
-    /// Return data or logs beyond the configured limits.
-    #[error("{what} exceeds the limit of {limit} bytes")]
-    TooLarge {
-        /// Which output.
-        what: &'static str,
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// A negative balance or amount.
-    #[error("negative amount {0}")]
-    NegativeAmount(i64),
-    /// A transfer larger than the payer's balance.
-    #[error("insufficient balance: {balance} < {amount}")]
-    InsufficientBalance {
-        /// The payer's balance.
-        balance: u64,
-        /// The amount asked for.
-        amount: u64,
-    },
-    /// A balance that would pass `i64::MAX`.
-    #[error("balance overflow")]
-    BalanceOverflow,
-    /// The node host failed.
-    #[error("node host: {0}")]
-    Node(#[from] HostError),
-    /// The vmcall is disabled by the runtime's configuration.
-    #[error("{0} is disabled in this runtime")]
-    Disabled(&'static str),
-    /// The gas limit was reached inside a vmcall.
-    #[error("out of gas")]
-    OutOfGas,
-    /// A function name that is not UTF-8 or longer than 255 bytes
-    /// (`svm.call`).
-    #[error("the function name of an inner call is not UTF-8 of at most 255 bytes")]
-    BadFunctionName,
-    /// The contract aborted on purpose (`svm.abort`, e.g. a Rust panic):
-    /// its message, at most [`MAX_ABORT_MESSAGE`] bytes of it, read as
-    /// UTF-8 with invalid bytes replaced. The receipt fails with
-    /// [`crate::ErrorCode::Trap`] and this message.
-    #[error("contract aborted: {0}")]
-    Abort(String),
-    /// A map operation failed (`svm.map_*`).
-    #[error(transparent)]
-    Map(#[from] svm_cache::map::MapError),
-    /// The storage or the node failed inside an inner call: the whole
-    /// transaction fails with [`crate::ErrorCode::Storage`].
-    #[error("inner call: {0}")]
-    Fatal(String),
-}
-
-/// The contract's linear memory, as vmcalls see it.
-pub trait GuestMemory {
-    /// Copies `buf.len()` bytes at `ptr` into `buf`.
-    ///
-    /// # Errors
-    /// [`VmCallError::MemoryOutOfBounds`].
-    fn read(&self, ptr: u32, buf: &mut [u8]) -> Result<(), VmCallError>;
-
-    /// Copies `data` to `ptr`.
-    ///
-    /// # Errors
-    /// [`VmCallError::MemoryOutOfBounds`].
-    fn write(&self, ptr: u32, data: &[u8]) -> Result<(), VmCallError>;
-}
-
-/// A memory over a plain byte vector, for tests of vmcalls without wasmer.
-#[derive(Debug, Default)]
-pub struct VecMemory(pub std::cell::RefCell<Vec<u8>>);
-
-impl VecMemory {
-    /// A memory of `size` zero bytes.
-    pub fn new(size: usize) -> Self {
-        Self(std::cell::RefCell::new(vec![0; size]))
-    }
-}
-
-fn range(ptr: u32, len: usize, size: usize) -> Result<std::ops::Range<usize>, VmCallError> {
-    let start = ptr as usize;
-    match start.checked_add(len) {
-        Some(end) if end <= size => Ok(start..end),
-        _ => Err(VmCallError::MemoryOutOfBounds {
-            ptr,
-            len: len as u32,
-        }),
-    }
-}
-
-impl GuestMemory for VecMemory {
-    fn read(&self, ptr: u32, buf: &mut [u8]) -> Result<(), VmCallError> {
-        let m = self.0.borrow();
-        buf.copy_from_slice(&m[range(ptr, buf.len(), m.len())?]);
-        Ok(())
-    }
-
-    fn write(&self, ptr: u32, data: &[u8]) -> Result<(), VmCallError> {
-        let mut m = self.0.borrow_mut();
-        let r = range(ptr, data.len(), m.len())?;
-        m[r].copy_from_slice(data);
-        Ok(())
-    }
-}
-
-/// Limits on what one call may output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutputLimits {
-    /// The most return data, in bytes. Default: 64 KiB.
-    pub max_return_data: usize,
-    /// The most log data (all logs together), in bytes. Default: 64 KiB.
-    pub max_log_bytes: usize,
-    /// The most logs. Default: 256.
-    pub max_logs: usize,
-}
-
-impl Default for OutputLimits {
-    fn default() -> Self {
-        Self {
-            max_return_data: 64 << 10,
-            max_log_bytes: 64 << 10,
-            max_logs: 256,
-        }
-    }
-}
-
-/// Everything one contract run works on: the environment of its vmcalls.
-pub struct CallContext<S> {
-    /// The run's registers (fresh per run).
-    pub registers: Registers,
-    /// The page caches of the transaction; the running frame's is
-    /// [`TxPages::cache`].
-    pub storage: TxPages<S>,
-    /// The calling account.
-    pub sender: Address,
-    /// The contract's own address.
-    pub contract: Address,
-    /// The call data of the transaction.
-    pub calldata: Vec<u8>,
-    /// The value the call carries, moved from the sender to the contract by
-    /// [`CallContext::receive_value`] before the function runs.
-    pub value: u64,
-    /// The bytes set by `set_return_data` (the last call wins).
-    pub return_data: Vec<u8>,
-    /// The logs emitted, in order.
-    pub logs: Vec<Vec<u8>>,
-    /// Limits on return data and logs.
-    pub limits: OutputLimits,
-    /// The node's accounts.
-    pub node: Arc<dyn NodeHost>,
-    /// Balances changed by this run, applied only if it succeeds.
-    pub balances: BTreeMap<Address, u64>,
-    /// Whether `node.vmcall_set_balance` works
-    /// ([`crate::RuntimeConfig::allow_set_balance`]).
-    pub allow_set_balance: bool,
-    /// The contracts on the call stack, outermost first, the running one
-    /// last (one entry for a transaction without inner calls).
-    pub stack: Vec<Address>,
-    /// The inner calls made so far by the transaction, in order.
-    pub calls: Vec<crate::wire::InnerCall>,
-    /// The return data of the last inner call this frame made
-    /// (`svm.returndata_len`, `svm.returndata_copy`).
-    pub inner_return: Vec<u8>,
-    /// Runs `svm.call`; `None` where inner calls are not available (then
-    /// `svm.call` fails with [`VmCallError::Disabled`]).
-    pub invoker: Option<Arc<dyn Invoke<S>>>,
-}
+use crate::{CallContext, GuestMemory, VmCallError};
 
 fn mem_index(idx: u32) -> Result<(), VmCallError> {
     if idx == 0 {
@@ -247,69 +34,6 @@ fn mem_index(idx: u32) -> Result<(), VmCallError> {
 
 fn slice(page: u32, offset: u32, len: u32) -> Result<PageSlice, VmCallError> {
     Ok(PageSlice::new(PageIndex(page), offset, len)?)
-}
-
-impl<S: PageStorage> CallContext<S> {
-    /// The address in the first 20 bytes of a register (160 bits or more).
-    ///
-    /// # Errors
-    /// [`VmCallError::Register`].
-    pub fn address_in(&self, bits: u32, idx: u32) -> Result<Address, VmCallError> {
-        let bytes = self.registers.read(bits, idx, 20)?;
-        Ok(Address::from_slice(bytes).unwrap_or_default())
-    }
-
-    /// Moves `amount` from `from` to `to` in this run's balances.
-    ///
-    /// # Errors
-    /// [`VmCallError::InsufficientBalance`], [`VmCallError::BalanceOverflow`]
-    /// (past `i64::MAX`), [`VmCallError::Node`].
-    pub fn move_balance(
-        &mut self,
-        from: Address,
-        to: Address,
-        amount: u64,
-    ) -> Result<(), VmCallError> {
-        let from_balance = self.balance(&from)?;
-        if from_balance < amount {
-            return Err(VmCallError::InsufficientBalance {
-                balance: from_balance,
-                amount,
-            });
-        }
-        self.balances.insert(from, from_balance - amount);
-        // Read after the debit, so that a move to oneself changes nothing.
-        let to_balance = self.balance(&to)?;
-        let new = to_balance
-            .checked_add(amount)
-            .filter(|&b| b <= i64::MAX as u64)
-            .ok_or(VmCallError::BalanceOverflow)?;
-        self.balances.insert(to, new);
-        Ok(())
-    }
-
-    /// Moves the call's [`CallContext::value`] from the sender to the
-    /// contract (nothing when it is 0).
-    ///
-    /// # Errors
-    /// As [`CallContext::move_balance`].
-    pub fn receive_value(&mut self) -> Result<(), VmCallError> {
-        if self.value == 0 {
-            return Ok(());
-        }
-        self.move_balance(self.sender, self.contract, self.value)
-    }
-
-    /// The balance of `account` as this run sees it.
-    ///
-    /// # Errors
-    /// [`VmCallError::Node`].
-    pub fn balance(&self, account: &Address) -> Result<u64, VmCallError> {
-        match self.balances.get(account) {
-            Some(b) => Ok(*b),
-            None => Ok(self.node.balance(account)?),
-        }
-    }
 }
 
 /// `svm.mem_to_reg_copy`: `len` bytes of memory at `src_mem_ptr` into the
@@ -549,7 +273,7 @@ pub fn log<S: PageStorage>(
 pub const MAX_ABORT_MESSAGE: u32 = 1024;
 
 /// `svm.abort`: ends the call with a failed receipt
-/// ([`crate::ErrorCode::Trap`]) whose message is the first
+/// ([`svm_wire::ErrorCode::Trap`]) whose message is the first
 /// [`MAX_ABORT_MESSAGE`] (1024) bytes of the `len` bytes at `mem_ptr`.
 /// Always returns an error: [`VmCallError::Abort`], or
 /// [`VmCallError::MemoryOutOfBounds`] when the kept bytes are not in memory.
@@ -781,7 +505,7 @@ pub fn vmcall_set_balance<S: PageStorage>(
     reg_idx: u32,
 ) -> Result<(), VmCallError> {
     if !ctx.allow_set_balance {
-        return Err(VmCallError::Disabled(crate::vmcall_table::SET_BALANCE));
+        return Err(VmCallError::Disabled(crate::abi::SET_BALANCE));
     }
     let value = u64::try_from(value).map_err(|_| VmCallError::NegativeAmount(value))?;
     let account = ctx.address_in(reg_bits, reg_idx)?;
