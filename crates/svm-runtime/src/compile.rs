@@ -28,7 +28,7 @@ use crate::stack_limit::StackLimit;
 /// The summary's or wasmer's message when the code does not compile.
 pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, String> {
     let summary = gate::summary(code).map_err(|e| e.to_string())?;
-    let resettable = cfg!(target_os = "linux") && crate::call::reuse::resettable_code(code);
+    let resettable = cfg!(target_os = "linux") && crate::resettable::resettable_code(code);
     let code = executable_code(code)?;
     let frames = crate::stack_limit::frame_slots(&code).map_err(|e| e.to_string())?;
     let metering = Arc::new(Metering::new(0, operator_cost));
@@ -63,7 +63,7 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
     }))
     .map_err(|_| "the compiler failed on this code".to_string())?
     .map_err(|e| e.to_string())?;
-    let resettable = resettable && crate::call::reuse::globals_reachable(&module);
+    let resettable = resettable && crate::resettable::globals_reachable(&module);
     Ok(Compiled {
         engine,
         module,

@@ -30,7 +30,7 @@
 //! | 93 | 2 | name length `n`, `u16` BE |
 //! | 95 | `n` | name, UTF-8 |
 
-use svm_kv::{Bytes, KvError, KvStore};
+use svm_kv::{KvError, KvStore};
 use svm_types::{Address, CodeHash, State};
 
 /// Domain separator of contract addresses (11 bytes).
@@ -104,21 +104,7 @@ impl ContractRecord {
     }
 }
 
-/// The KV key of contract `address`'s record.
-pub fn record_key(address: &Address) -> Bytes {
-    let mut k = Vec::with_capacity(21);
-    k.push(b'a');
-    k.extend_from_slice(address.as_bytes());
-    Bytes::from(k)
-}
-
-/// The KV key of the code with hash `hash`.
-pub fn code_key(hash: &CodeHash) -> Bytes {
-    let mut k = Vec::with_capacity(33);
-    k.push(b'c');
-    k.extend_from_slice(hash.as_bytes());
-    Bytes::from(k)
-}
+pub use crate::keys::{code_key, record_key};
 
 /// Why a contract record could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,98 +2,14 @@
 
 use svm_kv::KvStore;
 use svm_pages::empty_root;
-use svm_types::{Address, CodeHash, State};
 
 use crate::block::state::BlockState;
-use crate::block::{Tx, TxOutcome};
 use crate::contracts::{ContractRecord, code_hash, contract_address};
+use crate::deploy_outcome::{DeployError, Deployed};
 use crate::gas;
-use crate::gate::{self, Rejection};
+use crate::gate;
 use crate::runtime::Runtime;
 use crate::wire::DeployTx;
-
-/// Why a deploy failed. Nothing is stored then.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeployError {
-    /// The code is larger than [`crate::RuntimeConfig::max_code_bytes`].
-    #[error("code is {size} bytes, over the limit of {limit}")]
-    CodeTooLarge {
-        /// The code size, in bytes.
-        size: usize,
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// The deploy gate rejected the code, with every finding.
-    #[error("rejected: {0}")]
-    Gate(#[from] Rejection),
-    /// wasmer could not compile the code.
-    #[error("compile error: {0}")]
-    Compile(String),
-    /// A contract already lives at the derived address (same author, nonce
-    /// and code).
-    #[error("a contract is already deployed at {0}")]
-    AlreadyDeployed(Address),
-    /// The storage failed.
-    #[error("storage: {0}")]
-    Storage(String),
-    /// The deploy needs more gas than its limit.
-    #[error("deploy needs {needed} gas, over its limit of {limit}")]
-    OutOfGas {
-        /// The gas the deploy would use.
-        needed: u64,
-        /// The transaction's gas limit.
-        limit: u64,
-    },
-    /// The gas limit is over [`crate::RuntimeConfig::max_tx_gas`].
-    #[error("gas limit {limit} is over the maximum of {max} per transaction")]
-    GasLimitTooHigh {
-        /// The transaction's gas limit.
-        limit: u64,
-        /// The runtime's maximum.
-        max: u64,
-    },
-}
-
-impl DeployError {
-    /// The error's stable one-byte code, the part of a failed deploy that
-    /// enters the block's receipts hash (`crate::block::record`): the
-    /// message text quotes wasmer and wasmparser, whose words change
-    /// between their versions, so it must not reach a hash.
-    ///
-    /// | code | error |
-    /// |---|---|
-    /// | 1 | [`DeployError::CodeTooLarge`] |
-    /// | 2 | [`DeployError::Gate`] |
-    /// | 3 | [`DeployError::Compile`] |
-    /// | 4 | [`DeployError::AlreadyDeployed`] |
-    /// | 5 | [`DeployError::Storage`] |
-    /// | 6 | [`DeployError::OutOfGas`] |
-    /// | 7 | [`DeployError::GasLimitTooHigh`] |
-    pub fn code(&self) -> u8 {
-        match self {
-            Self::CodeTooLarge { .. } => 1,
-            Self::Gate(_) => 2,
-            Self::Compile(_) => 3,
-            Self::AlreadyDeployed(_) => 4,
-            Self::Storage(_) => 5,
-            Self::OutOfGas { .. } => 6,
-            Self::GasLimitTooHigh { .. } => 7,
-        }
-    }
-}
-
-/// The outcome of a successful deploy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deployed {
-    /// The new contract's address.
-    pub address: Address,
-    /// The hash of its code.
-    pub code_hash: CodeHash,
-    /// Its initial state: the empty root.
-    pub state: State,
-    /// The gas the deploy used ([`gas::deploy`]).
-    pub gas_used: u64,
-}
 
 impl<K: KvStore + 'static> Runtime<K> {
     /// Runs the deploy gate over `code` under this runtime's limits and
@@ -113,24 +29,6 @@ impl<K: KvStore + 'static> Runtime<K> {
             &self.config.limits,
             &self.config.policy(),
         )?)
-    }
-
-    /// Deploys a contract as a block of one ([`Runtime::execute_block`]):
-    /// gas, gate, compile, then the code (under its hash) and the contract
-    /// record (under its address) are stored in the block's one batch. The
-    /// gas ([`gas::deploy`], proportional to the code size) is checked
-    /// before any work.
-    ///
-    /// # Errors
-    /// [`DeployError`]; nothing is stored then.
-    pub fn deploy(&self, tx: &DeployTx) -> Result<Deployed, DeployError> {
-        match self.execute_block(&[Tx::Deploy(tx.clone())]) {
-            Ok(mut out) => match out.outcomes.pop() {
-                Some(TxOutcome::Deploy(r)) => r,
-                _ => Err(DeployError::Storage("the block lost its outcome".into())),
-            },
-            Err(e) => Err(DeployError::Storage(e.to_string())),
-        }
     }
 
     /// The gas checks of a deploy, before any work.

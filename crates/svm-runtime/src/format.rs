@@ -23,10 +23,8 @@
 use svm_kv::{KvError, KvStore};
 pub use svm_pages::STORAGE_FORMAT;
 
-use crate::block::record::LATEST_BLOCK_KEY;
-
-/// The KV key of the storage-format marker (15 bytes, module docs).
-pub const STORAGE_FORMAT_KEY: &[u8; 15] = b"mstorage-format";
+use crate::keys::LATEST_BLOCK_KEY;
+pub use crate::keys::STORAGE_FORMAT_KEY;
 
 /// The marker's value: [`STORAGE_FORMAT`] as a big-endian `u32` (4 bytes).
 pub fn format_value() -> [u8; 4] {

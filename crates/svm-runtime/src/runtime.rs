@@ -17,9 +17,7 @@ use crate::module_cache::{
 use crate::node::NodeHost;
 use crate::wire::{ErrorCode, TxError};
 
-/// The KV key of the module cache's MAC secret (32 bytes): `m` (0x6d) ‖
-/// ASCII `module-cache-secret` (20 bytes).
-pub const MODULE_SECRET_KEY: &[u8; 20] = b"mmodule-cache-secret";
+pub use crate::keys::MODULE_SECRET_KEY;
 
 /// The svm runtime over one KV backend `K`: contracts, their code, their
 /// page storage and (through a [`NodeHost`]) the node's balances.

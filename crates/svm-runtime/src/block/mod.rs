@@ -29,6 +29,7 @@
 
 mod check;
 pub mod encode;
+mod front;
 mod prune;
 pub mod record;
 pub(crate) mod state;
@@ -41,7 +42,7 @@ use svm_types::{Address, State};
 
 use crate::call::reuse::InstancePool;
 use crate::contracts::RecordError;
-use crate::deploy::{DeployError, Deployed};
+use crate::deploy_outcome::{DeployError, Deployed};
 use crate::runtime::Runtime;
 use record::{BlockRecord, LATEST_BLOCK_KEY, block_key, call_hash, deploy_hash};
 use state::BlockState;

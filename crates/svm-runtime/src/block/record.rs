@@ -32,19 +32,10 @@
 
 use svm_types::{Address, State};
 
-use crate::deploy::{DeployError, Deployed};
+use crate::deploy_outcome::{DeployError, Deployed};
 use crate::wire::Receipt;
 
-/// The key of the newest block's height.
-pub const LATEST_BLOCK_KEY: &[u8; 13] = b"mlatest-block";
-
-/// The key of block `height`'s record: `B` ‖ height (`u64` BE), 9 bytes.
-pub fn block_key(height: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(9);
-    k.push(b'B');
-    k.extend_from_slice(&height.to_be_bytes());
-    k
-}
+pub use crate::keys::{LATEST_BLOCK_KEY, block_key};
 
 /// What the KV keeps about one committed block (module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,8 +15,9 @@ use svm_pages::PageOverlay;
 use svm_registers::Registers;
 
 use super::Failure;
-use super::instantiate::{Instantiated, value_error};
+use super::instance::Instantiated;
 use super::run;
+use super::trap::value_error;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
 use crate::gas;
@@ -198,7 +199,7 @@ impl<K: KvStore + 'static> Invoker<K> {
                 };
                 let result = run::run(&mut inst, &tx);
                 let gas_used = match &result {
-                    Ok(_) => run::gas_used(&mut inst, limit),
+                    Ok(_) => super::instance::gas_used(&mut inst, limit),
                     Err(f) => f.gas_used,
                 };
                 let callee = &mut inst.env.as_mut(&mut inst.store).ctx;

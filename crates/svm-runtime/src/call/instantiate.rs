@@ -8,32 +8,21 @@ use svm_kv::KvStore;
 use svm_pages::PageOverlay;
 use svm_registers::Registers;
 use wasmer::{FunctionEnv, Instance, InstantiationError, Store};
-use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
+use wasmer_middlewares::metering::set_remaining_points;
 
 use super::Failure;
 use super::inner::Invoker;
+use super::instance::Instantiated;
 use super::load::Loaded;
 use super::reuse::{InstancePool, Kept, Snapshot};
-use super::run::trap_error;
+use super::trap::{trap_error, value_error};
 use crate::block::state::BlockState;
-use crate::contracts::ContractRecord;
-use crate::imports::{Env, Meter, import_externs};
+use crate::imports::{Env, import_externs};
 use crate::module_cache::Compiled;
 use crate::runtime::{Runtime, tx_error};
 use crate::tx_pages::TxPages;
-use crate::vmcalls::{CallContext, VmCallError};
+use crate::vmcalls::CallContext;
 use crate::wire::{CallTx, ErrorCode, TxError};
-
-/// A live instance and what settling it needs.
-pub(crate) struct Instantiated<K> {
-    pub(crate) store: Store,
-    pub(crate) env: FunctionEnv<Env<PageOverlay<K>>>,
-    pub(crate) instance: Instance,
-    pub(crate) record: ContractRecord,
-    pub(crate) query: bool,
-    /// The call-stack limit, in slots, the code was compiled with.
-    pub(crate) max_stack_slots: u32,
-}
 
 /// The instance a call runs on: built for it, or kept by the block's
 /// [`InstancePool`] (then given back to it after the call).
@@ -144,51 +133,6 @@ impl<K: KvStore + 'static> Runtime<K> {
         let instance = instantiate_in(&mut store, &env, compiled, gas_left);
         (store, env, instance)
     }
-}
-
-impl<K: KvStore + 'static> Instantiated<K> {
-    /// The metering globals the environment looked up at instantiation
-    /// (`None` without metering).
-    fn meter(&self) -> Option<Meter> {
-        self.env.as_ref(&self.store).meter.clone()
-    }
-
-    /// The instance's metering points.
-    pub(crate) fn points(&mut self) -> MeteringPoints {
-        match self.meter() {
-            Some(m) => m.points(&mut self.store),
-            None => get_remaining_points(&mut self.store, &self.instance),
-        }
-    }
-
-    /// Sets the instance's metering points to `points`.
-    pub(crate) fn set_points(&mut self, points: u64) {
-        let set = self.meter().map(|m| m.set(&mut self.store, points));
-        if !matches!(set, Some(Ok(()))) {
-            set_remaining_points(&mut self.store, &self.instance, points);
-        }
-    }
-
-    /// Takes `amount` points, as [`crate::imports::charge`].
-    ///
-    /// # Errors
-    /// [`VmCallError::OutOfGas`], leaving 0 points, when fewer remain.
-    pub(crate) fn charge(&mut self, amount: u64) -> Result<(), VmCallError> {
-        match self.meter() {
-            Some(m) => m.charge(&mut self.store, amount),
-            None => crate::imports::charge(&mut self.store, &self.instance, amount),
-        }
-    }
-}
-
-/// The typed error of a call's value that could not be moved.
-pub(crate) fn value_error(e: &VmCallError) -> TxError {
-    let code = match e {
-        VmCallError::InsufficientBalance { .. } => ErrorCode::InsufficientBalance,
-        VmCallError::Node(_) => ErrorCode::Storage,
-        _ => ErrorCode::HostCall,
-    };
-    tx_error(code, format!("the call's value: {e}"))
 }
 
 fn instantiate_in<K: KvStore + 'static>(

@@ -21,11 +21,13 @@
 //! gas ran out) and changes nothing.
 
 mod inner;
+mod instance;
 mod instantiate;
 mod load;
 pub(crate) mod reuse;
 mod run;
 mod settle;
+mod trap;
 
 use svm_kv::KvStore;
 use svm_types::State;
@@ -33,10 +35,9 @@ use svm_types::State;
 use self::instantiate::Live;
 use self::reuse::InstancePool;
 use crate::block::state::BlockState;
-use crate::block::{Tx, TxOutcome};
 use crate::gas;
-use crate::runtime::{Runtime, storage_error, tx_error};
-use crate::wire::{CallTx, ErrorCode, Receipt, StateRef, TxError};
+use crate::runtime::{Runtime, tx_error};
+use crate::wire::{CallTx, ErrorCode, Receipt, TxError};
 
 /// A failed stage: why, and what it cost.
 pub(crate) struct Failure {
@@ -72,43 +73,6 @@ pub(crate) fn failed(f: Failure, state: State, gas_limit: u64) -> Receipt {
 }
 
 impl<K: KvStore + 'static> Runtime<K> {
-    /// Executes a call transaction and returns its receipt.
-    ///
-    /// - A call at the latest state ([`crate::StateRef::Latest`]) is a
-    ///   block of one ([`Runtime::execute_block`]): on success, the dirty
-    ///   pages, the contract's new latest state and every balance change
-    ///   (the call's value included) are committed in one atomic batch with
-    ///   a block record.
-    /// - A call at an explicit state ([`crate::StateRef::At`]) is a
-    ///   read-only query: it runs and pays like any call, but commits
-    ///   nothing, balances included, and makes no block; its receipt
-    ///   carries the state it ran at and `pages_written == 0`.
-    /// - Blocks, committing calls and deploys of one runtime run one at a
-    ///   time (from reading the latest state to the commit); queries run in
-    ///   parallel with them.
-    /// - On any failure nothing is written and the receipt carries the
-    ///   state the call ran against (see the module docs for the gas), or
-    ///   `State::ZERO` when the call was refused before any state was
-    ///   loaded: a gas limit over `max_tx_gas`, or below the intrinsic gas,
-    ///   or a block batch the KV refused.
-    pub fn call(&self, tx: &CallTx) -> Receipt {
-        if let StateRef::At(_) = tx.state {
-            let mut block = BlockState::new(self.pages.clone(), self.node.clone());
-            return self.call_in(&mut block, tx, None);
-        }
-        match self.execute_block(&[Tx::Call(tx.clone())]) {
-            Ok(mut out) => match out.outcomes.pop() {
-                Some(TxOutcome::Call(r)) => r,
-                _ => failed(
-                    Failure::new(storage_error("the block lost its receipt"), 0),
-                    State::ZERO,
-                    tx.gas_limit,
-                ),
-            },
-            Err(e) => failed(Failure::new(storage_error(e), 0), State::ZERO, tx.gas_limit),
-        }
-    }
-
     /// Runs `tx` inside `block`: a success merges its writes into the
     /// block, a failure merges nothing. With `pool`, the call may run on
     /// an instance kept from an earlier call of the block ([`reuse`]).

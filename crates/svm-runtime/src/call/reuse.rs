@@ -15,7 +15,7 @@
 //! | linear memory bytes | zeroed (`memset` up to [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond), then the non-zero 4 KiB chunks of a snapshot taken right after instantiation (the active data segments) are copied back; code whose memory starts with more than [`KEEP_RESIDENT`] bytes of non-zero chunks is not kept |
 //! | memory size | must equal the size at instantiation: an instance whose memory grew is dropped, never reused |
 //! | mutable globals (the module's, and those the metering, bulk-gas and stack-limit middlewares add) | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::compile::global_export_name`]) or the module is not reused |
-//! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`resettable_code`]) |
+//! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`crate::resettable::resettable_code`]) |
 //! | the call context (registers, page cache, sender, value, logs, …) | replaced by the new transaction's |
 //! | gas | set to what the new transaction has left after its intrinsic and instantiation gas, as for a fresh instance |
 //!
@@ -36,9 +36,8 @@ use std::collections::BTreeSet;
 use svm_kv::KvStore;
 use svm_types::{Address, CodeHash};
 use wasmer::{Extern, Global, Mutability, Pages, Value};
-use wasmer_types::ExportIndex;
 
-use super::instantiate::Instantiated;
+use super::instance::Instantiated;
 #[cfg(target_os = "linux")]
 use crate::memory_pool::{KEEP_RESIDENT, damaged_regions, zero_memory};
 
@@ -61,66 +60,6 @@ pub const MAX_KEPT: usize = 4;
 
 /// Bytes of the chunks a memory snapshot keeps (non-zero ones only).
 const CHUNK: usize = 4096;
-
-/// Whether code may be reused after a reset at all: no instruction that
-/// changes a table or drops a segment, and no mutable global of another
-/// type than `i32` or `i64`. `false` too when the code does not parse
-/// (the gate has refused such code before).
-pub(crate) fn resettable_code(code: &[u8]) -> bool {
-    use wasmparser::{Operator as O, Parser, Payload, ValType};
-    for payload in Parser::new(0).parse_all(code) {
-        let Ok(payload) = payload else { return false };
-        match payload {
-            Payload::GlobalSection(r) => {
-                for g in r {
-                    let Ok(g) = g else { return false };
-                    if g.ty.mutable && !matches!(g.ty.content_type, ValType::I32 | ValType::I64) {
-                        return false;
-                    }
-                }
-            }
-            Payload::CodeSectionEntry(body) => {
-                let Ok(mut ops) = body.get_operators_reader() else {
-                    return false;
-                };
-                while !ops.eof() {
-                    match ops.read() {
-                        Ok(
-                            O::TableSet { .. }
-                            | O::TableGrow { .. }
-                            | O::TableFill { .. }
-                            | O::TableCopy { .. }
-                            | O::TableInit { .. }
-                            | O::ElemDrop { .. }
-                            | O::DataDrop { .. },
-                        ) => return false,
-                        Ok(_) => {}
-                        Err(_) => return false,
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    true
-}
-
-/// Whether every mutable global of `module` (its own and those the
-/// middlewares added) is exported, so that a reset can reach it.
-pub(crate) fn globals_reachable(module: &wasmer::Module) -> bool {
-    let info = module.info();
-    let exported: BTreeSet<_> = info
-        .exports
-        .values()
-        .filter_map(|e| match e {
-            ExportIndex::Global(g) => Some(*g),
-            _ => None,
-        })
-        .collect();
-    info.globals
-        .iter()
-        .all(|(i, g)| g.mutability == Mutability::Const || exported.contains(&i))
-}
 
 /// The state of an instance right after instantiation, as far as a call
 /// can change it.
@@ -283,40 +222,5 @@ impl<K: KvStore + 'static> InstancePool<K> {
             self.kept.remove(0);
         }
         self.kept.push(kept);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::resettable_code;
-
-    fn code(text: &str) -> Vec<u8> {
-        wat::parse_str(text).unwrap()
-    }
-
-    #[test]
-    fn code_that_changes_tables_or_drops_segments_is_not_resettable() {
-        let plain = "(module (memory 1) (table 2 funcref) (global (mut i32) (i32.const 0)) \
-                     (func $f (result i32) (call_indirect (result i32) (i32.const 0))) \
-                     (elem (i32.const 0) $f))";
-        assert!(resettable_code(&code(plain)));
-        for body in [
-            "(table.set (i32.const 0) (ref.null func))",
-            "(drop (table.grow (ref.null func) (i32.const 1)))",
-            "(table.fill (i32.const 0) (ref.null func) (i32.const 1))",
-            "(table.copy (i32.const 0) (i32.const 1) (i32.const 1))",
-            "(table.init 0 (i32.const 0) (i32.const 0) (i32.const 0))",
-            "(elem.drop 0)",
-            "(data.drop 0)",
-        ] {
-            let text = format!(
-                "(module (memory 1) (table 2 funcref) (func $g) (elem func $g) \
-                 (data \"x\") (func {body}))"
-            );
-            assert!(!resettable_code(&code(&text)), "{body}");
-        }
-        let reference_global = "(module (global (mut funcref) (ref.null func)))";
-        assert!(!resettable_code(&code(reference_global)));
-        assert!(!resettable_code(b"no wasm"));
     }
 }

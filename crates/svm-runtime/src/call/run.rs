@@ -3,74 +3,16 @@
 //! wasmer text or backtrace), and stay outside the consensus encoding of
 //! the receipt anyway.
 
-use svm_cache::CacheError;
 use svm_kv::KvStore;
-use svm_pages::PagesError;
-use wasmer::{RuntimeError, Type, Value};
+use wasmer::{Type, Value};
 use wasmer_middlewares::metering::MeteringPoints;
-use wasmer_types::TrapCode;
 
 use super::Failure;
-use super::instantiate::Instantiated;
-use crate::runtime::{storage_error, tx_error};
+use super::instance::{Instantiated, gas_used};
+use super::trap::trap_error;
+use crate::runtime::tx_error;
 use crate::stack_limit::STACK_SLOTS_EXPORT;
-use crate::vmcalls::VmCallError;
 use crate::wire::{CallTx, ErrorCode, MAX_VALUES, TxError, WasmValue};
-
-/// The gas used so far by `inst` (all of `limit` once exhausted).
-pub(crate) fn gas_used<K: KvStore + 'static>(inst: &mut Instantiated<K>, limit: u64) -> u64 {
-    match inst.points() {
-        MeteringPoints::Remaining(r) => limit.saturating_sub(r),
-        MeteringPoints::Exhausted => limit,
-    }
-}
-
-fn vmcall_error(e: &VmCallError) -> TxError {
-    match e {
-        VmCallError::OutOfGas => tx_error(ErrorCode::OutOfGas, e.to_string()),
-        VmCallError::Storage(CacheError::Pages(
-            p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
-        )) => storage_error(p),
-        VmCallError::Fatal(m) => storage_error(m),
-        VmCallError::Abort(_) => tx_error(ErrorCode::Trap, e.to_string()),
-        VmCallError::Map(svm_cache::map::MapError::Cache(CacheError::Pages(
-            p @ (PagesError::Kv(_) | PagesError::Corrupt(_)),
-        ))) => storage_error(p),
-        _ => tx_error(ErrorCode::HostCall, e.to_string()),
-    }
-}
-
-/// The runtime's words for a wasm trap.
-fn trap_message(code: TrapCode) -> &'static str {
-    match code {
-        TrapCode::StackOverflow => "call stack exhausted",
-        TrapCode::HeapAccessOutOfBounds => "out-of-bounds memory access",
-        TrapCode::HeapMisaligned => "misaligned memory access",
-        TrapCode::TableAccessOutOfBounds => "out-of-bounds table access",
-        TrapCode::IndirectCallToNull => "indirect call to a null table entry",
-        TrapCode::BadSignature => "indirect call signature mismatch",
-        TrapCode::IntegerOverflow => "integer overflow",
-        TrapCode::IntegerDivisionByZero => "integer division by zero",
-        TrapCode::BadConversionToInteger => "invalid conversion to integer",
-        TrapCode::UnreachableCodeReached => "unreachable executed",
-        _ => "trap",
-    }
-}
-
-/// The typed error of a trap; `exhausted` tells out of gas (which wasmer
-/// reports as `unreachable`) from a real trap.
-pub(crate) fn trap_error(e: &RuntimeError, exhausted: bool) -> TxError {
-    if exhausted {
-        return tx_error(ErrorCode::OutOfGas, "out of gas");
-    }
-    if let Some(v) = e.downcast_ref::<VmCallError>() {
-        return vmcall_error(v);
-    }
-    match e.clone().to_trap() {
-        Some(code) => tx_error(ErrorCode::Trap, trap_message(code)),
-        None => tx_error(ErrorCode::Trap, "trap"),
-    }
-}
 
 /// Whether the call-stack limit ([`crate::stack_limit`]) made the trap:
 /// the slots in use are past the limit only then.

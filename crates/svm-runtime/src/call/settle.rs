@@ -4,8 +4,8 @@
 use svm_kv::KvStore;
 
 use super::Failure;
-use super::instantiate::Instantiated;
-use super::run::gas_used;
+use super::instance::Instantiated;
+use super::instance::gas_used;
 use crate::block::state::BlockState;
 use crate::gas;
 use crate::runtime::{Runtime, storage_error, tx_error};
