@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use svm_kv::{KvStore, LevelKv, MemKv, RocksKv};
 use svm_runtime::{
-    CallTx, DeployTx, HostError, KvNodeHost, ModuleCacheConfig, NodeHost, Receipt, Runtime,
+    CallTx, DeployTx, KvNodeHost, ModuleCacheConfig, NodeError, NodeHost, Receipt, Runtime,
     RuntimeConfig, StateRef, WasmValue,
 };
 use svm_types::{Address, State};
@@ -319,14 +319,14 @@ unsafe impl Send for CallbackHost {}
 unsafe impl Sync for CallbackHost {}
 
 impl NodeHost for CallbackHost {
-    fn balance(&self, account: &Address) -> Result<u64, HostError> {
+    fn balance(&self, account: &Address) -> Result<u64, NodeError> {
         let mut out = 0u64;
         // SAFETY: the callback contract of SvmConfig::balance_get.
         let rc = unsafe { (self.get)(self.ctx, account.as_bytes().as_ptr(), &mut out) };
         if rc == 0 {
             Ok(out)
         } else {
-            Err(HostError(format!("balance_get returned {rc}")))
+            Err(NodeError(format!("balance_get returned {rc}")))
         }
     }
 

@@ -3,7 +3,7 @@
 use svm_cache::CacheError;
 use svm_registers::RegisterError;
 
-use crate::node::HostError;
+use crate::node::NodeError;
 
 /// Why a vmcall failed. It ends the call with a failed receipt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,7 +72,7 @@ pub enum VmCallError {
     BalanceOverflow,
     /// The node host failed.
     #[error("node host: {0}")]
-    Node(#[from] HostError),
+    Node(#[from] NodeError),
     /// The vmcall is disabled by the runtime's configuration.
     #[error("{0} is disabled in this runtime")]
     Disabled(&'static str),

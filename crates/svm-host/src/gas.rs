@@ -53,9 +53,10 @@ pub enum Price {
     /// Per byte a vmcall copies (memory, registers, slices, call data,
     /// return data, logs).
     PerByte,
-    /// Per page loaded from storage (at most once per page per call).
+    /// Per 4096-byte storage page loaded from page storage (at most once
+    /// per page per call).
     PageLoad,
-    /// Per page dirtied, charged at commit.
+    /// Per 4096-byte storage page dirtied, charged at commit.
     PageWrite,
     /// Fixed part of every call, before anything is loaded.
     CallBase,
@@ -102,9 +103,10 @@ pub const fn price(p: Price) -> u64 {
 pub const VMCALL_BASE: u64 = price(Price::VmCallBase);
 /// Gas per byte a vmcall copies.
 pub const PER_BYTE: u64 = price(Price::PerByte);
-/// Gas per page loaded from storage.
+/// Gas per 4096-byte storage page loaded from page storage (at most once
+/// per page per call).
 pub const PAGE_LOAD: u64 = price(Price::PageLoad);
-/// Gas per page dirtied, charged at commit.
+/// Gas per 4096-byte storage page dirtied, charged at commit.
 pub const PAGE_WRITE: u64 = price(Price::PageWrite);
 /// Gas of every call before anything is loaded.
 pub const CALL_BASE: u64 = price(Price::CallBase);
@@ -112,7 +114,7 @@ pub const CALL_BASE: u64 = price(Price::CallBase);
 pub const DEPLOY_BASE: u64 = price(Price::DeployBase);
 /// Gas per byte of code at deploy.
 pub const PER_CODE_BYTE: u64 = price(Price::CodeByte);
-/// Gas per 64 KiB page of memory (initial or grown).
+/// Gas per 64 KiB wasm page of linear memory (initial or grown).
 pub const MEMORY_PAGE: u64 = price(Price::MemoryPage);
 /// Gas per byte of a bulk memory operation or of active data segments.
 pub const BULK_BYTE: u64 = price(Price::BulkByte);

@@ -28,18 +28,23 @@ use parking_lot::Mutex;
 use svm_kv::{Bytes, KvStore, WriteBatch};
 use svm_types::Address;
 
-/// A node host's error, with its message.
+/// Why the node's account state failed ([`NodeHost`]), with its message:
+/// the node backend's error, which fails the run that met it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct HostError(pub String);
+pub struct NodeError(pub String);
+
+/// The former name of [`NodeError`], kept so that node code written
+/// against it still builds.
+pub type HostError = NodeError;
 
 /// The node's account state as the runtime sees it.
 pub trait NodeHost: Send + Sync {
     /// The balance of `account` (0 for an unknown account).
     ///
     /// # Errors
-    /// [`HostError`] when the node cannot read it; the run then fails.
-    fn balance(&self, account: &Address) -> Result<u64, HostError>;
+    /// [`NodeError`] when the node cannot read it; the run then fails.
+    fn balance(&self, account: &Address) -> Result<u64, NodeError>;
 
     /// KV operations that record `changes` (final balances), added to the
     /// atomic batch that commits a successful run. Default: none.
@@ -114,13 +119,13 @@ impl<K: KvStore> KvNodeHost<K> {
     /// Sets a balance directly, outside any run (funding an account).
     ///
     /// # Errors
-    /// [`HostError`] with the KV's message.
-    pub fn set_balance(&self, account: &Address, balance: u64) -> Result<(), HostError> {
+    /// [`NodeError`] with the KV's message.
+    pub fn set_balance(&self, account: &Address, balance: u64) -> Result<(), NodeError> {
         let mut cache = self.cache.lock();
         let put = self
             .kv
             .put(&balance_key(account), &balance.to_be_bytes())
-            .map_err(|e| HostError(e.to_string()));
+            .map_err(|e| NodeError(e.to_string()));
         match put {
             Ok(()) => cache.balances.put(*account, balance),
             // The KV may or may not hold the new value: read it again.
@@ -141,7 +146,7 @@ impl<K: KvStore> KvNodeHost<K> {
 }
 
 impl<K: KvStore> NodeHost for KvNodeHost<K> {
-    fn balance(&self, account: &Address) -> Result<u64, HostError> {
+    fn balance(&self, account: &Address) -> Result<u64, NodeError> {
         let mut cache = self.cache.lock();
         if let Some(b) = cache.balances.get(account) {
             return Ok(*b);
@@ -149,12 +154,12 @@ impl<K: KvStore> NodeHost for KvNodeHost<K> {
         let balance = match self
             .kv
             .get(&balance_key(account))
-            .map_err(|e| HostError(e.to_string()))?
+            .map_err(|e| NodeError(e.to_string()))?
         {
             None => 0,
             Some(v) => <[u8; 8]>::try_from(&v[..])
                 .map(u64::from_be_bytes)
-                .map_err(|_| HostError(format!("balance of {account} is {} bytes", v.len())))?,
+                .map_err(|_| NodeError(format!("balance of {account} is {} bytes", v.len())))?,
         };
         cache.balances.put(*account, balance);
         Ok(balance)
@@ -191,7 +196,7 @@ impl<K: KvStore> NodeHost for KvNodeHost<K> {
 }
 
 impl<T: NodeHost + ?Sized> NodeHost for Arc<T> {
-    fn balance(&self, account: &Address) -> Result<u64, HostError> {
+    fn balance(&self, account: &Address) -> Result<u64, NodeError> {
         (**self).balance(account)
     }
     fn commit_writes(&self, changes: &BTreeMap<Address, u64>) -> WriteBatch {

@@ -38,6 +38,11 @@ fn slice(page: u32, offset: u32, len: u32) -> Result<PageSlice, VmCallError> {
 
 /// `svm.mem_to_reg_copy`: `len` bytes of memory at `src_mem_ptr` into the
 /// register, zero-filled after.
+///
+/// # Errors
+/// [`VmCallError::MemoryIndex`] for a memory index other than 0;
+/// [`VmCallError::Register`] for a bad register width or index, or `len`
+/// over its size; [`VmCallError::MemoryOutOfBounds`].
 pub fn mem_to_reg_copy<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -64,6 +69,11 @@ pub fn mem_to_reg_copy<S: PageStorage>(
 }
 
 /// `svm.reg_to_mem_copy`: the register's first `len` bytes into memory.
+///
+/// # Errors
+/// [`VmCallError::MemoryIndex`] for a memory index other than 0;
+/// [`VmCallError::Register`] for a bad register width or index, or `len`
+/// over its size; [`VmCallError::MemoryOutOfBounds`].
 pub fn reg_to_mem_copy<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -80,6 +90,12 @@ pub fn reg_to_mem_copy<S: PageStorage>(
 
 /// `svm.storage_read_to_reg`: the slice into the register, zero-filled
 /// after.
+///
+/// # Errors
+/// [`VmCallError::Storage`] for a slice outside its 4096-byte storage page,
+/// longer than 64 bytes, or a page storage failure;
+/// [`VmCallError::Register`] for a bad register width or index, or a slice
+/// longer than the register.
 #[allow(clippy::too_many_arguments)]
 pub fn storage_read_to_reg<S: PageStorage>(
     ctx: &mut CallContext<S>,
@@ -108,6 +124,12 @@ pub fn storage_read_to_reg<S: PageStorage>(
 
 /// `svm.storage_read_to_mem`: the slice into memory; zeros where never
 /// written.
+///
+/// # Errors
+/// [`VmCallError::MemoryIndex`] for a memory index other than 0;
+/// [`VmCallError::Storage`] for a slice outside its 4096-byte storage page,
+/// longer than 64 bytes, or a page storage failure;
+/// [`VmCallError::MemoryOutOfBounds`].
 #[allow(clippy::too_many_arguments)]
 pub fn storage_read_to_mem<S: PageStorage>(
     ctx: &mut CallContext<S>,
@@ -127,6 +149,12 @@ pub fn storage_read_to_mem<S: PageStorage>(
 }
 
 /// `svm.storage_write_from_mem`: `len` bytes of memory into the slice.
+///
+/// # Errors
+/// [`VmCallError::MemoryIndex`] for a memory index other than 0;
+/// [`VmCallError::Storage`] for a slice outside its 4096-byte storage page,
+/// longer than 64 bytes, or a page storage failure;
+/// [`VmCallError::MemoryOutOfBounds`].
 #[allow(clippy::too_many_arguments)]
 pub fn storage_write_from_mem<S: PageStorage>(
     ctx: &mut CallContext<S>,
@@ -147,6 +175,12 @@ pub fn storage_write_from_mem<S: PageStorage>(
 
 /// `svm.storage_write_from_reg`: the register's first `len` bytes into the
 /// slice.
+///
+/// # Errors
+/// [`VmCallError::Storage`] for a slice outside its 4096-byte storage page,
+/// longer than 64 bytes, or a page storage failure;
+/// [`VmCallError::Register`] for a bad register width or index, or `len`
+/// over its size.
 #[allow(clippy::too_many_arguments)]
 pub fn storage_write_from_reg<S: PageStorage>(
     ctx: &mut CallContext<S>,
@@ -166,6 +200,10 @@ pub fn storage_write_from_reg<S: PageStorage>(
 
 /// `svm.reg_replace_byte`: one byte of the register; `byte > 255` or an
 /// offset outside the register is an error.
+///
+/// # Errors
+/// [`VmCallError::Register`] for a bad register width or index, a byte over
+/// 255 or an offset outside the register.
 pub fn reg_replace_byte<S: PageStorage>(
     ctx: &mut CallContext<S>,
     reg_bits: u32,
@@ -179,6 +217,10 @@ pub fn reg_replace_byte<S: PageStorage>(
 }
 
 /// `svm.reg_read_be_i64`: the register's first 8 bytes, big-endian.
+///
+/// # Errors
+/// [`VmCallError::Register`] for a bad register width or index, or a
+/// register narrower than 64 bits.
 pub fn reg_read_be_i64<S: PageStorage>(
     ctx: &mut CallContext<S>,
     reg_bits: u32,
@@ -188,6 +230,10 @@ pub fn reg_read_be_i64<S: PageStorage>(
 }
 
 /// `svm.reg_write_be_i64`: 8 bytes big-endian, zero-filled after.
+///
+/// # Errors
+/// [`VmCallError::Register`] for a bad register width or index, or a
+/// register narrower than 64 bits.
 pub fn reg_write_be_i64<S: PageStorage>(
     ctx: &mut CallContext<S>,
     value: i64,
@@ -198,12 +244,19 @@ pub fn reg_write_be_i64<S: PageStorage>(
 }
 
 /// `svm.calldata_len`: the size of the call data, in bytes.
+///
+/// # Errors
+/// None: always `Ok`.
 pub fn calldata_len<S: PageStorage>(ctx: &mut CallContext<S>) -> Result<u32, VmCallError> {
     Ok(ctx.calldata.len() as u32)
 }
 
 /// `svm.calldata_copy`: `len` bytes of call data from `offset` into memory
 /// at `mem_ptr`.
+///
+/// # Errors
+/// [`VmCallError::CallDataOutOfBounds`] for a range outside the call data;
+/// [`VmCallError::MemoryOutOfBounds`].
 pub fn calldata_copy<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -229,6 +282,10 @@ fn byte_range(bytes: &[u8], offset: u32, len: u32) -> Option<&[u8]> {
 
 /// `svm.set_return_data`: `len` bytes of memory at `mem_ptr` become the
 /// receipt's return data (replacing earlier return data).
+///
+/// # Errors
+/// [`VmCallError::TooLarge`] over [`crate::OutputLimits::max_return_data`]
+/// bytes (64 KiB by default); [`VmCallError::MemoryOutOfBounds`].
 pub fn set_return_data<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -249,6 +306,12 @@ pub fn set_return_data<S: PageStorage>(
 
 /// `svm.log`: appends `len` bytes of memory at `mem_ptr` to the receipt's
 /// logs.
+///
+/// # Errors
+/// [`VmCallError::TooLarge`] past [`crate::OutputLimits::max_log_bytes`]
+/// bytes of logs in all (64 KiB by default) or
+/// [`crate::OutputLimits::max_logs`] logs (256);
+/// [`VmCallError::MemoryOutOfBounds`].
 pub fn log<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -292,6 +355,10 @@ pub fn abort<S: PageStorage>(
 
 /// `svm.sender_to_reg`: the sender's 20-byte address into the register
 /// (160 bits or wider), zero-filled after.
+///
+/// # Errors
+/// [`VmCallError::Register`] for a bad register width or index, or a
+/// register narrower than 160 bits.
 pub fn sender_to_reg<S: PageStorage>(
     ctx: &mut CallContext<S>,
     reg_bits: u32,
@@ -303,6 +370,10 @@ pub fn sender_to_reg<S: PageStorage>(
 
 /// `svm.self_to_reg`: the contract's own 20-byte address into the register
 /// (160 bits or wider), zero-filled after.
+///
+/// # Errors
+/// [`VmCallError::Register`] for a bad register width or index, or a
+/// register narrower than 160 bits.
 pub fn self_to_reg<S: PageStorage>(
     ctx: &mut CallContext<S>,
     reg_bits: u32,
@@ -314,6 +385,12 @@ pub fn self_to_reg<S: PageStorage>(
 
 /// `svm.transfer`: moves `amount` from the contract's own balance to the
 /// account whose address is in the register.
+///
+/// # Errors
+/// [`VmCallError::NegativeAmount`]; [`VmCallError::Register`] for a bad
+/// register width or index; [`VmCallError::InsufficientBalance`],
+/// [`VmCallError::BalanceOverflow`] (past `i64::MAX`),
+/// [`VmCallError::Node`].
 pub fn transfer<S: PageStorage>(
     ctx: &mut CallContext<S>,
     dst_reg_bits: u32,
@@ -329,18 +406,28 @@ pub fn transfer<S: PageStorage>(
 /// `svm.value`: the value the call carries (moved from the sender to the
 /// contract before the function ran), as an `i64` (values are at most
 /// `i64::MAX`, since no balance exceeds it).
+///
+/// # Errors
+/// None: always `Ok`.
 pub fn value<S: PageStorage>(ctx: &mut CallContext<S>) -> Result<i64, VmCallError> {
     Ok(i64::try_from(ctx.value).unwrap_or(i64::MAX))
 }
 
 /// `svm.returndata_len`: the size, in bytes, of the return data of the
 /// last inner call this frame made (0 before any).
+///
+/// # Errors
+/// None: always `Ok`.
 pub fn returndata_len<S: PageStorage>(ctx: &mut CallContext<S>) -> Result<u32, VmCallError> {
     Ok(ctx.inner_return.len() as u32)
 }
 
 /// `svm.returndata_copy`: `len` bytes of the last inner call's return data
 /// from `offset` into memory at `mem_ptr`.
+///
+/// # Errors
+/// [`VmCallError::ReturnDataOutOfBounds`] for a range outside the return
+/// data; [`VmCallError::MemoryOutOfBounds`].
 pub fn returndata_copy<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -402,6 +489,12 @@ fn on_map<S: PageStorage, R>(
 /// is page `map_page` ([`svm_cache::map`]) into memory at `val_ptr`;
 /// 1 when found, 0 (memory untouched) when not. Also the nodes touched,
 /// for gas, whether or not it failed.
+///
+/// # Errors
+/// In the result: [`VmCallError::Map`] for a key of 0 or more than 64
+/// bytes, a value over 256 bytes, lengths other than the map's, or a
+/// corrupt map; [`VmCallError::MemoryOutOfBounds`];
+/// [`VmCallError::Storage`] when the page storage fails.
 pub fn map_get<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -427,6 +520,9 @@ pub fn map_get<S: PageStorage>(
 /// the map whose header is page `map_page` (created by its first set);
 /// 1 when it replaced a value, 0 when it added the key. Also the nodes
 /// touched, for gas, whether or not it failed.
+///
+/// # Errors
+/// In the result: as [`map_get`].
 pub fn map_set<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -453,6 +549,9 @@ pub fn map_set<S: PageStorage>(
 /// `svm.map_remove`: removes the key at `key_ptr` from the map whose header
 /// is page `map_page` (values of `val_len` bytes); 1 when it was there, 0
 /// when not. Also the nodes touched, for gas, whether or not it failed.
+///
+/// # Errors
+/// In the result: as [`map_get`].
 pub fn map_remove<S: PageStorage>(
     ctx: &mut CallContext<S>,
     mem: &impl GuestMemory,
@@ -473,6 +572,10 @@ pub fn map_remove<S: PageStorage>(
 
 /// `svm.map_len`: the number of entries of the map whose header is page
 /// `map_page` (0 when there is none).
+///
+/// # Errors
+/// [`VmCallError::Map`] for a corrupt header; [`VmCallError::Storage`] when
+/// the page storage fails.
 pub fn map_len<S: PageStorage>(
     ctx: &mut CallContext<S>,
     map_page: u32,
@@ -484,6 +587,10 @@ pub fn map_len<S: PageStorage>(
 
 /// `node.vmcall_get_balance`: the balance of the account whose 20-byte
 /// address is in the register.
+///
+/// # Errors
+/// [`VmCallError::Register`] for a bad register width or index, or a
+/// register narrower than 160 bits; [`VmCallError::Node`].
 pub fn vmcall_get_balance<S: PageStorage>(
     ctx: &mut CallContext<S>,
     reg_bits: u32,
@@ -498,6 +605,11 @@ pub fn vmcall_get_balance<S: PageStorage>(
 /// [`CallContext::allow_set_balance`] is set (SVM milestone-1
 /// compatibility): otherwise [`VmCallError::Disabled`], since it lets any
 /// contract set any account's balance.
+///
+/// # Errors
+/// [`VmCallError::Disabled`] unless allowed;
+/// [`VmCallError::NegativeAmount`]; [`VmCallError::Register`] for a bad
+/// register width or index.
 pub fn vmcall_set_balance<S: PageStorage>(
     ctx: &mut CallContext<S>,
     value: i64,

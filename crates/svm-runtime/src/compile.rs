@@ -25,12 +25,12 @@ use crate::stack_limit::StackLimit;
 /// stack limits.
 ///
 /// # Errors
-/// The summary's or wasmer's message when the code does not compile.
-pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, String> {
-    let summary = gate::summary(code).map_err(|e| e.to_string())?;
+/// [`CompileError`] when the code does not compile.
+pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, CompileError> {
+    let summary = gate::summary(code).map_err(CompileError::Malformed)?;
     let resettable = cfg!(target_os = "linux") && crate::resettable::resettable_code(code);
-    let code = executable_code(code)?;
-    let frames = crate::stack_limit::frame_slots(&code).map_err(|e| e.to_string())?;
+    let code = executable_code(code).map_err(CompileError::Reencode)?;
+    let frames = crate::stack_limit::frame_slots(&code).map_err(CompileError::Malformed)?;
     let metering = Arc::new(Metering::new(0, operator_cost));
     let bulk = Arc::new(BulkGas::default());
     let stack = Arc::new(StackLimit::new(config.max_stack_slots, frames));
@@ -61,8 +61,8 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
     let module = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         Module::new(&engine, &*code)
     }))
-    .map_err(|_| "the compiler failed on this code".to_string())?
-    .map_err(|e| e.to_string())?;
+    .map_err(|_| CompileError::CompilerPanicked)?
+    .map_err(|e| CompileError::Compiler(e.to_string()))?;
     let resettable = resettable && crate::resettable::globals_reachable(&module);
     Ok(Compiled {
         engine,
@@ -81,9 +81,34 @@ pub(crate) fn compile(code: &[u8], config: &RuntimeConfig) -> Result<Compiled, S
 /// instantiating.
 ///
 /// # Errors
-/// The compiler's message when the code does not compile.
-pub fn compile_module(code: &[u8], config: &RuntimeConfig) -> Result<(Engine, Module), String> {
+/// [`CompileError`] when the code does not compile.
+pub fn compile_module(
+    code: &[u8],
+    config: &RuntimeConfig,
+) -> Result<(Engine, Module), CompileError> {
     compile(code, config).map(|c| (c.engine, c.module))
+}
+
+/// Why code did not compile. The messages quote wasmparser, wasm-encoder
+/// or wasmer, whose words change between their versions: they are for
+/// people, never for a hash (a failed deploy enters the receipts hash by
+/// [`crate::DeployError::code`] only).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    /// The code does not parse or validate (the gate refuses such code
+    /// before a deploy compiles it).
+    #[error("malformed code: {0}")]
+    Malformed(crate::gate::GateError),
+    /// The code could not be re-encoded for execution (custom sections
+    /// dropped, memory and globals exported).
+    #[error("re-encoding: {0}")]
+    Reencode(String),
+    /// wasmer refused the code.
+    #[error("compile error: {0}")]
+    Compiler(String),
+    /// wasmer's compiler panicked on the code; the node goes on.
+    #[error("the compiler failed on this code")]
+    CompilerPanicked,
 }
 
 /// The re-encoder of [`executable_code`]: drops every custom section and,

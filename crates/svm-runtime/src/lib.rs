@@ -78,14 +78,15 @@ pub mod stack_limit;
 pub mod testing;
 mod tunables;
 
+pub use block::CheckError;
 pub use block::record::BlockRecord;
 pub use block::{BlockError, BlockOutcome, BlockStats, CheckReport, PruneOutcome, Tx, TxOutcome};
-pub use compile::compile_module;
+pub use compile::{CompileError, compile_module};
 pub use config::{Compiler, RuntimeConfig};
 pub use deploy_outcome::{DeployError, Deployed};
 pub use format::{FormatError, STORAGE_FORMAT};
 pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
-pub use node::{HostError, KvNodeHost, NodeHost};
+pub use node::{HostError, KvNodeHost, NodeError, NodeHost};
 pub use runtime::{MODULE_SECRET_KEY, Runtime};
 pub use svm_wire::{
     CallTx, DecodeError, DeployTx, EncodeError, ErrorCode, InnerCall, MAX_FUNCTION_NAME, Receipt,

@@ -161,7 +161,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         self.modules.get_or_compile(
             hash,
             code,
-            |code| compile(code, &self.config),
+            |code| compile(code, &self.config).map_err(|e| e.to_string()),
             || headless_engine(self.config.tunables()),
             || self.secret(),
         )
@@ -172,9 +172,11 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// hot contracts; benchmarks use it to time the tiers.
     ///
     /// # Errors
-    /// The compile error, or a missing code.
-    pub fn warm(&self, code_hash: &CodeHash) -> Result<(), String> {
-        self.module(code_hash).map(|_| ()).map_err(|e| e.message)
+    /// [`TxError`] with [`ErrorCode::InvalidCode`] when the code does not
+    /// compile, [`ErrorCode::Storage`] when it cannot be read or is
+    /// missing.
+    pub fn warm(&self, code_hash: &CodeHash) -> Result<(), TxError> {
+        self.module(code_hash).map(|_| ())
     }
 
     /// The counters of the compiled-module cache.

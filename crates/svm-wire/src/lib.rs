@@ -85,9 +85,10 @@
 //! # Receipt, consensus encoding, version 2
 //!
 //! [`Receipt::consensus_bytes`]: what every node must compute identically
-//! for a transaction. It leaves out the error message (free text: for a
-//! trap, wasmer's trap text and backtrace, which differ between wasmer
-//! versions) and the page counters:
+//! for a transaction. It leaves out the error message (free text for
+//! people, which may quote a library: a vmcall's error, a compile error;
+//! its words may change between versions even where the code does not)
+//! and the page counters:
 //!
 //! - *pages read* counts cold loads from page storage; pages found in a
 //!   page cache are not counted, so the number depends on a node's cache

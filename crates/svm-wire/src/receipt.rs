@@ -101,15 +101,16 @@ impl ErrorCode {
 /// The typed error of a failed receipt: a code and a readable message.
 ///
 /// Only the code is part of consensus ([`Receipt::consensus_bytes`]); the
-/// message is free text for people (for a trap it is wasmer's trap text,
-/// which may differ between wasmer versions) and travels only in the
+/// message is free text for people (for a trap, the runtime's own words
+/// for the trap code; for a vmcall or a compile error, words that may
+/// quote a library and change between versions) and travels only in the
 /// transport encoding ([`Receipt::encode`]), where it is limited to
 /// [`MAX_STRING_BYTES`] (65 535) bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxError {
     /// What kind of failure.
     pub code: ErrorCode,
-    /// A readable description (for a trap: wasmer's trap message).
+    /// A readable description, for people.
     pub message: String,
 }
 

@@ -9,6 +9,40 @@ use svm_types::{Address, State};
 use crate::contracts::ContractRecord;
 use crate::runtime::Runtime;
 
+/// What [`Runtime::check`] found wrong: the first problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    /// The KV failed, or the newest height or a block record could not be
+    /// read.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// The newest height names a block whose record is missing.
+    #[error("block {0} has no record")]
+    MissingBlock(u64),
+    /// A contract record (`a` key) that does not decode, or whose key is
+    /// not `a` ‖ 20 bytes: the key.
+    #[error("contract record {0:?} is corrupt")]
+    CorruptContract(Vec<u8>),
+    /// A block record (`B` key) that does not decode: the key.
+    #[error("block record {0:?} is corrupt")]
+    CorruptBlock(Vec<u8>),
+    /// A state a contract record or a kept block names does not open, or a
+    /// record or page it reaches is missing or damaged.
+    #[error("state {state} of {address}: {error}")]
+    State {
+        /// The contract.
+        address: Address,
+        /// The state.
+        state: State,
+        /// What the page storage found.
+        error: svm_pages::PagesError,
+    },
+}
+
+fn storage(e: impl std::fmt::Display) -> CheckError {
+    CheckError::Storage(e.to_string())
+}
+
 /// What [`Runtime::check`] found in a sound database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckReport {
@@ -36,41 +70,38 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// a crash and for tests, not for every block.
     ///
     /// # Errors
-    /// The first problem found, in words.
-    pub fn check(&self) -> Result<CheckReport, String> {
+    /// [`CheckError`]: the first problem found.
+    pub fn check(&self) -> Result<CheckReport, CheckError> {
         let mut report = CheckReport {
-            height: self.last_height().map_err(|e| e.to_string())?,
+            height: self.last_height().map_err(storage)?,
             ..CheckReport::default()
         };
-        if report.height > 0 && self.last_block().map_err(|e| e.to_string())?.is_none() {
-            return Err(format!("block {} has no record", report.height));
+        if report.height > 0 && self.last_block().map_err(storage)?.is_none() {
+            return Err(CheckError::MissingBlock(report.height));
         }
         let mut states: BTreeSet<(Address, State)> = BTreeSet::new();
-        for (key, value) in self.kv().scan_prefix(b"a").map_err(|e| e.to_string())? {
-            let record = ContractRecord::decode(&value)
-                .ok_or_else(|| format!("contract record {:?} is corrupt", &key[..]))?;
-            let address = Address::from_slice(&key[1..])
-                .ok_or_else(|| format!("contract key {:?} is malformed", &key[..]))?;
+        for (key, value) in self.kv().scan_prefix(b"a").map_err(storage)? {
+            let corrupt = || CheckError::CorruptContract(key.to_vec());
+            let record = ContractRecord::decode(&value).ok_or_else(corrupt)?;
+            let address = Address::from_slice(&key[1..]).ok_or_else(corrupt)?;
             report.contracts += 1;
             states.insert((address, record.state));
         }
-        for (key, value) in self.kv().scan_prefix(b"B").map_err(|e| e.to_string())? {
+        for (key, value) in self.kv().scan_prefix(b"B").map_err(storage)? {
             let block = crate::BlockRecord::decode(&value)
-                .ok_or_else(|| format!("block record {:?} is corrupt", &key[..]))?;
+                .ok_or_else(|| CheckError::CorruptBlock(key.to_vec()))?;
             report.blocks += 1;
             states.extend(block.roots);
         }
         let mut keys = BTreeSet::new();
         for (address, state) in &states {
-            let reached = self
-                .pages
-                .reachable(address, state)
-                .map_err(|e| format!("state {state} of {address}: {e}"))?;
-            keys.extend(reached);
-            report.pages += self
-                .pages
-                .check_pages(address, state)
-                .map_err(|e| format!("state {state} of {address}: {e}"))?;
+            let at = |error| CheckError::State {
+                address: *address,
+                state: *state,
+                error,
+            };
+            keys.extend(self.pages.reachable(address, state).map_err(at)?);
+            report.pages += self.pages.check_pages(address, state).map_err(at)?;
         }
         report.states = states.len();
         report.keys = keys.len();

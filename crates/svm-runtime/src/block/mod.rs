@@ -48,7 +48,7 @@ use record::{BlockRecord, LATEST_BLOCK_KEY, block_key, call_hash, deploy_hash};
 use state::BlockState;
 use svm_wire::Receipt;
 
-pub use check::CheckReport;
+pub use check::{CheckError, CheckReport};
 pub use prune::PruneOutcome;
 pub use svm_wire::Tx;
 

@@ -11,7 +11,7 @@ use svm_pages::{PageOverlay, PageStore};
 use svm_types::{Address, CodeHash};
 
 use crate::contracts::{ContractRecord, RecordError, load_record};
-use crate::node::{HostError, NodeHost};
+use crate::node::{NodeError, NodeHost};
 
 /// The balances a block changed so far, in front of the node's.
 ///
@@ -35,7 +35,7 @@ impl BlockBalances {
 }
 
 impl NodeHost for BlockBalances {
-    fn balance(&self, account: &Address) -> Result<u64, HostError> {
+    fn balance(&self, account: &Address) -> Result<u64, NodeError> {
         if let Some(b) = self.changes.lock().get(account) {
             return Ok(*b);
         }
