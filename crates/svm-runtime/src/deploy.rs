@@ -7,7 +7,8 @@ use crate::block::state::BlockState;
 use crate::contracts::{ContractRecord, code_hash, contract_address};
 use crate::deploy_outcome::{DeployError, Deployed};
 use crate::gas;
-use crate::gate;
+use svm_gate::{ModuleInfo, Rejection};
+
 use crate::runtime::Runtime;
 use crate::wire::DeployTx;
 
@@ -18,17 +19,21 @@ impl<K: KvStore + 'static> Runtime<K> {
     /// # Errors
     /// [`DeployError::CodeTooLarge`], [`DeployError::Gate`].
     pub fn validate(&self, code: &[u8]) -> Result<(), DeployError> {
+        self.analyse(code).map(|_| ())
+    }
+
+    /// [`Runtime::validate`], giving the code's analysis: the one pass a
+    /// deploy reads its code in.
+    fn analyse(&self, code: &[u8]) -> Result<ModuleInfo, DeployError> {
         if code.len() > self.config.max_code_bytes {
             return Err(DeployError::CodeTooLarge {
                 size: code.len(),
                 limit: self.config.max_code_bytes,
             });
         }
-        Ok(gate::check_with(
-            code,
-            &self.config.limits,
-            &self.config.policy(),
-        )?)
+        let analysis = svm_gate::analyse(code, &self.config.limits, &self.config.policy())
+            .map_err(|e| Rejection(vec![e]))?;
+        Ok(analysis.verdict()?)
     }
 
     /// The gas checks of a deploy, before any work.
@@ -49,18 +54,19 @@ impl<K: KvStore + 'static> Runtime<K> {
         Ok(gas_used)
     }
 
-    /// Runs the gate over the code of a deploy that passes its gas checks
-    /// and compiles it if the gate accepts it, so that the block does
-    /// neither under the writers' lock. Gives the gate's verdict, which
+    /// Runs the analysis pass (the gate) over the code of a deploy that
+    /// passes its gas checks and compiles it from that analysis if the
+    /// gate accepts it, so that the block does neither under the writers'
+    /// lock and the code is read once. Gives the gate's verdict, which
     /// [`Runtime::deploy_in`] takes instead of running the gate again
     /// (`None` when the gas checks fail: the deploy fails on them first).
     pub(crate) fn precompile(&self, tx: &DeployTx) -> Option<Result<(), DeployError>> {
         self.admit(tx).ok()?;
-        let verdict = self.validate(&tx.code);
-        if verdict.is_ok() {
-            let _ = self.compiled(&code_hash(&tx.code), || Ok(tx.code.clone()));
+        let verdict = self.analyse(&tx.code);
+        if let Ok(info) = &verdict {
+            let _ = self.compiled(&code_hash(&tx.code), || Ok(tx.code.clone()), Some(info));
         }
-        Some(verdict)
+        Some(verdict.map(|_| ()))
     }
 
     /// Deploys inside `block`: on success the record and code join the
@@ -74,15 +80,15 @@ impl<K: KvStore + 'static> Runtime<K> {
         gated: Option<Result<(), DeployError>>,
     ) -> Result<Deployed, DeployError> {
         let gas_used = self.admit(tx)?;
-        match gated {
-            Some(verdict) => verdict?,
-            None => self.validate(&tx.code)?,
-        }
+        let info = match gated {
+            Some(verdict) => verdict.map(|()| None)?,
+            None => Some(self.analyse(&tx.code)?),
+        };
         let hash = code_hash(&tx.code);
         let address = contract_address(&tx.author, tx.nonce, &hash);
         // The module is cached (and compile errors with it); usually the
         // block compiled it before taking the lock.
-        self.compiled(&hash, || Ok(tx.code.clone()))
+        self.compiled(&hash, || Ok(tx.code.clone()), info.as_ref())
             .map_err(DeployError::Compile)?;
         if block
             .record(&address)

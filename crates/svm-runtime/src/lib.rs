@@ -65,8 +65,6 @@ mod deploy;
 mod deploy_outcome;
 pub mod format;
 pub mod gas;
-pub mod gate;
-mod gate_error;
 pub mod imports;
 pub mod keys;
 #[cfg(target_os = "linux")]
@@ -93,6 +91,7 @@ pub use svm_wire::{
     StateRef, TxError, WasmValue,
 };
 
+pub use svm_gate as gate;
 pub use svm_host::abi as vmcall_table;
 pub use svm_host::{inner_call, node, tx_pages};
 

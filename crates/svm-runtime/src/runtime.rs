@@ -8,7 +8,9 @@ use svm_pages::PageStore;
 use svm_types::{Address, CodeHash};
 
 use crate::block::state::BlockState;
-use crate::compile::compile;
+use svm_gate::ModuleInfo;
+
+use crate::compile::{analysed_compile, compile};
 use crate::config::RuntimeConfig;
 use crate::contracts::{ContractRecord, RecordError, code_key, load_record};
 use crate::module_cache::{
@@ -153,15 +155,25 @@ impl<K: KvStore + 'static> Runtime<K> {
         })
     }
 
+    /// The module of code `hash` from the module cache, else compiled from
+    /// `code()`: with `info`, the code's analysis when the caller has it
+    /// (a deploy), else after an analysis pass of its own.
     pub(crate) fn compiled(
         &self,
         hash: &CodeHash,
         code: impl FnOnce() -> Result<Vec<u8>, String>,
+        info: Option<&ModuleInfo>,
     ) -> Result<Compiled, String> {
         self.modules.get_or_compile(
             hash,
             code,
-            |code| compile(code, &self.config).map_err(|e| e.to_string()),
+            |code| {
+                match info {
+                    Some(info) => compile(code, info, &self.config),
+                    None => analysed_compile(code, &self.config),
+                }
+                .map_err(|e| e.to_string())
+            },
             || headless_engine(self.config.tunables()),
             || self.secret(),
         )
@@ -200,7 +212,7 @@ impl<K: KvStore + 'static> Runtime<K> {
         let code = block.code.lock().get(hash).cloned();
         match code {
             Some(code) => self
-                .compiled(hash, || Ok(code.to_vec()))
+                .compiled(hash, || Ok(code.to_vec()), None)
                 .map_err(|e| tx_error(ErrorCode::InvalidCode, e)),
             None => self.module(hash),
         }
@@ -212,15 +224,19 @@ impl<K: KvStore + 'static> Runtime<K> {
         // Set when the code could not be read: that is a storage failure,
         // not bad code.
         let unreadable = std::cell::Cell::new(false);
-        self.compiled(hash, || {
-            let code = match kv.get(&code_key(hash)) {
-                Ok(Some(code)) => Ok(code.to_vec()),
-                Ok(None) => Err(format!("code {hash} is missing")),
-                Err(e) => Err(e.to_string()),
-            };
-            unreadable.set(code.is_err());
-            code
-        })
+        self.compiled(
+            hash,
+            || {
+                let code = match kv.get(&code_key(hash)) {
+                    Ok(Some(code)) => Ok(code.to_vec()),
+                    Ok(None) => Err(format!("code {hash} is missing")),
+                    Err(e) => Err(e.to_string()),
+                };
+                unreadable.set(code.is_err());
+                code
+            },
+            None,
+        )
         .map_err(|e| {
             if unreadable.get() {
                 storage_error(e)

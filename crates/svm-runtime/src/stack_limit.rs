@@ -39,18 +39,14 @@
 use std::sync::Mutex;
 
 use wasmer::sys::{FunctionMiddleware, MiddlewareError, MiddlewareReaderState, ModuleMiddleware};
-use wasmer::wasmparser::{BlockType, Operator, Parser, ValidPayload, Validator};
+use wasmer::wasmparser::{BlockType, Operator};
 use wasmer::{ExportIndex, GlobalInit, GlobalType, LocalFunctionIndex, Mutability, Type};
 use wasmer_types::ModuleInfo;
-
-use crate::gate_error::{self, GateError};
 
 /// The export name of the global holding the stack slots in use.
 pub const STACK_SLOTS_EXPORT: &str = "svm_stack_slots";
 
-/// Slots added to every frame for what the native frame holds besides wasm
-/// values (return address, frame pointer, saved registers).
-pub const FRAME_OVERHEAD_SLOTS: u32 = 4;
+pub use svm_gate::{FRAME_OVERHEAD_SLOTS, frame_slots};
 
 /// Native stack bytes allowed per slot. A slot is an 8-byte value at most;
 /// the factor covers spills, alignment and the compilers' own frame
@@ -66,40 +62,6 @@ pub const NATIVE_MARGIN_BYTES: usize = 1 << 20;
 pub fn native_stack_bytes(max_stack_slots: u32, max_frame_slots: u32) -> usize {
     (max_stack_slots as usize + max_frame_slots as usize) * NATIVE_BYTES_PER_SLOT
         + NATIVE_MARGIN_BYTES
-}
-
-/// The frame size, in slots, of every function `code` defines, in order,
-/// validating the whole module on the way (under the gate's features).
-///
-/// # Errors
-/// [`GateError::Malformed`] when the code does not validate.
-pub fn frame_slots(code: &[u8]) -> Result<Vec<u32>, GateError> {
-    let malformed = gate_error::malformed;
-    let mut validator = Validator::new_with_features(gate_error::accepted_features());
-    let mut frames = Vec::new();
-    for payload in Parser::new(0).parse_all(code) {
-        let payload = payload.map_err(malformed)?;
-        if let ValidPayload::Func(func, body) = validator.payload(&payload).map_err(malformed)? {
-            let mut v = func.into_validator(Default::default());
-            let mut locals = body.get_locals_reader().map_err(malformed)?;
-            for _ in 0..locals.get_count() {
-                let offset = locals.original_position();
-                let (count, ty) = locals.read().map_err(malformed)?;
-                v.define_locals(offset, count, ty).map_err(malformed)?;
-            }
-            let mut ops = body.get_operators_reader().map_err(malformed)?;
-            let mut highest = 0u32;
-            while !ops.eof() {
-                let (op, offset) = ops.read_with_offset().map_err(malformed)?;
-                v.op(offset, &op).map_err(malformed)?;
-                highest = highest.max(v.operand_stack_height());
-            }
-            let slots =
-                u64::from(v.len_locals()) + u64::from(highest) + u64::from(FRAME_OVERHEAD_SLOTS);
-            frames.push(u32::try_from(slots).unwrap_or(u32::MAX));
-        }
-    }
-    Ok(frames)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -227,19 +189,6 @@ impl<'a> FunctionMiddleware<'a> for FunctionStackLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frames_count_params_locals_operands_and_overhead() {
-        let code = wat::parse_str(
-            r#"(module
-              (func (param i32 i64) (local i32 i32 i32)
-                i32.const 1 i32.const 2 i32.const 3 i32.add i32.add drop)
-              (func))"#,
-        )
-        .unwrap();
-        // 2 params + 3 locals + 3 operands + 4; 0 + 0 + 0 + 4.
-        assert_eq!(frame_slots(&code).unwrap(), vec![12, 4]);
-    }
 
     #[test]
     fn the_native_stack_grows_with_the_slot_limit() {

@@ -61,6 +61,20 @@ fn deploy_call_and_state_is_persisted() {
 }
 
 #[test]
+fn a_deploy_reads_its_code_in_one_analysis_pass() {
+    // The gate, the instantiation summary, the frame sizes, resettability
+    // and the re-encoding all come from one pass over the code (plus
+    // wasmer's own compile); the first call then runs on the cached
+    // module without reading the code again.
+    let (rt, _) = runtime(Arc::new(MemKv::new()));
+    let before = svm_runtime::gate::analysis_passes();
+    let c = deploy_counter(&rt);
+    assert_eq!(svm_runtime::gate::analysis_passes(), before + 1);
+    assert!(call(&rt, c, "add", add(1)).success);
+    assert_eq!(svm_runtime::gate::analysis_passes(), before + 1);
+}
+
+#[test]
 fn a_failed_call_leaves_the_root_unchanged() {
     let (rt, _) = runtime(Arc::new(MemKv::new()));
     let c = deploy_counter(&rt);

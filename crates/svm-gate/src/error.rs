@@ -1,8 +1,7 @@
-//! The deploy gate's vocabulary, shared by its passes (`crate::gate`,
-//! `crate::stack_limit`): why code is rejected ([`GateError`]) and the wasm
-//! features it accepts.
+//! The gate's vocabulary: why code is rejected ([`GateError`],
+//! [`Rejection`]) and the wasm features it accepts.
 
-use wasmer::wasmparser::WasmFeatures;
+use wasmparser::WasmFeatures;
 
 /// Why code was rejected at deploy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,7 +32,7 @@ pub enum GateError {
     #[error("the module must define exactly one memory (exported as \"memory\" or not exported)")]
     MissingMemory,
     /// The module exports a name reserved for the runtime
-    /// ([`RESERVED_MEMORY_EXPORT`](crate::gate::RESERVED_MEMORY_EXPORT)).
+    /// ([`RESERVED_MEMORY_EXPORT`](crate::RESERVED_MEMORY_EXPORT)).
     #[error("the export name \"{0}\" is reserved for the runtime")]
     ReservedExport(String),
     /// The module has a start function (instantiation would run it before
@@ -43,7 +42,7 @@ pub enum GateError {
     /// The module imports a vmcall the runtime's policy disables.
     #[error("{0} is disabled in this runtime")]
     DisabledVmCall(&'static str),
-    /// A count or size over its configured limit ([`Limits`](crate::gate::Limits)).
+    /// A count or size over its configured limit ([`Limits`](crate::Limits)).
     #[error("{what} is {value}, over the limit of {limit}")]
     LimitExceeded {
         /// What was counted.
@@ -67,7 +66,7 @@ pub fn accepted_features() -> WasmFeatures {
         | WasmFeatures::SATURATING_FLOAT_TO_INT
 }
 
-pub(crate) fn malformed(e: wasmer::wasmparser::BinaryReaderError) -> GateError {
+pub(crate) fn malformed(e: wasmparser::BinaryReaderError) -> GateError {
     GateError::Malformed {
         offset: e.offset(),
         message: one_line(e.message()),
@@ -84,4 +83,25 @@ fn one_line(message: &str) -> String {
         .join(" ")
         .replace("[ ", "[")
         .replace(", ]", "]")
+}
+
+/// Every reason a deploy was rejected: one or more [`GateError`]s, in the
+/// order of the crate docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection(pub Vec<GateError>);
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl Rejection {
+    /// The first finding.
+    pub fn first(&self) -> Option<&GateError> {
+        self.0.first()
+    }
 }
