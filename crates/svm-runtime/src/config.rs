@@ -3,9 +3,9 @@
 use svm_cache::CacheConfig;
 use svm_registers::RegisterConfig;
 
+use crate::engine::module_cache::ModuleCacheConfig;
+use crate::engine::tunables::Limiting;
 use crate::gate::{Limits, Policy};
-use crate::module_cache::ModuleCacheConfig;
-use crate::tunables::Limiting;
 use crate::vmcalls::OutputLimits;
 
 /// The wasm compiler.
@@ -60,7 +60,7 @@ pub struct RuntimeConfig {
     /// `limits.max_table_elements` either.
     pub limits: Limits,
     /// The wasm call stack, in slots (one per value: parameters, locals,
-    /// operands, plus a frame overhead; [`crate::stack_limit`]): a call
+    /// operands, plus a frame overhead; [`crate::engine::stack_limit`]): a call
     /// that would pass it traps with "call stack exhausted", at the same
     /// depth and gas on every compiler. The native stack is sized from it
     /// ([`RuntimeConfig::native_stack_bytes`]). Default: 32 768 slots
@@ -137,7 +137,10 @@ impl RuntimeConfig {
     /// `max_stack_slots` plus the largest frame, with a margin, so that the
     /// slot limit always traps first (default: 2.1 MiB).
     pub fn native_stack_bytes(&self) -> usize {
-        crate::stack_limit::native_stack_bytes(self.max_stack_slots, self.limits.max_frame_slots)
+        crate::engine::stack_limit::native_stack_bytes(
+            self.max_stack_slots,
+            self.limits.max_frame_slots,
+        )
     }
 
     /// The wasmer tunables that cap memory, tables and stack.

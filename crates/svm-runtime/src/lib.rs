@@ -56,34 +56,29 @@
 #![deny(missing_docs)]
 
 pub mod block;
-mod bulk_gas;
 mod call;
-mod compile;
 mod config;
 pub mod contracts;
 mod deploy;
 mod deploy_outcome;
+pub mod engine;
 pub mod format;
 pub mod gas;
-pub mod imports;
 pub mod keys;
 #[cfg(target_os = "linux")]
-pub mod memory_pool;
-pub mod module_cache;
-mod resettable;
 mod runtime;
-pub mod stack_limit;
 pub mod testing;
-mod tunables;
 
 pub use block::CheckError;
 pub use block::record::BlockRecord;
 pub use block::{BlockError, BlockOutcome, BlockStats, CheckReport, PruneOutcome, Tx, TxOutcome};
-pub use compile::{CompileError, compile_module};
 pub use config::{Compiler, RuntimeConfig};
 pub use deploy_outcome::{DeployError, Deployed};
+pub use engine::compile::{CompileError, compile_module};
+pub use engine::linker as imports;
+pub use engine::module_cache::{ModuleCacheConfig, ModuleCacheStats};
+pub use engine::{memory_pool, module_cache, stack_limit};
 pub use format::{FormatError, STORAGE_FORMAT};
-pub use module_cache::{ModuleCacheConfig, ModuleCacheStats};
 pub use node::{HostError, KvNodeHost, NodeError, NodeHost};
 pub use runtime::{MODULE_SECRET_KEY, Runtime};
 pub use svm_wire::{

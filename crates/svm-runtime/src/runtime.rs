@@ -10,10 +10,10 @@ use svm_types::{Address, CodeHash};
 use crate::block::state::BlockState;
 use svm_gate::ModuleInfo;
 
-use crate::compile::{analysed_compile, compile};
 use crate::config::RuntimeConfig;
 use crate::contracts::{ContractRecord, RecordError, code_key, load_record};
-use crate::module_cache::{
+use crate::engine::compile::{analysed_compile, compile};
+use crate::engine::module_cache::{
     ArtifactKind, Compiled, ModuleCache, ModuleCacheStats, headless_engine, new_secret,
 };
 use crate::node::NodeHost;

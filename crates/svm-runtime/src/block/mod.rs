@@ -40,9 +40,9 @@ use svm_kv::{KvStore, WriteBatch};
 use svm_pages::StaleKeys;
 use svm_types::{Address, State};
 
-use crate::call::reuse::InstancePool;
 use crate::contracts::RecordError;
 use crate::deploy_outcome::{DeployError, Deployed};
+use crate::engine::reuse::InstancePool;
 use crate::runtime::Runtime;
 use record::{BlockRecord, LATEST_BLOCK_KEY, block_key, call_hash, deploy_hash};
 use state::BlockState;

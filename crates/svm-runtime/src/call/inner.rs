@@ -15,11 +15,11 @@ use svm_pages::PageOverlay;
 use svm_registers::Registers;
 
 use super::Failure;
-use super::instance::Instantiated;
 use super::run;
-use super::trap::value_error;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
+use crate::engine::instance::Instantiated;
+use crate::engine::trap::value_error;
 use crate::gas;
 use crate::inner_call::{CallOutcome, CallRequest, Invoke};
 use crate::runtime::Runtime;
@@ -129,7 +129,7 @@ impl<K: KvStore + 'static> Invoker<K> {
         caller: &mut Ctx<K>,
         request: &CallRequest,
         record: ContractRecord,
-        compiled: &crate::module_cache::Compiled,
+        compiled: &crate::engine::module_cache::Compiled,
         instantiation: u64,
     ) -> Result<CallOutcome, VmCallError> {
         let mut storage = std::mem::replace(&mut caller.storage, TxPages::detached());
@@ -199,7 +199,7 @@ impl<K: KvStore + 'static> Invoker<K> {
                 };
                 let result = run::run(&mut inst, &tx);
                 let gas_used = match &result {
-                    Ok(_) => super::instance::gas_used(&mut inst, limit),
+                    Ok(_) => crate::engine::instance::gas_used(&mut inst, limit),
                     Err(f) => f.gas_used,
                 };
                 let callee = &mut inst.env.as_mut(&mut inst.store).ctx;

@@ -12,13 +12,13 @@ use wasmer_middlewares::metering::set_remaining_points;
 
 use super::Failure;
 use super::inner::Invoker;
-use super::instance::Instantiated;
 use super::load::Loaded;
-use super::reuse::{InstancePool, Kept, Snapshot};
-use super::trap::{trap_error, value_error};
 use crate::block::state::BlockState;
-use crate::imports::{Env, import_externs};
-use crate::module_cache::Compiled;
+use crate::engine::instance::Instantiated;
+use crate::engine::linker::{Env, import_externs};
+use crate::engine::module_cache::Compiled;
+use crate::engine::reuse::{InstancePool, Kept, Snapshot};
+use crate::engine::trap::{trap_error, value_error};
 use crate::runtime::{Runtime, tx_error};
 use crate::tx_pages::TxPages;
 use crate::vmcalls::CallContext;
@@ -168,7 +168,7 @@ fn instantiate_in<K: KvStore + 'static>(
         .map_err(|_| tx_error(ErrorCode::InvalidCode, "no exported memory"))?
         .clone();
     let data = env.as_mut(store);
-    data.meter = crate::imports::Meter::of(&instance);
+    data.meter = crate::engine::linker::Meter::of(&instance);
     data.instance = Some(instance.clone());
     data.memory = Some(memory);
     Ok(instance)

@@ -9,8 +9,8 @@ use svm_types::State;
 use super::Failure;
 use crate::block::state::BlockState;
 use crate::contracts::ContractRecord;
+use crate::engine::module_cache::Compiled;
 use crate::gas;
-use crate::module_cache::Compiled;
 use crate::runtime::{Runtime, storage_error, tx_error};
 use crate::wire::{CallTx, ErrorCode, StateRef};
 

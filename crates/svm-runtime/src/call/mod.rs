@@ -21,20 +21,17 @@
 //! gas ran out) and changes nothing.
 
 mod inner;
-mod instance;
 mod instantiate;
 mod load;
-pub(crate) mod reuse;
 mod run;
 mod settle;
-mod trap;
 
 use svm_kv::KvStore;
 use svm_types::State;
 
 use self::instantiate::Live;
-use self::reuse::InstancePool;
 use crate::block::state::BlockState;
+use crate::engine::reuse::InstancePool;
 use crate::gas;
 use crate::runtime::{Runtime, tx_error};
 use crate::wire::{CallTx, ErrorCode, Receipt, TxError};

@@ -8,13 +8,13 @@ use wasmer::{Type, Value};
 use wasmer_middlewares::metering::MeteringPoints;
 
 use super::Failure;
-use super::instance::{Instantiated, gas_used};
-use super::trap::trap_error;
+use crate::engine::instance::{Instantiated, gas_used};
+use crate::engine::stack_limit::STACK_SLOTS_EXPORT;
+use crate::engine::trap::trap_error;
 use crate::runtime::tx_error;
-use crate::stack_limit::STACK_SLOTS_EXPORT;
 use crate::wire::{CallTx, ErrorCode, MAX_VALUES, TxError, WasmValue};
 
-/// Whether the call-stack limit ([`crate::stack_limit`]) made the trap:
+/// Whether the call-stack limit ([`crate::engine::stack_limit`]) made the trap:
 /// the slots in use are past the limit only then.
 fn stack_exhausted<K: KvStore + 'static>(inst: &mut Instantiated<K>) -> bool {
     let Ok(global) = inst.instance.exports.get_global(STACK_SLOTS_EXPORT) else {

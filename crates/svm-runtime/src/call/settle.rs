@@ -4,9 +4,9 @@
 use svm_kv::KvStore;
 
 use super::Failure;
-use super::instance::Instantiated;
-use super::instance::gas_used;
 use crate::block::state::BlockState;
+use crate::engine::instance::Instantiated;
+use crate::engine::instance::gas_used;
 use crate::gas;
 use crate::runtime::{Runtime, storage_error, tx_error};
 use crate::wire::{CallTx, ErrorCode, Receipt, WasmValue};

@@ -9,17 +9,17 @@ use wasmer::sys::{CompilerConfig, EngineBuilder, NativeEngineExt, Singlepass};
 use wasmer::{Engine, Module};
 use wasmer_middlewares::Metering;
 
-use crate::bulk_gas::BulkGas;
 use crate::config::{Compiler, RuntimeConfig};
+use crate::engine::bulk_gas::BulkGas;
+use crate::engine::module_cache::Compiled;
+use crate::engine::stack_limit::StackLimit;
 use crate::gas::operator_cost;
-use crate::module_cache::Compiled;
-use crate::stack_limit::StackLimit;
 
 /// Compiles `code`, whose analysis ([`svm_gate::analyse`]) is `info`, with
 /// a fresh engine (one `Metering` middleware can
 /// instrument only one module): per-operator metering, then the
-/// size-proportional charges of [`crate::bulk_gas`], then the call-stack
-/// limit of [`crate::stack_limit`], capped by `config`'s memory, table and
+/// size-proportional charges of [`crate::engine::bulk_gas`], then the call-stack
+/// limit of [`crate::engine::stack_limit`], capped by `config`'s memory, table and
 /// stack limits.
 ///
 /// # Errors
@@ -65,7 +65,7 @@ pub(crate) fn compile(
     }))
     .map_err(|_| CompileError::CompilerPanicked)?
     .map_err(|e| CompileError::Compiler(e.to_string()))?;
-    let resettable = resettable && crate::resettable::globals_reachable(&module);
+    let resettable = resettable && crate::engine::resettable::globals_reachable(&module);
     Ok(Compiled {
         engine,
         module,

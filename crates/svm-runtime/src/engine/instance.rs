@@ -7,7 +7,7 @@ use wasmer::{FunctionEnv, Instance, Store};
 use wasmer_middlewares::metering::{MeteringPoints, get_remaining_points, set_remaining_points};
 
 use crate::contracts::ContractRecord;
-use crate::imports::{Env, Meter};
+use crate::engine::linker::{Env, Meter};
 use crate::vmcalls::VmCallError;
 
 /// A live instance and what settling it needs.
@@ -44,14 +44,14 @@ impl<K: KvStore + 'static> Instantiated<K> {
         }
     }
 
-    /// Takes `amount` points, as [`crate::imports::charge`].
+    /// Takes `amount` points, as [`crate::engine::linker::charge`].
     ///
     /// # Errors
     /// [`VmCallError::OutOfGas`], leaving 0 points, when fewer remain.
     pub(crate) fn charge(&mut self, amount: u64) -> Result<(), VmCallError> {
         match self.meter() {
             Some(m) => m.charge(&mut self.store, amount),
-            None => crate::imports::charge(&mut self.store, &self.instance, amount),
+            None => crate::engine::linker::charge(&mut self.store, &self.instance, amount),
         }
     }
 }

@@ -15,7 +15,7 @@ use wasmer::{MemoryError, MemoryType, Pages, TableType};
 /// with no maximum would otherwise grow towards 2^32 elements). Runs wasm
 /// on a native stack of `stack_bytes`, so deep recursion traps with a stack
 /// overflow. On Linux, contract memories come from the reuse pool of
-/// [`crate::memory_pool`].
+/// [`crate::engine::memory_pool`].
 pub(crate) struct Limiting {
     base: BaseTunables,
     max_pages: Pages,
@@ -92,7 +92,7 @@ impl Tunables for Limiting {
         // contract on `vm_definition_location`.
         #[cfg(target_os = "linux")]
         unsafe {
-            crate::memory_pool::PooledMemory::create(&ty, style, vm_definition_location)
+            crate::engine::memory_pool::PooledMemory::create(&ty, style, vm_definition_location)
         }
         #[cfg(not(target_os = "linux"))]
         unsafe {

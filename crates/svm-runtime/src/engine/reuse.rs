@@ -14,8 +14,8 @@
 //! |---|---|
 //! | linear memory bytes | zeroed (`memset` up to [`KEEP_RESIDENT`], `madvise(MADV_DONTNEED)` beyond), then the non-zero 4 KiB chunks of a snapshot taken right after instantiation (the active data segments) are copied back; code whose memory starts with more than [`KEEP_RESIDENT`] bytes of non-zero chunks is not kept |
 //! | memory size | must equal the size at instantiation: an instance whose memory grew is dropped, never reused |
-//! | mutable globals (the module's, and those the metering, bulk-gas and stack-limit middlewares add) | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::compile::global_export_name`]) or the module is not reused |
-//! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`crate::resettable::resettable_code`]) |
+//! | mutable globals (the module's, and those the metering, bulk-gas and stack-limit middlewares add) | set back to the values snapshotted after instantiation; every mutable global is exported (the compiler exports the ones the module does not, [`crate::engine::compile::global_export_name`]) or the module is not reused |
+//! | tables, passive data and element segments | never change: only code with no `table.set`, `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` or `data.drop` is reused ([`crate::engine::resettable::resettable_code`]) |
 //! | the call context (registers, page cache, sender, value, logs, …) | replaced by the new transaction's |
 //! | gas | set to what the new transaction has left after its intrinsic and instantiation gas, as for a fresh instance |
 //!
@@ -23,12 +23,12 @@
 //! [`crate::gas::instantiate`] from the module alone, so receipts, gas and
 //! roots are those of fresh instances (`tests/blocks.rs` runs every block
 //! both ways). Only Linux reuses instances (the zeroing relies on
-//! `MADV_DONTNEED`, as [`crate::memory_pool`] does). Inner calls always
+//! `MADV_DONTNEED`, as [`crate::engine::memory_pool`] does). Inner calls always
 //! get fresh instances (so a re-entrant call never meets the running
 //! one), and so do blocks of one (`Runtime::call`) and queries outside a
 //! block. A kept instance is dropped, not reset, once any pooled memory
 //! region has been damaged by a failed `mprotect`
-//! ([`crate::memory_pool::damaged_regions`]): its pages past the memory's
+//! ([`crate::engine::memory_pool::damaged_regions`]): its pages past the memory's
 //! end might be accessible.
 
 use std::collections::BTreeSet;
@@ -39,7 +39,7 @@ use wasmer::{Extern, Global, Mutability, Pages, Value};
 
 use super::instance::Instantiated;
 #[cfg(target_os = "linux")]
-use crate::memory_pool::{KEEP_RESIDENT, damaged_regions, zero_memory};
+use crate::engine::memory_pool::{KEEP_RESIDENT, damaged_regions, zero_memory};
 
 /// The most bytes of non-zero chunks a snapshot holds (as the pool keeps
 /// resident); code whose memory starts with more is not kept.

@@ -95,7 +95,7 @@ pub(crate) struct Compiled {
     pub(crate) module: Module,
     pub(crate) summary: ModuleSummary,
     /// Whether a block may reuse an instance of it after a reset
-    /// ([`crate::call::reuse`]): Linux, code that changes no table and drops
+    /// ([`crate::engine::reuse`]): Linux, code that changes no table and drops
     /// no segment, mutable globals only of type `i32` or `i64`, every
     /// mutable global exported.
     pub(crate) resettable: bool,
