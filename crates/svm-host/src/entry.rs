@@ -15,37 +15,34 @@ use crate::{CallContext, VmCallError, gas, vmcalls};
 
 macro_rules! entry {
     (mem $module:literal $name:ident ($($arg:ident : $ty:ty),*) -> $ret:ty, $bytes:expr) => {
-        #[doc = concat!("`", $module, ".", stringify!($name), "`, metered: [`vmcalls::", stringify!($name), "`] after `gas::vmcall` of its entry bytes, then `gas::PAGE_LOAD` per page it loaded.\n\n# Errors\n[`VmCallError::OutOfGas`], or the vmcall's error.")]
-        pub fn $name<S: PageStorage, H: Host>(
-            ctx: &mut CallContext<S>,
-            host: &mut H,
-            $($arg: $ty),*
-        ) -> Result<$ret, VmCallError> {
-            metered(ctx, host, gas::vmcall($bytes), |c, m| vmcalls::$name(c, m, $($arg),*))
-        }
+        entry!(@fn ctx host $module $name ($($arg: $ty),*) -> $ret, "",
+            metered(ctx, host, gas::vmcall($bytes), |c, m| vmcalls::$name(c, m, $($arg),*)));
     };
     (ctx $module:literal $name:ident ($($arg:ident : $ty:ty),*) -> $ret:ty, $bytes:expr) => {
-        #[doc = concat!("`", $module, ".", stringify!($name), "`, metered: [`vmcalls::", stringify!($name), "`] after `gas::vmcall` of its entry bytes, then `gas::PAGE_LOAD` per page it loaded.\n\n# Errors\n[`VmCallError::OutOfGas`], or the vmcall's error.")]
-        pub fn $name<S: PageStorage, H: Host>(
-            ctx: &mut CallContext<S>,
-            host: &mut H,
-            $($arg: $ty),*
-        ) -> Result<$ret, VmCallError> {
-            metered(ctx, host, gas::vmcall($bytes), |c, _| vmcalls::$name(c, $($arg),*))
-        }
+        entry!(@fn ctx host $module $name ($($arg: $ty),*) -> $ret, "",
+            metered(ctx, host, gas::vmcall($bytes), |c, _| vmcalls::$name(c, $($arg),*)));
     };
     (map $module:literal $name:ident ($($arg:ident : $ty:ty),*) -> $ret:ty, $bytes:expr) => {
-        #[doc = concat!("`", $module, ".", stringify!($name), "`, metered: [`vmcalls::", stringify!($name), "`] after `gas::vmcall` of its entry bytes, then `gas::PAGE_LOAD` per page it loaded and `gas::map_nodes` for the nodes it touched.\n\n# Errors\n[`VmCallError::OutOfGas`], or the vmcall's error.")]
-        pub fn $name<S: PageStorage, H: Host>(
-            ctx: &mut CallContext<S>,
-            host: &mut H,
-            $($arg: $ty),*
-        ) -> Result<$ret, VmCallError> {
-            metered_map(ctx, host, gas::vmcall($bytes), |c, m| vmcalls::$name(c, m, $($arg),*))
-        }
+        entry!(@fn ctx host $module $name ($($arg: $ty),*) -> $ret,
+            " and `gas::map_nodes` for the nodes it touched",
+            metered_map(ctx, host, gas::vmcall($bytes), |c, m| vmcalls::$name(c, m, $($arg),*)));
     };
     (call $module:literal $name:ident ($($arg:ident : $ty:ty),*) -> $ret:ty, $bytes:expr) => {
         pub use crate::inner_call::call;
+    };
+    (@fn $ctx:ident $host:ident $module:literal $name:ident ($($arg:ident : $ty:ty),*) -> $ret:ty,
+        $also:literal, $body:expr) => {
+        #[doc = concat!("`", $module, ".", stringify!($name), "`, metered: [`vmcalls::",
+            stringify!($name), "`] after `gas::vmcall` of its entry bytes, then `gas::PAGE_LOAD` \
+            per page it loaded", $also, ".\n\n# Errors\n[`VmCallError::OutOfGas`], or the \
+            vmcall's error.")]
+        pub fn $name<S: PageStorage, H: Host>(
+            $ctx: &mut CallContext<S>,
+            $host: &mut H,
+            $($arg: $ty),*
+        ) -> Result<$ret, VmCallError> {
+            $body
+        }
     };
 }
 
