@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-cargo build --workspace --all-features --locked
+# The libraries from the test command's own build (`cargo test` builds
+# svm-ffi's cdylib and staticlib with it): no second build of the
+# workspace in another configuration.
+cargo test --workspace --all-features --locked --no-run
 lib="$CARGO_TARGET_DIR/debug"
 out="$CARGO_TARGET_DIR/ffi-test"
 mkdir -p "$out"

@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 if [ "${SVM_GO_SKIP_BUILD:-0}" != 1 ]; then
-  cargo build --workspace --all-features --locked
+  # The libraries from the test command's own build (`cargo test` builds
+# svm-ffi's cdylib and staticlib with it): no second build of the
+# workspace in another configuration.
+cargo test --workspace --all-features --locked --no-run
 fi
 lib="$CARGO_TARGET_DIR/debug"
 out="$CARGO_TARGET_DIR/go-test"
