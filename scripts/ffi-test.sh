@@ -6,11 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-# The libraries from the test command's own build (`cargo test` builds
-# svm-ffi's cdylib and staticlib with it): no second build of the
-# workspace in another configuration.
+# The libraries from the test command's own build: `cargo test` builds
+# svm-ffi's cdylib and staticlib into deps/ (without copying them up), so
+# the workspace is not built a second time in another configuration.
 cargo test --workspace --all-features --locked --no-run
-lib="$CARGO_TARGET_DIR/debug"
+lib="$CARGO_TARGET_DIR/debug/deps"
 out="$CARGO_TARGET_DIR/ffi-test"
 mkdir -p "$out"
 # Take copies of the libraries at once: the target directory may be shared

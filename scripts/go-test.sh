@@ -3,17 +3,17 @@
 # gofmt (must list no file), go vet, then go test. Offline: the module has
 # no dependencies, and Go may neither download modules nor a toolchain.
 # SVM_GO_SKIP_BUILD=1 skips the cargo build and uses the libsvm_ffi.a
-# already in $CARGO_TARGET_DIR/debug.
+# already in $CARGO_TARGET_DIR/debug/deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 if [ "${SVM_GO_SKIP_BUILD:-0}" != 1 ]; then
-  # The libraries from the test command's own build (`cargo test` builds
-# svm-ffi's cdylib and staticlib with it): no second build of the
-# workspace in another configuration.
-cargo test --workspace --all-features --locked --no-run
+  # The libraries from the test command's own build: `cargo test` builds
+  # svm-ffi's cdylib and staticlib into deps/ (without copying them up), so
+  # the workspace is not built a second time in another configuration.
+  cargo test --workspace --all-features --locked --no-run
 fi
-lib="$CARGO_TARGET_DIR/debug"
+lib="$CARGO_TARGET_DIR/debug/deps"
 out="$CARGO_TARGET_DIR/go-test"
 mkdir -p "$out"
 # A copy, taken at once, as scripts/ffi-test.sh does (other clones' builds
