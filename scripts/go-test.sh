@@ -2,8 +2,8 @@
 # Tests the Go binding (bindings/go) against the static library of svm-ffi:
 # gofmt (must list no file), go vet, then go test. Offline: the module has
 # no dependencies, and Go may neither download modules nor a toolchain.
-# SVM_GO_SKIP_BUILD=1 skips the cargo build and uses the libsvm_ffi.a
-# already in $CARGO_TARGET_DIR/debug/deps.
+# SVM_GO_SKIP_BUILD=1 skips the cargo build (the test command's own) and
+# uses the libsvm_ffi.a already in $CARGO_TARGET_DIR/debug/deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh

@@ -102,7 +102,14 @@ pub fn executable_code<'c>(code: &'c [u8], info: &ModuleInfo) -> Result<Cow<'c, 
         let Some((id, range)) = payload.as_section() else {
             continue;
         };
-        let data = &code[range.start as usize..range.end as usize];
+        let data = usize::try_from(range.start)
+            .ok()
+            .zip(usize::try_from(range.end).ok())
+            .and_then(|(start, end)| code.get(start..end))
+            .ok_or(GateError::Malformed {
+                offset: range.start,
+                message: "section outside the code".into(),
+            })?;
         if !exported && order(id) > order(EXPORT_SECTION) {
             module.section(&RawSection {
                 id: EXPORT_SECTION,

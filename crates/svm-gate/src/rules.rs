@@ -164,7 +164,8 @@ impl<'a> Rules<'a> {
         self.start = Some(func);
     }
 
-    /// A function's declared locals: `(count, type, offset)` each.
+    /// A function's declared locals: how many in all (parameters excluded),
+    /// and the type and module offset of the first float one, if any.
     pub(crate) fn locals(&mut self, declared: u64, float_local: Option<(ValType, u64)>) {
         if let Some((ty, offset)) = float_local
             && self.float_type.is_none()
